@@ -1,0 +1,302 @@
+//! The HTTP API (axum on tokio). Handlers only parse, call the library and
+//! serialise; every error leaves as `application/problem+json` (RFC 9457)
+//! whose `detail` says what to fix.
+//!
+//! Routes: `GET /healthz`, `GET /v1/geocode?q=…`, `GET /v1/reverse?lat=…&lon=…`.
+
+use crate::gazetteer::{Gazetteer, GeocodeError};
+use crate::model::LatLng;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Longest time a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Shared, read-only state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    /// The gazetteer used for geocoding.
+    pub gazetteer: Arc<Gazetteer>,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request and how to fix it.
+    pub detail: String,
+    /// The query parameter at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parameter: Option<String>,
+    /// Close spellings that do exist (for not-found places).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub suggestions: Vec<String>,
+}
+
+/// Every way a request can fail; each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter is missing or malformed (400).
+    #[error("{detail}")]
+    InvalidParameter {
+        /// The parameter's name.
+        parameter: String,
+        /// What is wrong and what is valid.
+        detail: String,
+    },
+    /// The query string itself could not be read (400).
+    #[error("{0}")]
+    BadQueryString(String),
+    /// The request is well-formed but nothing matches (404).
+    #[error("{detail}")]
+    NotFound {
+        /// What was not found.
+        detail: String,
+        /// Close spellings.
+        suggestions: Vec<String>,
+    },
+    /// No such route (404).
+    #[error("no route {0}; see the README for the endpoints")]
+    NoRoute(String),
+    /// The route exists but not for this method (405).
+    #[error("method not allowed; this endpoint answers GET")]
+    MethodNotAllowed,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParameter { .. } | ApiError::BadQueryString(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::NotFound { .. } | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::InvalidParameter { .. } => "invalid-parameter",
+            ApiError::BadQueryString(_) => "bad-query-string",
+            ApiError::NotFound { .. } => "not-found",
+            ApiError::NoRoute(_) => "no-route",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        Problem {
+            kind: format!("urn:refmatch:problem:{}", self.slug()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            parameter: match self {
+                ApiError::InvalidParameter { parameter, .. } => Some(parameter.clone()),
+                _ => None,
+            },
+            suggestions: match self {
+                ApiError::NotFound { suggestions, .. } => suggestions.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn invalid(parameter: &str, detail: impl Into<String>) -> Self {
+        ApiError::InvalidParameter {
+            parameter: parameter.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (
+            self.status(),
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadQueryString(format!(
+            "the query string could not be read ({}); percent-encode it as UTF-8",
+            rejection.body_text()
+        ))
+    }
+}
+
+/// Maps a geocoding failure of parameter `parameter` to its HTTP error.
+fn geocode_error(parameter: &str, error: GeocodeError) -> ApiError {
+    match error {
+        GeocodeError::NotFound { query, suggestions } => ApiError::NotFound {
+            detail: format!(
+                "no place matches '{query}'; try a ZIP code, 'City, ST', 'X County, ST', a state, 'City, Country' or 'lat,lon'"
+            ),
+            suggestions,
+        },
+        other => ApiError::invalid(parameter, other.to_string()),
+    }
+}
+
+/// Query parameters as raw strings, so every problem gets our own message.
+type Params = HashMap<String, String>;
+
+fn required<'p>(params: &'p Params, name: &str, what: &str) -> Result<&'p str, ApiError> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| ApiError::invalid(name, format!("missing query parameter '{name}': {what}")))
+}
+
+fn degrees(params: &Params, name: &str, range: &str) -> Result<f64, ApiError> {
+    let text = required(params, name, &format!("a number of degrees {range}"))?;
+    text.trim().parse::<f64>().map_err(|_| {
+        ApiError::invalid(
+            name,
+            format!("{name} must be a number of degrees {range}, got '{text}'"),
+        )
+    })
+}
+
+/// Builds the router over `state`; `main` and the tests share it.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/geocode", get(geocode))
+        .route("/v1/reverse", get(reverse))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "gazetteer": {
+            "zips": state.gazetteer.zip_count(),
+            "places": state.gazetteer.places().len(),
+            "counties": state.gazetteer.counties().len(),
+            "countries": state.gazetteer.countries().len(),
+        }
+    }))
+}
+
+async fn geocode(
+    State(state): State<AppState>,
+    params: Result<Query<Params>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let q = required(
+        &params,
+        "q",
+        "the place to geocode, e.g. q=Fresno,%20CA or q=93721",
+    )?;
+    let found = state
+        .gazetteer
+        .geocode(q)
+        .map_err(|e| geocode_error("q", e))?;
+    Ok(Json(found).into_response())
+}
+
+async fn reverse(
+    State(state): State<AppState>,
+    params: Result<Query<Params>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let lat = degrees(&params, "lat", "between -90 and 90")?;
+    let lon = degrees(&params, "lon", "between -180 and 180")?;
+    let point = LatLng::new(lat, lon).map_err(|e| {
+        let parameter = match e {
+            crate::model::LatLngError::LonOutOfRange(_) => "lon",
+            crate::model::LatLngError::NotFinite { axis, .. } => axis,
+            crate::model::LatLngError::LatOutOfRange(_) => "lat",
+        };
+        ApiError::invalid(parameter, e.to_string())
+    })?;
+    Ok(Json(state.gazetteer.reverse(point)).into_response())
+}
+
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Serves `router` on `addr` until Ctrl-C or SIGTERM, then drains in-flight
+/// requests and returns.
+///
+/// # Errors
+/// The I/O error when the address cannot be bound or the server fails.
+pub async fn serve(addr: SocketAddr, router: Router) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(address = %listener.local_addr()?, "refmatch listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

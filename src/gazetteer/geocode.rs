@@ -1,0 +1,646 @@
+//! Forward geocoding: free text as an advocate types it → a position with
+//! an honest precision.
+//!
+//! Accepted forms, tried in this order:
+//! 1. `lat,lon` (or `lat lon`) in decimal degrees → `point`;
+//! 2. a ZIP or ZIP+4 anywhere at the end ("City ST 12345", a full street
+//!    address) → `postal_code`, with a note when street detail was dropped;
+//! 3. comma-separated parts read from the right: an optional country, an
+//!    optional US state or territory, then the subject (a place, a county,
+//!    a state or a country); leading parts such as a street are ignored and
+//!    the answer says so;
+//! 4. without commas, the whole text as a subject, else its last one to
+//!    three words as the qualifier ("San Juan PR", "Lima Peru").
+//!
+//! A subject alone is read as a US state or territory first, then a
+//! country, a county (with its type word: "Cook County"), then a place. The
+//! most populous match wins and the others come back as `alternatives`.
+
+use super::{
+    is_us_or_territory, normalize, Country, County, Gazetteer, Place, State, Zip, COUNTY_TYPES,
+};
+use crate::model::{LatLng, LatLngError, Precision};
+use serde::Serialize;
+
+/// The longest query accepted, in characters. Addresses are far shorter;
+/// this bounds the work a request can cause.
+pub const MAX_QUERY_CHARS: usize = 256;
+
+/// How many alternatives an answer lists at most.
+const MAX_ALTERNATIVES: usize = 10;
+
+/// How many close spellings a not-found answer suggests at most.
+const MAX_SUGGESTIONS: usize = 5;
+
+/// Everyday names the source data does not carry, as normalised key →
+/// query to geocode instead.
+const ALIASES: &[(&str, &str)] = &[
+    ("nyc", "New York City, NY"),
+    ("new york city", "New York City, NY"),
+    ("la", "Los Angeles, CA"),
+    ("sf", "San Francisco, CA"),
+    ("washington dc", "Washington, DC"),
+    ("dc", "Washington, DC"),
+    ("district of columbia", "Washington, DC"),
+    ("usa", "United States"),
+    ("us", "United States"),
+    ("uk", "United Kingdom"),
+    ("drc", "Congo, the Democratic Republic of the"),
+];
+
+/// Why a query could not be geocoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GeocodeError {
+    /// Nothing but spaces or punctuation.
+    #[error("the query is empty: give a place, ZIP code, county, state, country or 'lat,lon'")]
+    Empty,
+    /// Longer than [`MAX_QUERY_CHARS`].
+    #[error("the query is {chars} characters long; at most {max} are accepted")]
+    TooLong {
+        /// Characters received.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Holds a control character (other than tab).
+    #[error(
+        "the query holds a control character (U+{code:04X}) at character {position}; remove it"
+    )]
+    ControlCharacter {
+        /// 1-based character position.
+        position: usize,
+        /// The character's code point.
+        code: u32,
+    },
+    /// Looked like coordinates but they are invalid.
+    #[error("invalid coordinates: {0}")]
+    Coordinates(#[from] LatLngError),
+    /// Nothing in the gazetteer matches.
+    #[error("no place matches '{query}'")]
+    NotFound {
+        /// The query as given (trimmed).
+        query: String,
+        /// Close spellings that do exist, most similar first.
+        suggestions: Vec<String>,
+    },
+}
+
+/// One geocoded location.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Location {
+    /// Display name, e.g. "Fresno, CA", "Cook County, IL", "Lima, Peru".
+    pub name: String,
+    /// The position (serialised as `lat`, `lon` in degrees).
+    #[serde(flatten)]
+    pub point: LatLng,
+    /// How precise the position is.
+    pub precision: Precision,
+    /// ISO 3166-1 alpha-2 country; US territories have their own (PR, GU…).
+    pub country: Option<String>,
+    /// USPS state or territory code for US locations, else `null`.
+    pub region: Option<String>,
+    /// Five-digit county FIPS where known.
+    pub county_fips: Option<String>,
+    /// Population of the place, county or country, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population: Option<u64>,
+}
+
+/// A geocoding answer: the best location and the other readings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Geocoded {
+    /// The query as given (trimmed).
+    pub query: String,
+    /// The best reading.
+    #[serde(flatten)]
+    pub best: Location,
+    /// Other readings, most likely first (e.g. the other Springfields).
+    pub alternatives: Vec<Location>,
+    /// What was approximated, e.g. a street address placed at its ZIP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What the right-hand part of a query limits the subject to.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'g> {
+    Anywhere,
+    State(&'g State),
+    Country(&'g Country),
+}
+
+impl Gazetteer {
+    /// Geocodes free text. See the module documentation for the forms.
+    ///
+    /// ```
+    /// # let gazetteer = refmatch::gazetteer::Gazetteer::bundled().unwrap();
+    /// use refmatch::model::Precision;
+    /// let fresno = gazetteer.geocode("Fresno, CA").unwrap();
+    /// assert_eq!(fresno.best.precision, Precision::Locality);
+    /// assert_eq!(fresno.best.county_fips.as_deref(), Some("06019"));
+    /// assert_eq!(gazetteer.geocode("93721").unwrap().best.precision, Precision::PostalCode);
+    /// ```
+    ///
+    /// # Errors
+    /// [`GeocodeError`]: empty, too long, control characters, invalid
+    /// coordinates (400-class), or nothing found with close spellings (404).
+    pub fn geocode(&self, query: &str) -> Result<Geocoded, GeocodeError> {
+        let query = query.trim();
+        let chars = query.chars().count();
+        if chars > MAX_QUERY_CHARS {
+            return Err(GeocodeError::TooLong {
+                chars,
+                max: MAX_QUERY_CHARS,
+            });
+        }
+        if let Some((position, ch)) = query
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_control() && *c != '\t')
+        {
+            return Err(GeocodeError::ControlCharacter {
+                position: position + 1,
+                code: u32::from(ch),
+            });
+        }
+        if let Some(coordinates) = parse_coordinates(query) {
+            let point = coordinates?;
+            return Ok(self.answer(query, self.point_location(point), Vec::new(), None));
+        }
+        let parts: Vec<String> = query
+            .split([',', ';'])
+            .map(normalize)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.is_empty() {
+            return Err(GeocodeError::Empty);
+        }
+        if let Some(found) = self.geocode_zip(query, &parts)? {
+            return Ok(found);
+        }
+        if let Some((_, alias)) = ALIASES.iter().find(|(key, _)| *key == parts.join(" ")) {
+            let alias_parts: Vec<String> = alias.split(',').map(normalize).collect();
+            return self.geocode_parts(query, &alias_parts);
+        }
+        self.geocode_parts(query, &parts)
+    }
+
+    fn answer(
+        &self,
+        query: &str,
+        best: Location,
+        alternatives: Vec<Location>,
+        note: Option<String>,
+    ) -> Geocoded {
+        Geocoded {
+            query: query.to_owned(),
+            best,
+            alternatives,
+            note,
+        }
+    }
+
+    /// A ZIP at the end of the last part, possibly with ZIP+4.
+    fn geocode_zip(&self, query: &str, parts: &[String]) -> Result<Option<Geocoded>, GeocodeError> {
+        let Some(last) = parts.last() else {
+            return Ok(None);
+        };
+        let words: Vec<&str> = last.split(' ').collect();
+        let is_digits = |w: &str, n: usize| w.len() == n && w.bytes().all(|b| b.is_ascii_digit());
+        let zip_at = match words.as_slice() {
+            [.., zip, plus4] if is_digits(zip, 5) && is_digits(plus4, 4) => words.len() - 2,
+            [.., zip] if is_digits(zip, 5) => words.len() - 1,
+            _ => return Ok(None),
+        };
+        let code = words[zip_at];
+        let alone = parts.len() == 1 && zip_at == 0;
+        match self.zip(code) {
+            Some(zip) => {
+                let street_dropped = parts.len() > 1
+                    && parts[0]
+                        .split(' ')
+                        .next()
+                        .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()));
+                let note = street_dropped.then(|| {
+                    format!(
+                        "street-level geocoding is not supported: placed at the centroid of ZIP {}",
+                        zip.zip
+                    )
+                });
+                Ok(Some(self.answer(
+                    query,
+                    self.zip_location(zip),
+                    Vec::new(),
+                    note,
+                )))
+            }
+            None if alone => Err(GeocodeError::NotFound {
+                query: query.to_owned(),
+                suggestions: self.nearby_zips(code),
+            }),
+            // "Springfield, IL 99999": an unknown ZIP, but the rest may resolve.
+            None => Ok(None),
+        }
+    }
+
+    fn geocode_parts(&self, query: &str, parts: &[String]) -> Result<Geocoded, GeocodeError> {
+        let mut parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        // Strip a trailing ZIP that did not resolve ("Springfield, IL 99999").
+        if let Some(last) = parts.last_mut() {
+            let words: Vec<&str> = last.split(' ').collect();
+            if words.len() > 1
+                && words
+                    .iter()
+                    .rev()
+                    .take(2)
+                    .any(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            {
+                let keep = words
+                    .iter()
+                    .rposition(|w| !w.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(0, |i| i + 1);
+                let trimmed_len = words[..keep].join(" ").len();
+                *last = &last[..trimmed_len];
+            }
+        }
+        parts.retain(|p| !p.is_empty());
+
+        let mut note = None;
+        let found = if parts.len() == 1 {
+            self.resolve_words(parts[0])
+        } else {
+            // Read qualifiers from the right: [.., subject, state?, country?]
+            let mut rest = parts.as_slice();
+            let mut scopes = vec![Scope::Anywhere];
+            if let [head @ .., last] = rest {
+                let as_scope = self.scopes_of(last);
+                if !as_scope.is_empty() {
+                    scopes = as_scope;
+                    rest = head;
+                    // "Springfield, IL, USA": a state before a US country.
+                    if let (Some(Scope::Country(c)), [head2 @ .., state]) = (scopes.first(), rest) {
+                        if is_us_or_territory(&c.iso2) && !head2.is_empty() {
+                            if let Some(s) = self.state_by_key(state) {
+                                scopes = vec![Scope::State(s)];
+                                rest = head2;
+                            }
+                        }
+                    }
+                }
+            }
+            match rest {
+                [] => {
+                    // Only qualifiers, e.g. "California, USA".
+                    self.resolve_scoped(parts[0], Scope::Anywhere)
+                }
+                [.., subject] => {
+                    if rest.len() > 1 {
+                        note = Some(format!(
+                            "only '{subject}' and what follows it were used: street-level geocoding is not supported"
+                        ));
+                    }
+                    scopes
+                        .iter()
+                        .map(|&scope| self.resolve_scoped(subject, scope))
+                        .find(|found| !found.is_empty())
+                        .unwrap_or_default()
+                }
+            }
+        };
+        let mut found = found.into_iter();
+        match found.next() {
+            Some(best) => {
+                Ok(self.answer(query, best, found.take(MAX_ALTERNATIVES).collect(), note))
+            }
+            None => Err(GeocodeError::NotFound {
+                query: query.to_owned(),
+                suggestions: self.suggestions(parts.first().copied().unwrap_or_default()),
+            }),
+        }
+    }
+
+    /// One part without commas: the whole text, else split off a qualifier
+    /// of one to three trailing words.
+    fn resolve_words(&self, text: &str) -> Vec<Location> {
+        let whole = self.resolve_scoped(text, Scope::Anywhere);
+        if !whole.is_empty() {
+            return whole;
+        }
+        let words: Vec<&str> = text.split(' ').collect();
+        for qualifier_len in 1..=3.min(words.len().saturating_sub(1)) {
+            let split = words.len() - qualifier_len;
+            let qualifier = words[split..].join(" ");
+            let subject = words[..split].join(" ");
+            for scope in self.scopes_of(&qualifier) {
+                let found = self.resolve_scoped(&subject, scope);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Readings of a qualifier, most likely first: a US state or territory,
+    /// then a country ("CA" is California before Canada).
+    fn scopes_of(&self, key: &str) -> Vec<Scope<'_>> {
+        let mut scopes = Vec::new();
+        if let Some(state) = self.state_by_key(key) {
+            scopes.push(Scope::State(state));
+        }
+        let country = self
+            .country_keys
+            .get(key)
+            .map(|&i| &self.countries[i])
+            .or_else(|| {
+                ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == key)
+                    .and_then(|(_, name)| self.country(name))
+            });
+        if let Some(country) = country {
+            scopes.push(Scope::Country(country));
+        }
+        scopes
+    }
+
+    fn state_by_key(&self, key: &str) -> Option<&State> {
+        self.state_keys.get(key).map(|&i| &self.states[i])
+    }
+
+    /// Every reading of `subject` within `scope`, best first.
+    fn resolve_scoped(&self, subject: &str, scope: Scope<'_>) -> Vec<Location> {
+        let mut found = Vec::new();
+        let in_scope_state = |code: &str| match scope {
+            Scope::Anywhere => true,
+            Scope::State(s) => s.code == code,
+            Scope::Country(c) => c.iso2 == super::country_of_region(code),
+        };
+        // A state or territory by name or code.
+        if let Some(state) = self.state_by_key(subject) {
+            if in_scope_state(&state.code) {
+                found.push(self.state_location(state));
+            }
+        }
+        // A country, only when nothing narrower scopes it.
+        if matches!(scope, Scope::Anywhere) {
+            if let Some(&i) = self.country_keys.get(subject) {
+                found.extend(self.country_location(&self.countries[i]));
+            }
+        }
+        // A county: with its type word, or when the scope is a state.
+        let has_type_word = COUNTY_TYPES
+            .iter()
+            .any(|t| subject.ends_with(&format!(" {t}")));
+        if has_type_word || matches!(scope, Scope::State(_)) {
+            if let Some(list) = self.county_keys.get(subject) {
+                let counties = list
+                    .iter()
+                    .map(|&i| &self.counties[i])
+                    .filter(|c| in_scope_state(&c.state));
+                // Without the type word a place of that name comes first.
+                let counties: Vec<Location> = counties.map(|c| self.county_location(c)).collect();
+                if has_type_word {
+                    found.extend(counties);
+                } else {
+                    let places = self.places_named(subject, scope);
+                    let had_places = !places.is_empty();
+                    found.extend(places);
+                    if had_places || !counties.is_empty() {
+                        found.extend(counties);
+                    }
+                    return dedup(found);
+                }
+            }
+        }
+        found.extend(self.places_named(subject, scope));
+        dedup(found)
+    }
+
+    fn places_named(&self, key: &str, scope: Scope<'_>) -> Vec<Location> {
+        let Some(list) = self.place_keys.get(key) else {
+            return Vec::new();
+        };
+        list.iter()
+            .map(|&i| &self.places[i as usize])
+            .filter(|p| match scope {
+                Scope::Anywhere => true,
+                Scope::State(s) => p.admin1 == s.code && is_us_or_territory(&p.country),
+                Scope::Country(c) => p.country == c.iso2,
+            })
+            .map(|p| self.place_location(p))
+            .collect()
+    }
+
+    /// A location for coordinates given directly, described by reverse
+    /// geocoding.
+    fn point_location(&self, point: LatLng) -> Location {
+        let reverse = self.reverse(point);
+        let name = match (&reverse.county, &reverse.region, &reverse.country) {
+            (Some(county), Some(region), _) => format!("{county}, {region}"),
+            (None, Some(region), _) => region.clone(),
+            (None, None, Some(country)) => self
+                .country(country)
+                .map_or_else(|| country.clone(), |c| c.name.clone()),
+            _ => point.to_string(),
+        };
+        Location {
+            name,
+            point,
+            precision: Precision::Point,
+            country: reverse.country,
+            region: reverse.region,
+            county_fips: reverse.county_fips,
+            population: None,
+        }
+    }
+
+    fn zip_location(&self, zip: &Zip) -> Location {
+        Location {
+            name: format!("{} {}, {}", zip.zip, zip.place, zip.state),
+            point: zip.point,
+            precision: Precision::PostalCode,
+            country: Some(super::country_of_region(&zip.state).to_owned()),
+            region: Some(zip.state.clone()),
+            county_fips: zip.county_fips.clone(),
+            population: None,
+        }
+    }
+
+    fn place_location(&self, place: &Place) -> Location {
+        let us = is_us_or_territory(&place.country);
+        let name = if us {
+            format!("{}, {}", place.name, place.admin1)
+        } else {
+            let country = self
+                .country(&place.country)
+                .map_or(place.country.as_str(), |c| c.name.as_str());
+            format!("{}, {}", place.name, country)
+        };
+        Location {
+            name,
+            point: place.point,
+            precision: Precision::Locality,
+            country: Some(place.country.clone()),
+            region: us.then(|| place.admin1.clone()),
+            county_fips: place.county_fips.clone(),
+            population: Some(place.population),
+        }
+    }
+
+    fn county_location(&self, county: &County) -> Location {
+        Location {
+            name: format!("{}, {}", county.full_name, county.state),
+            point: county.label,
+            precision: Precision::County,
+            country: Some(super::country_of_region(&county.state).to_owned()),
+            region: Some(county.state.clone()),
+            county_fips: Some(county.fips.clone()),
+            population: county.population,
+        }
+    }
+
+    fn state_location(&self, state: &State) -> Location {
+        let population = self
+            .counties
+            .iter()
+            .filter(|c| c.state == state.code)
+            .filter_map(|c| c.population)
+            .sum::<u64>();
+        Location {
+            name: state.name.clone(),
+            point: state.label,
+            precision: Precision::Region,
+            country: Some(super::country_of_region(&state.code).to_owned()),
+            region: Some(state.code.clone()),
+            county_fips: None,
+            population: Some(population).filter(|p| *p > 0),
+        }
+    }
+
+    /// `None` for the few countries with neither a capital nor an outline.
+    fn country_location(&self, country: &Country) -> Option<Location> {
+        Some(Location {
+            name: country.name.clone(),
+            point: country.label?,
+            precision: Precision::Country,
+            country: Some(country.iso2.clone()),
+            region: super::US_TERRITORIES
+                .contains(&country.iso2.as_str())
+                .then(|| country.iso2.clone()),
+            county_fips: None,
+            population: country.population,
+        })
+    }
+
+    /// ZIP codes numerically closest to an unknown one.
+    fn nearby_zips(&self, code: &str) -> Vec<String> {
+        let Ok(target) = code.parse::<i64>() else {
+            return Vec::new();
+        };
+        let mut near: Vec<(i64, &str)> = self
+            .zips
+            .keys()
+            .filter_map(|z| Some(((z.parse::<i64>().ok()? - target).abs(), z.as_str())))
+            .collect();
+        near.sort_unstable();
+        near.into_iter()
+            .take(MAX_SUGGESTIONS)
+            .map(|(_, z)| z.to_owned())
+            .collect()
+    }
+
+    /// Names that are spelled like `key` (Jaro-Winkler ≥ 0.88), shown the
+    /// way the gazetteer would answer them.
+    fn suggestions(&self, key: &str) -> Vec<String> {
+        let words: Vec<&str> = key.split(' ').collect();
+        // Try the whole text and, for "Fresnoo CA", the text without a
+        // trailing qualifier.
+        let mut subjects = vec![key.to_owned()];
+        for qualifier_len in 1..=2.min(words.len().saturating_sub(1)) {
+            subjects.push(words[..words.len() - qualifier_len].join(" "));
+        }
+        let mut scored: Vec<(f64, String)> = Vec::new();
+        for subject in &subjects {
+            let Some(first) = subject.chars().next() else {
+                continue;
+            };
+            let candidates = self
+                .place_keys
+                .keys()
+                .chain(self.state_keys.keys())
+                .chain(self.country_keys.keys())
+                .chain(self.county_keys.keys());
+            for candidate in candidates {
+                if !candidate.starts_with(first)
+                    || candidate.len().abs_diff(subject.len()) > 3
+                    || candidate == subject
+                {
+                    continue;
+                }
+                let score = strsim::jaro_winkler(subject, candidate);
+                if score >= 0.88 {
+                    scored.push((score, candidate.clone()));
+                }
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let mut names: Vec<String> = Vec::new();
+        for (_, key) in scored {
+            let Some(best) = self
+                .resolve_scoped(&key, Scope::Anywhere)
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            if !names.contains(&best.name) {
+                names.push(best.name);
+            }
+            if names.len() == MAX_SUGGESTIONS {
+                break;
+            }
+        }
+        names
+    }
+}
+
+/// Drops repeated readings (same name and precision), keeping the first.
+fn dedup(found: Vec<Location>) -> Vec<Location> {
+    let mut unique: Vec<Location> = Vec::with_capacity(found.len());
+    for location in found {
+        if !unique
+            .iter()
+            .any(|u| u.name == location.name && u.precision == location.precision)
+        {
+            unique.push(location);
+        }
+    }
+    unique
+}
+
+/// `Some` when the text is two numbers separated by a comma or spaces,
+/// holding the validated position or why it is invalid.
+fn parse_coordinates(text: &str) -> Option<Result<LatLng, GeocodeError>> {
+    let mut numbers = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty());
+    let (lat, lon) = (numbers.next()?, numbers.next()?);
+    if numbers.next().is_some() {
+        return None;
+    }
+    let looks_numeric = |t: &str| {
+        t.parse::<f64>().is_ok()
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+            || matches!(
+                t.to_ascii_lowercase().as_str(),
+                "nan" | "inf" | "-inf" | "+inf" | "infinity"
+            )
+    };
+    if !(looks_numeric(lat) && looks_numeric(lon)) {
+        return None;
+    }
+    let (lat, lon) = (lat.parse::<f64>().ok()?, lon.parse::<f64>().ok()?);
+    Some(LatLng::new(lat, lon).map_err(GeocodeError::from))
+}

@@ -1,0 +1,806 @@
+//! The offline gazetteer: US ZIP codes, places, counties, states and
+//! territories, countries and languages, with forward and reverse geocoding.
+//!
+//! All data is derived from pinned registry packages by
+//! `scripts/build-gazetteer` into `data/gazetteer/` (see `data/README.md`
+//! for sources and licences) and compiled into the binary, so geocoding
+//! never touches the network.
+
+mod boundaries;
+mod geocode;
+mod normalize;
+mod tables;
+pub mod topojson;
+
+pub use boundaries::BoundaryIndex;
+pub use geocode::{GeocodeError, Geocoded, Location, MAX_QUERY_CHARS};
+pub use normalize::normalize;
+pub use tables::{AltNameRow, CountryRow, CountyRow, LanguageRow, PlaceRow, StateRow, ZipRow};
+
+use crate::model::LatLng;
+use geo::{Area, BoundingRect, Centroid, InteriorPoint, MultiPolygon, Polygon};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// How far (degrees, planar lon/lat) a point may fall outside a simplified
+/// coastline and still be given the nearest boundary: about 5.5 km.
+const COAST_TOLERANCE_DEG: f64 = 0.05;
+
+/// Why the gazetteer could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum GazetteerError {
+    /// A data file could not be read from disk.
+    #[error("cannot read gazetteer file {path}: {source}")]
+    Io {
+        /// The file's path.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A CSV table has a bad row.
+    #[error("gazetteer table {file}, line {line}: {reason}")]
+    Table {
+        /// The table's file name.
+        file: &'static str,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A boundary file could not be decoded.
+    #[error("gazetteer boundaries {file}: {source}")]
+    Boundaries {
+        /// The boundary file's name.
+        file: &'static str,
+        /// The decoding error.
+        source: topojson::TopoJsonError,
+    },
+    /// A row holds coordinates outside the valid range.
+    #[error("gazetteer table {file}: bad coordinates for {key}: {source}")]
+    Coordinates {
+        /// The table's file name.
+        file: &'static str,
+        /// The row's key (ZIP, geonameid…).
+        key: String,
+        /// Why the coordinates were rejected.
+        source: crate::model::LatLngError,
+    },
+}
+
+/// The raw bytes of every gazetteer file, from the binary or from disk.
+pub struct GazetteerFiles {
+    /// `us_zip.csv`
+    pub us_zip: Cow<'static, [u8]>,
+    /// `places.csv`
+    pub places: Cow<'static, [u8]>,
+    /// `place_altnames.csv`
+    pub place_altnames: Cow<'static, [u8]>,
+    /// `us_state.csv`
+    pub us_state: Cow<'static, [u8]>,
+    /// `us_county.csv`
+    pub us_county: Cow<'static, [u8]>,
+    /// `country.csv`
+    pub country: Cow<'static, [u8]>,
+    /// `language.csv`
+    pub language: Cow<'static, [u8]>,
+    /// `boundaries/counties-10m.json` (us-atlas TopoJSON)
+    pub us_counties_topojson: Cow<'static, [u8]>,
+    /// `boundaries/countries-50m.json` (world-atlas TopoJSON)
+    pub countries_topojson: Cow<'static, [u8]>,
+}
+
+macro_rules! bundled {
+    ($file:literal) => {
+        Cow::Borrowed(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/gazetteer/",
+            $file
+        )))
+    };
+}
+
+impl GazetteerFiles {
+    /// The files compiled into this binary from `data/gazetteer/`.
+    pub fn bundled() -> Self {
+        Self {
+            us_zip: bundled!("us_zip.csv"),
+            places: bundled!("places.csv"),
+            place_altnames: bundled!("place_altnames.csv"),
+            us_state: bundled!("us_state.csv"),
+            us_county: bundled!("us_county.csv"),
+            country: bundled!("country.csv"),
+            language: bundled!("language.csv"),
+            us_counties_topojson: bundled!("boundaries/counties-10m.json"),
+            countries_topojson: bundled!("boundaries/countries-50m.json"),
+        }
+    }
+
+    /// Reads the files from a directory laid out like `data/gazetteer/`.
+    ///
+    /// # Errors
+    /// [`GazetteerError::Io`] naming the file that could not be read.
+    pub fn from_dir(dir: &Path) -> Result<Self, GazetteerError> {
+        let read = |name: &str| -> Result<Cow<'static, [u8]>, GazetteerError> {
+            let path = dir.join(name);
+            std::fs::read(&path)
+                .map(Cow::Owned)
+                .map_err(|source| GazetteerError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })
+        };
+        Ok(Self {
+            us_zip: read("us_zip.csv")?,
+            places: read("places.csv")?,
+            place_altnames: read("place_altnames.csv")?,
+            us_state: read("us_state.csv")?,
+            us_county: read("us_county.csv")?,
+            country: read("country.csv")?,
+            language: read("language.csv")?,
+            us_counties_topojson: read("boundaries/counties-10m.json")?,
+            countries_topojson: read("boundaries/countries-50m.json")?,
+        })
+    }
+}
+
+/// A populated place with its position.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// GeoNames id.
+    pub geonameid: u64,
+    /// Name as GeoNames spells it.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: String,
+    /// USPS code for US places and territories, GeoNames admin1 elsewhere.
+    pub admin1: String,
+    /// County FIPS for US places.
+    pub county_fips: Option<String>,
+    /// Position.
+    pub point: LatLng,
+    /// Population (GeoNames).
+    pub population: u64,
+    /// IANA time zone.
+    pub timezone: String,
+}
+
+/// A US ZIP code centroid.
+#[derive(Debug, Clone)]
+pub struct Zip {
+    /// Five-digit code.
+    pub zip: String,
+    /// Centroid.
+    pub point: LatLng,
+    /// USPS state or territory code.
+    pub state: String,
+    /// County FIPS, when known.
+    pub county_fips: Option<String>,
+    /// Place name the ZIP is filed under.
+    pub place: String,
+}
+
+/// A US state, DC or territory with its outline.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Two-digit FIPS.
+    pub fips: String,
+    /// USPS code.
+    pub code: String,
+    /// English name.
+    pub name: String,
+    /// Label point inside the outline.
+    pub label: LatLng,
+    /// Outline in `[lon, lat]` degrees (empty if the atlas lacks one).
+    pub shape: MultiPolygon<f64>,
+}
+
+/// A US county or county equivalent with its outline.
+#[derive(Debug, Clone)]
+pub struct County {
+    /// Five-digit FIPS.
+    pub fips: String,
+    /// USPS code of its state or territory.
+    pub state: String,
+    /// Short name ("Fresno").
+    pub name: String,
+    /// Legal name ("Fresno County").
+    pub full_name: String,
+    /// 2020 population, when known.
+    pub population: Option<u64>,
+    /// Label point inside the outline.
+    pub label: LatLng,
+    /// Outline in `[lon, lat]` degrees.
+    pub shape: MultiPolygon<f64>,
+}
+
+/// A country with its outline.
+#[derive(Debug, Clone)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2.
+    pub iso2: String,
+    /// ISO 3166-1 alpha-3.
+    pub iso3: String,
+    /// English short name.
+    pub name: String,
+    /// Other English names.
+    pub aliases: Vec<String>,
+    /// Label point: the capital where known, else inside the outline.
+    pub label: Option<LatLng>,
+    /// Population (GeoNames), when known.
+    pub population: Option<u64>,
+    /// Outline in `[lon, lat]` degrees (empty for a few tiny territories).
+    pub shape: MultiPolygon<f64>,
+}
+
+/// A language with its ISO 639 codes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Language {
+    /// ISO 639-3 code.
+    pub iso639_3: String,
+    /// ISO 639-1 code, when it has one.
+    pub iso639_1: Option<String>,
+    /// English reference name.
+    pub name: String,
+}
+
+/// The answer of [`Gazetteer::reverse`]: which country, US state or
+/// territory and county hold a point. Every field is `null` for open ocean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reverse {
+    /// Latitude queried, in degrees.
+    pub lat: f64,
+    /// Longitude queried, in degrees.
+    pub lon: f64,
+    /// ISO 3166-1 alpha-2 country (US territories have their own codes).
+    pub country: Option<String>,
+    /// USPS state or territory code, for US points.
+    pub region: Option<String>,
+    /// Five-digit county FIPS, for US points.
+    pub county_fips: Option<String>,
+    /// County legal name ("Fresno County").
+    pub county: Option<String>,
+}
+
+/// The loaded gazetteer. Cheap to query, immutable, `Send + Sync`.
+pub struct Gazetteer {
+    zips: HashMap<String, Zip>,
+    places: Vec<Place>,
+    /// Normalised name (or alternate name) → place indexes, most populous first.
+    place_keys: HashMap<String, Vec<u32>>,
+    states: Vec<State>,
+    state_keys: HashMap<String, usize>,
+    counties: Vec<County>,
+    county_by_fips: HashMap<String, usize>,
+    /// Normalised county names with and without their type word.
+    county_keys: HashMap<String, Vec<usize>>,
+    countries: Vec<Country>,
+    country_keys: HashMap<String, usize>,
+    languages: Vec<Language>,
+    county_index: BoundaryIndex,
+    country_index: BoundaryIndex,
+}
+
+/// Codes of the US territories, which ISO 3166-1 lists as countries of
+/// their own and USPS as states.
+pub const US_TERRITORIES: [&str; 5] = ["PR", "GU", "VI", "AS", "MP"];
+
+/// True for `US` and the five inhabited US territories.
+pub fn is_us_or_territory(iso2: &str) -> bool {
+    iso2 == "US" || US_TERRITORIES.contains(&iso2)
+}
+
+impl Gazetteer {
+    /// Loads the gazetteer compiled into the binary.
+    ///
+    /// # Errors
+    /// [`GazetteerError`] if the bundled data is corrupt (a build problem).
+    pub fn bundled() -> Result<Self, GazetteerError> {
+        Self::load(&GazetteerFiles::bundled())
+    }
+
+    /// Loads a gazetteer from its files.
+    ///
+    /// # Errors
+    /// [`GazetteerError`] naming the file and row that is wrong.
+    pub fn load(files: &GazetteerFiles) -> Result<Self, GazetteerError> {
+        // Boundaries and name tables are independent: decode them on two
+        // threads (the target machine has two cores).
+        let (shapes, names) = std::thread::scope(|scope| {
+            let shapes = scope.spawn(|| load_shapes(files));
+            let names = load_names(files);
+            let shapes = shapes
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (shapes, names)
+        });
+        let (state_shapes, county_shapes, country_shapes) = shapes?;
+        let (zips, places, place_keys) = names?;
+
+        let state_rows: Vec<StateRow> = tables::read_rows("us_state.csv", &files.us_state)?;
+        let mut states = Vec::with_capacity(state_rows.len());
+        let mut state_keys = HashMap::new();
+        for row in state_rows {
+            let shape = state_shapes
+                .get(&row.fips)
+                .cloned()
+                .unwrap_or_else(empty_shape);
+            let label = label_point(&shape).ok_or_else(|| GazetteerError::Table {
+                file: "us_state.csv",
+                line: 0,
+                reason: format!("state {} has no outline in counties-10m.json", row.code),
+            })?;
+            state_keys.insert(normalize(&row.code), states.len());
+            state_keys.insert(normalize(&row.name), states.len());
+            for (alias, code) in STATE_ALIASES {
+                if *code == row.code {
+                    state_keys.insert(normalize(alias), states.len());
+                }
+            }
+            states.push(State {
+                fips: row.fips,
+                code: row.code,
+                name: row.name,
+                label,
+                shape,
+            });
+        }
+
+        let county_rows: Vec<CountyRow> = tables::read_rows("us_county.csv", &files.us_county)?;
+        let mut counties = Vec::with_capacity(county_rows.len());
+        let mut county_by_fips = HashMap::new();
+        let mut county_keys: HashMap<String, Vec<usize>> = HashMap::new();
+        for row in county_rows {
+            let Some(shape) = county_shapes.get(&row.fips).cloned() else {
+                continue;
+            };
+            let Some(label) = label_point(&shape) else {
+                continue;
+            };
+            let index = counties.len();
+            county_by_fips.insert(row.fips.clone(), index);
+            let mut keys = vec![normalize(&row.full_name), normalize(&row.name)];
+            for suffix in COUNTY_TYPES {
+                keys.push(format!("{} {suffix}", normalize(&row.name)));
+            }
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                county_keys.entry(key).or_default().push(index);
+            }
+            counties.push(County {
+                fips: row.fips,
+                state: row.state,
+                name: row.name,
+                full_name: row.full_name,
+                population: row.pop2020,
+                label,
+                shape,
+            });
+        }
+        for list in county_keys.values_mut() {
+            list.sort_by_key(|&i| std::cmp::Reverse(counties[i].population.unwrap_or(0)));
+        }
+
+        let country_rows: Vec<CountryRow> = tables::read_rows("country.csv", &files.country)?;
+        let mut countries = Vec::with_capacity(country_rows.len());
+        let mut country_keys = HashMap::new();
+        for row in country_rows {
+            let shape = country_shapes
+                .get(&row.num)
+                .cloned()
+                .unwrap_or_else(empty_shape);
+            let capital = match (row.lat, row.lon) {
+                (Some(lat), Some(lon)) => LatLng::new(lat, lon).ok(),
+                _ => None,
+            };
+            let aliases: Vec<String> = row
+                .aliases
+                .split(';')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let index = countries.len();
+            for key in [&row.iso2, &row.iso3, &row.name]
+                .into_iter()
+                .chain(&aliases)
+            {
+                country_keys.entry(normalize(key)).or_insert(index);
+            }
+            countries.push(Country {
+                label: capital.or_else(|| label_point(&shape)),
+                iso2: row.iso2,
+                iso3: row.iso3,
+                name: row.name,
+                aliases,
+                population: row.population,
+                shape,
+            });
+        }
+
+        let language_rows: Vec<LanguageRow> = tables::read_rows("language.csv", &files.language)?;
+        let languages = language_rows
+            .into_iter()
+            .map(|row| Language {
+                iso639_1: Some(row.iso639_1).filter(|c| !c.is_empty()),
+                iso639_3: row.iso639_3,
+                name: row.name,
+            })
+            .collect();
+
+        let county_index = BoundaryIndex::new(counties.iter().map(|c| &c.shape));
+        let country_index = BoundaryIndex::new(countries.iter().map(|c| &c.shape));
+        Ok(Self {
+            zips,
+            places,
+            place_keys,
+            states,
+            state_keys,
+            counties,
+            county_by_fips,
+            county_keys,
+            countries,
+            country_keys,
+            languages,
+            county_index,
+            country_index,
+        })
+    }
+
+    /// Reverse geocodes a point: the country, US state or territory and
+    /// county that hold it, by point-in-polygon over the atlas boundaries.
+    /// A point just off a simplified coastline (within about 5 km) is given
+    /// the nearest boundary; open ocean gives all `null`.
+    ///
+    /// ```
+    /// # let gazetteer = refmatch::gazetteer::Gazetteer::bundled().unwrap();
+    /// use refmatch::model::LatLng;
+    /// let r = gazetteer.reverse(LatLng::new(36.7378, -119.7871).unwrap());
+    /// assert_eq!(r.county_fips.as_deref(), Some("06019"));
+    /// assert_eq!(r.region.as_deref(), Some("CA"));
+    /// ```
+    pub fn reverse(&self, point: LatLng) -> Reverse {
+        let (lon, lat) = (point.lon(), point.lat());
+        let county = self
+            .county_index
+            .containing(lon, lat)
+            .map(|i| &self.counties[i]);
+        let country = self
+            .country_index
+            .containing(lon, lat)
+            .map(|i| &self.countries[i]);
+        // Fall back to a near boundary only where exact lookups found nothing,
+        // so a point on land is never pulled across a border.
+        let (county, country) = match (county, country) {
+            (None, None) => (
+                self.county_index
+                    .containing_or_near(lon, lat, COAST_TOLERANCE_DEG)
+                    .map(|i| &self.counties[i]),
+                self.country_index
+                    .containing_or_near(lon, lat, COAST_TOLERANCE_DEG)
+                    .map(|i| &self.countries[i]),
+            ),
+            (None, Some(c)) if is_us_or_territory(&c.iso2) => (
+                self.county_index
+                    .containing_or_near(lon, lat, COAST_TOLERANCE_DEG)
+                    .map(|i| &self.counties[i]),
+                Some(c),
+            ),
+            found => found,
+        };
+        let region = county.map(|c| c.state.clone());
+        // The county atlas is finer than the world atlas: trust it for the
+        // US/territory split (a point in a PR municipio is in PR).
+        let country_code = match (&region, country) {
+            (Some(code), _) => Some(country_of_region(code).to_owned()),
+            (None, Some(c)) => Some(c.iso2.clone()),
+            (None, None) => None,
+        };
+        let region = region.or_else(|| {
+            country_code
+                .as_deref()
+                .filter(|c| US_TERRITORIES.contains(c))
+                .map(str::to_owned)
+        });
+        Reverse {
+            lat,
+            lon,
+            country: country_code,
+            region,
+            county_fips: county.map(|c| c.fips.clone()),
+            county: county.map(|c| c.full_name.clone()),
+        }
+    }
+
+    /// Looks up a ZIP code (five digits).
+    pub fn zip(&self, zip: &str) -> Option<&Zip> {
+        self.zips.get(zip)
+    }
+
+    /// Every place, in GeoNames id order.
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
+    /// Every US state, DC and territory, in FIPS order.
+    pub fn states(&self) -> &[State] {
+        &self.states
+    }
+
+    /// A state or territory by USPS code or name (any case).
+    pub fn state(&self, code_or_name: &str) -> Option<&State> {
+        self.state_keys
+            .get(&normalize(code_or_name))
+            .map(|&i| &self.states[i])
+    }
+
+    /// Every county with an outline, in FIPS order.
+    pub fn counties(&self) -> &[County] {
+        &self.counties
+    }
+
+    /// A county by five-digit FIPS.
+    pub fn county(&self, fips: &str) -> Option<&County> {
+        self.county_by_fips.get(fips).map(|&i| &self.counties[i])
+    }
+
+    /// Every country, in alpha-2 order.
+    pub fn countries(&self) -> &[Country] {
+        &self.countries
+    }
+
+    /// A country by alpha-2, alpha-3 or English name or alias (any case).
+    pub fn country(&self, code_or_name: &str) -> Option<&Country> {
+        self.country_keys
+            .get(&normalize(code_or_name))
+            .map(|&i| &self.countries[i])
+    }
+
+    /// Every ISO 639-3 language.
+    pub fn languages(&self) -> &[Language] {
+        &self.languages
+    }
+
+    /// Number of ZIP codes loaded.
+    pub fn zip_count(&self) -> usize {
+        self.zips.len()
+    }
+}
+
+/// Common names of territories that differ from the atlas' formal names.
+const STATE_ALIASES: &[(&str, &str)] = &[
+    ("Virgin Islands", "VI"),
+    ("US Virgin Islands", "VI"),
+    ("USVI", "VI"),
+    ("Northern Mariana Islands", "MP"),
+    ("Northern Marianas", "MP"),
+    ("CNMI", "MP"),
+    ("Guam", "GU"),
+    ("American Samoa", "AS"),
+    ("Puerto Rico", "PR"),
+];
+
+/// Words that name a county-equivalent's type, lower case.
+const COUNTY_TYPES: [&str; 8] = [
+    "county",
+    "parish",
+    "borough",
+    "municipio",
+    "municipality",
+    "census area",
+    "city and borough",
+    "district",
+];
+
+/// The ISO country of a USPS state or territory code.
+fn country_of_region(code: &str) -> &str {
+    US_TERRITORIES
+        .iter()
+        .find(|t| **t == code)
+        .copied()
+        .unwrap_or("US")
+}
+
+type Shapes = (
+    HashMap<String, MultiPolygon<f64>>,
+    HashMap<String, MultiPolygon<f64>>,
+    HashMap<String, MultiPolygon<f64>>,
+);
+
+fn load_shapes(files: &GazetteerFiles) -> Result<Shapes, GazetteerError> {
+    let us = decode_topology(
+        "counties-10m.json",
+        &files.us_counties_topojson,
+        &["states", "counties"],
+    )?;
+    let world = decode_topology(
+        "countries-50m.json",
+        &files.countries_topojson,
+        &["countries"],
+    )?;
+    let mut us = us.into_iter();
+    let states = us.next().unwrap_or_default();
+    let counties = us.next().unwrap_or_default();
+    let countries = world.into_iter().next().unwrap_or_default();
+    Ok((states, counties, countries))
+}
+
+/// Decodes the named objects of a TopoJSON file into `id → outline` maps.
+fn decode_topology(
+    file: &'static str,
+    bytes: &[u8],
+    objects: &[&str],
+) -> Result<Vec<HashMap<String, MultiPolygon<f64>>>, GazetteerError> {
+    let error = |source| GazetteerError::Boundaries { file, source };
+    let topo = topojson::Topo::parse(bytes).map_err(error)?;
+    objects
+        .iter()
+        .map(|object| {
+            let mut map: HashMap<String, MultiPolygon<f64>> = HashMap::new();
+            for feature in topo.features(object).map_err(error)? {
+                if let Some(id) = feature.id {
+                    // world-atlas lists `036` twice (Australia and Ashmore
+                    // and Cartier Islands): merge the parts.
+                    map.entry(id)
+                        .or_insert_with(empty_shape)
+                        .0
+                        .extend(feature.shape.0);
+                }
+            }
+            Ok(map)
+        })
+        .collect()
+}
+
+type Names = (HashMap<String, Zip>, Vec<Place>, HashMap<String, Vec<u32>>);
+
+fn load_names(files: &GazetteerFiles) -> Result<Names, GazetteerError> {
+    let zip_rows: Vec<ZipRow> = tables::read_rows("us_zip.csv", &files.us_zip)?;
+    let mut zips = HashMap::with_capacity(zip_rows.len());
+    for row in zip_rows {
+        let point =
+            LatLng::new(row.lat, row.lon).map_err(|source| GazetteerError::Coordinates {
+                file: "us_zip.csv",
+                key: row.zip.clone(),
+                source,
+            })?;
+        zips.insert(
+            row.zip.clone(),
+            Zip {
+                zip: row.zip,
+                point,
+                state: row.state,
+                county_fips: Some(row.county_fips).filter(|f| !f.is_empty()),
+                place: row.place,
+            },
+        );
+    }
+
+    let place_rows: Vec<PlaceRow> = tables::read_rows("places.csv", &files.places)?;
+    let mut places = Vec::with_capacity(place_rows.len());
+    let mut place_keys: HashMap<String, Vec<u32>> = HashMap::with_capacity(place_rows.len() * 2);
+    let mut by_geonameid = HashMap::with_capacity(place_rows.len());
+    for row in place_rows {
+        let point =
+            LatLng::new(row.lat, row.lon).map_err(|source| GazetteerError::Coordinates {
+                file: "places.csv",
+                key: row.geonameid.to_string(),
+                source,
+            })?;
+        let index = places.len() as u32;
+        by_geonameid.insert(row.geonameid, index);
+        place_keys
+            .entry(normalize(&row.name))
+            .or_default()
+            .push(index);
+        places.push(Place {
+            geonameid: row.geonameid,
+            name: row.name,
+            country: row.country,
+            admin1: row.admin1,
+            county_fips: Some(row.county_fips).filter(|f| !f.is_empty()),
+            point,
+            population: row.population,
+            timezone: row.timezone,
+        });
+    }
+    let alt_rows: Vec<AltNameRow> = tables::read_rows("place_altnames.csv", &files.place_altnames)?;
+    for row in alt_rows {
+        if let Some(&index) = by_geonameid.get(&row.geonameid) {
+            let list = place_keys.entry(normalize(&row.altname)).or_default();
+            if !list.contains(&index) {
+                list.push(index);
+            }
+        }
+    }
+    for list in place_keys.values_mut() {
+        list.sort_by_key(|&i| {
+            let place = &places[i as usize];
+            (std::cmp::Reverse(place.population), place.geonameid)
+        });
+    }
+    Ok((zips, places, place_keys))
+}
+
+fn empty_shape() -> MultiPolygon<f64> {
+    MultiPolygon::new(Vec::new())
+}
+
+/// A point inside the outline, near its middle: the centroid of its
+/// largest polygon when that lies inside, else an interior point.
+fn label_point(shape: &MultiPolygon<f64>) -> Option<LatLng> {
+    let largest: &Polygon<f64> = shape
+        .0
+        .iter()
+        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+    let inside = |p: geo::Point<f64>| geo::Contains::contains(largest, &p);
+    let point = largest
+        .centroid()
+        .filter(|c| inside(*c))
+        .or_else(|| largest.interior_point())
+        .or_else(|| largest.bounding_rect().map(|r| r.center().into()))?;
+    let round = |v: f64| (v * 1e5).round() / 1e5;
+    LatLng::new(round(point.y()), round(point.x())).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    pub(crate) fn gazetteer() -> &'static Gazetteer {
+        static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+        GAZETTEER.get_or_init(|| Gazetteer::bundled().expect("bundled gazetteer loads"))
+    }
+
+    fn at(lat: f64, lon: f64) -> Reverse {
+        gazetteer().reverse(LatLng::new(lat, lon).unwrap())
+    }
+
+    #[test]
+    fn reverse_finds_us_county_state_and_country() {
+        let r = at(41.8781, -87.6298); // Chicago
+        assert_eq!(r.country.as_deref(), Some("US"));
+        assert_eq!(r.region.as_deref(), Some("IL"));
+        assert_eq!(r.county_fips.as_deref(), Some("17031"));
+        assert_eq!(r.county.as_deref(), Some("Cook County"));
+    }
+
+    #[test]
+    fn reverse_puts_territories_in_their_own_country() {
+        let r = at(18.4655, -66.1057); // San Juan, PR
+        assert_eq!(r.country.as_deref(), Some("PR"));
+        assert_eq!(r.region.as_deref(), Some("PR"));
+        assert_eq!(r.county_fips.as_deref(), Some("72127"));
+        let guam = at(13.4757, 144.7489); // Hagåtña
+        assert_eq!(guam.country.as_deref(), Some("GU"));
+        assert_eq!(guam.region.as_deref(), Some("GU"));
+    }
+
+    #[test]
+    fn reverse_abroad_and_at_sea() {
+        assert_eq!(at(-12.0464, -77.0428).country.as_deref(), Some("PE"));
+        assert_eq!(at(50.4501, 30.5234).country.as_deref(), Some("UA"));
+        let ocean = at(0.0, 0.0);
+        assert_eq!(ocean.country, None);
+        assert_eq!(ocean.region, None);
+        assert_eq!(ocean.county_fips, None);
+    }
+
+    #[test]
+    fn lookups_by_code_and_name() {
+        let g = gazetteer();
+        assert_eq!(g.state("california").map(|s| s.code.as_str()), Some("CA"));
+        assert_eq!(g.state("PR").map(|s| s.fips.as_str()), Some("72"));
+        assert_eq!(g.country("Peru").map(|c| c.iso2.as_str()), Some("PE"));
+        assert_eq!(g.country("usa").map(|c| c.iso2.as_str()), Some("US"));
+        assert_eq!(g.zip("93721").map(|z| z.state.as_str()), Some("CA"));
+        assert!(g.county("06019").is_some());
+        assert!(g
+            .languages()
+            .iter()
+            .any(|l| l.iso639_1.as_deref() == Some("es")));
+    }
+}

@@ -1,0 +1,19 @@
+//! # refmatch
+//!
+//! A geospatial referral matching engine for anti-trafficking hotlines.
+//!
+//! Data flows one way through the modules; each uses only those before it:
+//!
+//! ```text
+//! model      plain validated types: LatLng, Precision
+//! gazetteer  offline places, ZIPs, boundaries; geocode and reverse geocode
+//! api        axum router, problem+json errors, JSON bodies
+//! ```
+//!
+//! `main.rs` is a thin CLI over this library. Coordinates are WGS84 degrees;
+//! distances are kilometres; GeoJSON output uses `[lon, lat]` order.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod api;
+pub mod gazetteer;
+pub mod model;
