@@ -52,6 +52,27 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
+    match run() {
+        // `refmatch geocode … | head`: a closed pipe is not an error.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        other => other,
+    }
+}
+
+/// Writes pretty JSON and a newline to stdout.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
+fn run() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -83,10 +104,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         },
         Command::Reverse { lat, lon } => {
             let point = LatLng::new(lat, lon)?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&gazetteer.reverse(point))?
-            );
+            print_json(&gazetteer.reverse(point))?;
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
@@ -97,7 +115,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
 fn geocode_one(gazetteer: &Gazetteer, query: &str) -> anyhow::Result<std::process::ExitCode> {
     match gazetteer.geocode(query) {
         Ok(found) => {
-            println!("{}", serde_json::to_string_pretty(&found)?);
+            print_json(&found)?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Err(error) => {

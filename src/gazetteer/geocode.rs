@@ -376,10 +376,14 @@ impl Gazetteer {
             Scope::State(s) => s.code == code,
             Scope::Country(c) => c.iso2 == super::country_of_region(code),
         };
-        // A state or territory by name or code.
+        // A state or territory by name or code; but "New York, NY" means
+        // the city, so a state named again as its own qualifier comes last.
+        let mut restated_state = None;
         if let Some(state) = self.state_by_key(subject) {
-            if in_scope_state(&state.code) {
-                found.push(self.state_location(state));
+            match scope {
+                Scope::State(s) if s.code == state.code => restated_state = Some(state),
+                _ if in_scope_state(&state.code) => found.push(self.state_location(state)),
+                _ => {}
             }
         }
         // A country, only when nothing narrower scopes it.
@@ -414,6 +418,7 @@ impl Gazetteer {
             }
         }
         found.extend(self.places_named(subject, scope));
+        found.extend(restated_state.map(|s| self.state_location(s)));
         dedup(found)
     }
 

@@ -680,7 +680,8 @@ fn load_names(files: &GazetteerFiles) -> Result<Names, GazetteerError> {
 
     let place_rows: Vec<PlaceRow> = tables::read_rows("places.csv", &files.places)?;
     let mut places = Vec::with_capacity(place_rows.len());
-    let mut place_keys: HashMap<String, Vec<u32>> = HashMap::with_capacity(place_rows.len() * 2);
+    // Key → (place, is an alternate name).
+    let mut keyed: HashMap<String, Vec<(u32, bool)>> = HashMap::with_capacity(place_rows.len() * 2);
     let mut by_geonameid = HashMap::with_capacity(place_rows.len());
     for row in place_rows {
         let point =
@@ -691,10 +692,10 @@ fn load_names(files: &GazetteerFiles) -> Result<Names, GazetteerError> {
             })?;
         let index = places.len() as u32;
         by_geonameid.insert(row.geonameid, index);
-        place_keys
+        keyed
             .entry(normalize(&row.name))
             .or_default()
-            .push(index);
+            .push((index, false));
         places.push(Place {
             geonameid: row.geonameid,
             name: row.name,
@@ -709,18 +710,31 @@ fn load_names(files: &GazetteerFiles) -> Result<Names, GazetteerError> {
     let alt_rows: Vec<AltNameRow> = tables::read_rows("place_altnames.csv", &files.place_altnames)?;
     for row in alt_rows {
         if let Some(&index) = by_geonameid.get(&row.geonameid) {
-            let list = place_keys.entry(normalize(&row.altname)).or_default();
-            if !list.contains(&index) {
-                list.push(index);
+            let list = keyed.entry(normalize(&row.altname)).or_default();
+            if !list.iter().any(|(i, _)| *i == index) {
+                list.push((index, true));
             }
         }
     }
-    for list in place_keys.values_mut() {
-        list.sort_by_key(|&i| {
-            let place = &places[i as usize];
-            (std::cmp::Reverse(place.population), place.geonameid)
-        });
-    }
+    // Most populous first, but a place matched only by an alternate name
+    // counts a tenth of its population: "Vila Velha" is the Brazilian city
+    // of that name, not a larger one that lists it as an old name, while
+    // "Kiev" still finds Kyiv.
+    let place_keys = keyed
+        .into_iter()
+        .map(|(key, mut list)| {
+            list.sort_by_key(|&(i, alternate)| {
+                let place = &places[i as usize];
+                let weight = if alternate {
+                    place.population / 10
+                } else {
+                    place.population
+                };
+                (std::cmp::Reverse(weight), place.geonameid)
+            });
+            (key, list.into_iter().map(|(i, _)| i).collect())
+        })
+        .collect();
     Ok((zips, places, place_keys))
 }
 

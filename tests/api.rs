@@ -1,0 +1,352 @@
+//! Drives the axum router in-process with `tower::ServiceExt::oneshot`:
+//! every success and every 4xx path of the geocoding endpoints.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use refmatch::api::{router, AppState};
+use refmatch::gazetteer::Gazetteer;
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+fn state() -> AppState {
+    static GAZETTEER: OnceLock<Arc<Gazetteer>> = OnceLock::new();
+    let gazetteer = GAZETTEER
+        .get_or_init(|| Arc::new(Gazetteer::bundled().expect("bundled gazetteer loads")))
+        .clone();
+    AppState { gazetteer }
+}
+
+/// Sends a request and returns status, content type and parsed JSON body.
+async fn send(method: &str, uri: &str) -> (StatusCode, String, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request builds");
+    let response = router(state())
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "{uri}: body is not JSON ({status}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, content_type, body)
+}
+
+async fn get(uri: &str) -> (StatusCode, String, Value) {
+    send("GET", uri).await
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+async fn problem(uri: &str, status: StatusCode) -> Value {
+    let (got, content_type, body) = get(uri).await;
+    assert_eq!(got, status, "{uri}: {body}");
+    assert_eq!(content_type, "application/problem+json", "{uri}");
+    assert_eq!(body["status"], status.as_u16(), "{uri}: {body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.len() > 10,
+        "{uri}: detail must say what to fix: {body}"
+    );
+    assert!(body["type"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("urn:refmatch:problem:"));
+    body
+}
+
+#[tokio::test]
+async fn healthz_reports_loaded_data() {
+    let (status, _, body) = get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert!(body["gazetteer"]["zips"].as_u64().unwrap_or(0) > 40_000);
+    assert!(body["gazetteer"]["counties"].as_u64().unwrap_or(0) > 3_000);
+}
+
+#[tokio::test]
+async fn geocode_city_state() {
+    let (status, content_type, body) = get("/v1/geocode?q=Fresno,%20CA").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(content_type, "application/json");
+    assert_eq!(body["query"], "Fresno, CA");
+    assert_eq!(body["precision"], "locality");
+    assert_eq!(body["country"], "US");
+    assert_eq!(body["region"], "CA");
+    assert_eq!(body["county_fips"], "06019");
+    let (lat, lon) = (
+        body["lat"].as_f64().unwrap_or(0.0),
+        body["lon"].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        (lat - 36.75).abs() < 0.1 && (lon + 119.77).abs() < 0.1,
+        "{body}"
+    );
+    assert!(body["alternatives"].is_array());
+}
+
+#[tokio::test]
+async fn geocode_each_form_the_issue_names() {
+    // (query, precision, country, region, county_fips)
+    let cases: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+        ("93721", "postal_code", "US", Some("CA"), Some("06019")),
+        ("93721-2402", "postal_code", "US", Some("CA"), Some("06019")),
+        (
+            "Fresno CA 93721",
+            "postal_code",
+            "US",
+            Some("CA"),
+            Some("06019"),
+        ),
+        (
+            "Fresno, California",
+            "locality",
+            "US",
+            Some("CA"),
+            Some("06019"),
+        ),
+        ("Cook County, IL", "county", "US", Some("IL"), Some("17031")),
+        (
+            "Orleans Parish, LA",
+            "county",
+            "US",
+            Some("LA"),
+            Some("22071"),
+        ),
+        (
+            "San Juan Municipio, PR",
+            "county",
+            "PR",
+            Some("PR"),
+            Some("72127"),
+        ),
+        ("Lima, Peru", "locality", "PE", None, None),
+        ("San Juan PR", "locality", "PR", Some("PR"), Some("72127")),
+        ("california", "region", "US", Some("CA"), None),
+        ("TX", "region", "US", Some("TX"), None),
+        ("Guam", "region", "GU", Some("GU"), None),
+        ("Peru", "country", "PE", None, None),
+        ("MEX", "country", "MX", None, None),
+        ("San José, CA", "locality", "US", Some("CA"), Some("06085")),
+        ("SAN JOSE CA", "locality", "US", Some("CA"), Some("06085")),
+        ("St. Louis, MO", "locality", "US", Some("MO"), Some("29510")),
+        (
+            "Saint Paul, MN",
+            "locality",
+            "US",
+            Some("MN"),
+            Some("27123"),
+        ),
+        (
+            "Ft. Lauderdale, FL",
+            "locality",
+            "US",
+            Some("FL"),
+            Some("12011"),
+        ),
+        (
+            "Mt. Vernon, NY",
+            "locality",
+            "US",
+            Some("NY"),
+            Some("36119"),
+        ),
+        ("NYC", "locality", "US", Some("NY"), Some("36061")),
+        ("Washington DC", "locality", "US", Some("DC"), Some("11001")),
+        (
+            "Washington, D.C.",
+            "locality",
+            "US",
+            Some("DC"),
+            Some("11001"),
+        ),
+        ("Toronto, CA", "locality", "CA", None, None),
+        ("Kyiv, Ukraine", "locality", "UA", None, None),
+        (
+            "Springfield, IL, USA",
+            "locality",
+            "US",
+            Some("IL"),
+            Some("17167"),
+        ),
+        (
+            "36.7378, -119.7871",
+            "point",
+            "US",
+            Some("CA"),
+            Some("06019"),
+        ),
+    ];
+    for (query, precision, country, region, county) in cases {
+        let uri = format!("/v1/geocode?q={}", urlencode(query));
+        let (status, _, body) = get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(body["precision"], *precision, "{query}: {body}");
+        assert_eq!(body["country"], *country, "{query}: {body}");
+        assert_eq!(body["region"].as_str(), *region, "{query}: {body}");
+        assert_eq!(body["county_fips"].as_str(), *county, "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn street_address_falls_back_to_zip_and_says_so() {
+    let (status, _, body) = get("/v1/geocode?q=1600%20Main%20St,%20Fresno,%20CA%2093721").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["precision"], "postal_code");
+    assert!(
+        body["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("street-level"),
+        "{body}"
+    );
+    let (_, _, body) = get("/v1/geocode?q=1600%20Main%20St,%20Fresno,%20CA").await;
+    assert_eq!(body["precision"], "locality");
+    assert!(
+        body["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("street-level"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn ambiguous_name_picks_most_populous_and_lists_others() {
+    let (status, _, body) = get("/v1/geocode?q=Springfield").await;
+    assert_eq!(status, StatusCode::OK);
+    let best_population = body["population"].as_u64().unwrap_or(0);
+    let alternatives = body["alternatives"].as_array().cloned().unwrap_or_default();
+    assert!(alternatives.len() >= 5, "{body}");
+    let regions: Vec<&str> = alternatives
+        .iter()
+        .filter_map(|a| a["region"].as_str())
+        .collect();
+    assert!(
+        regions.contains(&"IL") && regions.contains(&"MA"),
+        "{regions:?}"
+    );
+    for alternative in &alternatives {
+        if alternative["precision"] == "locality" {
+            assert!(alternative["population"].as_u64().unwrap_or(0) <= best_population);
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_place_is_404_with_close_spellings() {
+    let body = problem("/v1/geocode?q=Fresnoo,%20CA", StatusCode::NOT_FOUND).await;
+    let suggestions: Vec<&str> = body["suggestions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(suggestions.contains(&"Fresno, CA"), "{body}");
+    problem("/v1/geocode?q=00000", StatusCode::NOT_FOUND).await;
+    problem("/v1/geocode?q=Qwxzvbnmplk", StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn bad_geocode_input_is_400_problem() {
+    for uri in [
+        "/v1/geocode",
+        "/v1/geocode?q=",
+        "/v1/geocode?q=%20%20",
+        "/v1/geocode?q=,,,",
+        "/v1/geocode?q=Fresno%00CA",
+        "/v1/geocode?q=Fres%0Ano",
+        "/v1/geocode?q=91,0",
+        "/v1/geocode?q=NaN,NaN",
+        "/v1/geocode?q=0,-181",
+        "/v1/geocode?q=%FF%FE",
+    ] {
+        let body = problem(uri, StatusCode::BAD_REQUEST).await;
+        if uri != "/v1/geocode?q=%FF%FE" {
+            assert_eq!(body["parameter"], "q", "{uri}: {body}");
+        }
+    }
+    let long = "a".repeat(10 * 1024);
+    let body = problem(&format!("/v1/geocode?q={long}"), StatusCode::BAD_REQUEST).await;
+    assert!(body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("at most"));
+}
+
+#[tokio::test]
+async fn ocean_is_a_valid_point_with_no_country() {
+    let (status, _, body) = get("/v1/geocode?q=0,0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["precision"], "point");
+    assert!(body["country"].is_null());
+    let (status, _, body) = get("/v1/reverse?lat=0&lon=0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["country"].is_null() && body["region"].is_null() && body["county"].is_null());
+}
+
+#[tokio::test]
+async fn reverse_geocodes_county_state_country() {
+    let (status, content_type, body) = get("/v1/reverse?lat=41.8781&lon=-87.6298").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    assert_eq!(body["country"], "US");
+    assert_eq!(body["region"], "IL");
+    assert_eq!(body["county_fips"], "17031");
+    assert_eq!(body["county"], "Cook County");
+    let (_, _, body) = get("/v1/reverse?lat=-12.0464&lon=-77.0428").await;
+    assert_eq!(body["country"], "PE");
+    assert!(body["region"].is_null());
+}
+
+#[tokio::test]
+async fn bad_reverse_input_is_400_naming_the_parameter() {
+    for (uri, parameter) in [
+        ("/v1/reverse?lat=91&lon=0", "lat"),
+        ("/v1/reverse?lat=0&lon=-181", "lon"),
+        ("/v1/reverse?lat=NaN&lon=0", "lat"),
+        ("/v1/reverse?lat=0&lon=inf", "lon"),
+        ("/v1/reverse?lat=abc&lon=0", "lat"),
+        ("/v1/reverse?lon=0", "lat"),
+        ("/v1/reverse?lat=0", "lon"),
+    ] {
+        let body = problem(uri, StatusCode::BAD_REQUEST).await;
+        assert_eq!(body["parameter"], parameter, "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_route_and_wrong_method_are_problems() {
+    problem("/v2/nothing", StatusCode::NOT_FOUND).await;
+    let (status, content_type, body) = send("POST", "/v1/geocode?q=Fresno").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(content_type, "application/problem+json");
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,174 @@
+//! Drives the `refmatch` binary the way a user runs it: `geocode`,
+//! `geocode --file`, `reverse`, and `serve` answering real HTTP on loopback
+//! and stopping cleanly on SIGTERM.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn refmatch() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_refmatch"))
+}
+
+#[test]
+fn geocode_prints_json() {
+    let output = refmatch()
+        .args(["geocode", "Fresno, CA"])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(body["name"], "Fresno, CA");
+    assert_eq!(body["county_fips"], "06019");
+}
+
+#[test]
+fn geocode_errors_go_to_stderr_with_distinct_exit_codes() {
+    let not_found = refmatch()
+        .args(["geocode", "Fresnoo, CA"])
+        .output()
+        .expect("runs");
+    assert_eq!(not_found.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&not_found.stderr);
+    assert!(
+        stderr.contains("did you mean") && stderr.contains("Fresno, CA"),
+        "{stderr}"
+    );
+    let bad = refmatch().args(["geocode", "91,0"]).output().expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("between -90 and 90"));
+}
+
+#[test]
+fn geocode_file_answers_every_line_in_order() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("queries.txt");
+    let mut content = b"Fresno, CA\n93721\r\nLima, Peru\n\nnowhere-at-all-xyz\n".to_vec();
+    content.extend_from_slice(b"bad \xff\xfe bytes\n0,0");
+    std::fs::write(&path, content).expect("write queries");
+    let output = refmatch()
+        .args(["geocode", "--file"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "some lines fail");
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        6,
+        "blank line skipped, every other line answered"
+    );
+    assert_eq!(lines[0]["county_fips"], "06019");
+    assert_eq!(lines[1]["precision"], "postal_code");
+    assert_eq!(lines[2]["country"], "PE");
+    assert_eq!(lines[3]["line"], 5);
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("no place"));
+    assert_eq!(lines[4]["line"], 6);
+    assert!(lines[4]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("UTF-8"));
+    assert_eq!(lines[5]["precision"], "point");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn reverse_prints_json() {
+    let output = refmatch()
+        .args(["reverse", "18.4655", "-66.1057"])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(body["country"], "PR");
+    assert_eq!(body["county_fips"], "72127");
+    let bad = refmatch()
+        .args(["reverse", "0", "200"])
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+}
+
+/// Sends one HTTP/1.1 GET and returns the raw response text.
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
+#[test]
+fn serve_answers_http_and_stops_on_sigterm() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut server = refmatch()
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let started = Instant::now();
+    let health = loop {
+        match http_get(port, "/healthz") {
+            Ok(response) => break response,
+            Err(_) if started.elapsed() < Duration::from_secs(60) => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(error) => {
+                server.kill().ok();
+                panic!("server did not come up: {error}");
+            }
+        }
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let geocode = http_get(port, "/v1/geocode?q=San%20Juan%20PR").expect("geocode");
+    assert!(
+        geocode.starts_with("HTTP/1.1 200") && geocode.contains("\"72127\""),
+        "{geocode}"
+    );
+    let bad = http_get(port, "/v1/reverse?lat=91&lon=0").expect("reverse");
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    assert!(bad.contains("application/problem+json"), "{bad}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = server.try_wait().expect("wait") {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            server.kill().ok();
+            panic!("server did not stop after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
