@@ -105,8 +105,15 @@ async fn geocode_city_state() {
 
 #[tokio::test]
 async fn geocode_each_form_the_issue_names() {
-    // (query, precision, country, region, county_fips)
-    let cases: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+    /// (query, precision, country, region, county_fips)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+    let cases: &[Case] = &[
         ("93721", "postal_code", "US", Some("CA"), Some("06019")),
         ("93721-2402", "postal_code", "US", Some("CA"), Some("06019")),
         (
