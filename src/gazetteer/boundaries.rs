@@ -7,7 +7,7 @@
 //! degrees; polygons are treated as planar in lon/lat, which is how the
 //! source atlases draw them.
 
-use geo::{BoundingRect, Coord, Distance, Euclidean, MultiPolygon, Point, Polygon};
+use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
@@ -23,8 +23,8 @@ struct BandedPolygon {
     band_height: f64,
     /// For each band, the edges `(a, b)` whose y-range meets it.
     bands: Vec<Vec<(Coord<f64>, Coord<f64>)>>,
-    /// The original polygon, kept for distance fallbacks.
-    polygon: Polygon<f64>,
+    /// Bounding box of the polygon.
+    bbox: Rect<f64>,
 }
 
 impl BandedPolygon {
@@ -54,8 +54,21 @@ impl BandedPolygon {
             min_y,
             band_height,
             bands,
-            polygon,
+            bbox: rect,
         })
+    }
+
+    /// Planar distance in degrees from `p` to the nearest edge, looking only
+    /// at the bands within `tolerance` of `p`; `None` if no edge is that near.
+    fn distance_within(&self, p: Coord<f64>, tolerance: f64) -> Option<f64> {
+        let first = band_of(p.y - tolerance, self.min_y, self.band_height);
+        let last = band_of(p.y + tolerance, self.min_y, self.band_height);
+        self.bands[first..=last]
+            .iter()
+            .flatten()
+            .map(|&(a, b)| segment_distance(p, a, b))
+            .filter(|d| *d <= tolerance)
+            .min_by(f64::total_cmp)
     }
 
     /// Even-odd crossing test; holes are handled because their edges are
@@ -73,6 +86,19 @@ impl BandedPolygon {
         }
         inside
     }
+}
+
+/// Planar distance from `p` to the segment `a`–`b`.
+fn segment_distance(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let length_squared = dx * dx + dy * dy;
+    let t = if length_squared > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / length_squared).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (cx, cy) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
+    (cx * cx + cy * cy).sqrt()
 }
 
 fn band_of(y: f64, min_y: f64, band_height: f64) -> usize {
@@ -102,12 +128,11 @@ impl BoundaryIndex {
         let boxes = polygons
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                let rect = p.polygon.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners(rect.min().into(), rect.max().into()),
+            .map(|(i, p)| {
+                GeomWithData::new(
+                    Rectangle::from_corners(p.bbox.min().into(), p.bbox.max().into()),
                     i,
-                ))
+                )
             })
             .collect();
         Self {
@@ -135,18 +160,20 @@ impl BoundaryIndex {
         if let Some(found) = self.containing(lon, lat) {
             return Some(found);
         }
-        let point = Point::new(lon, lat);
+        let point = Coord { x: lon, y: lat };
         let search = AABB::from_corners(
             [lon - tolerance_deg, lat - tolerance_deg],
             [lon + tolerance_deg, lat + tolerance_deg],
         );
         self.tree
             .locate_in_envelope_intersecting(&search)
-            .map(|entry| {
+            .filter_map(|entry| {
                 let polygon = &self.polygons[entry.data];
-                (Euclidean.distance(&point, &polygon.polygon), polygon.owner)
+                Some((
+                    polygon.distance_within(point, tolerance_deg)?,
+                    polygon.owner,
+                ))
             })
-            .filter(|(distance, _)| *distance <= tolerance_deg)
             .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
             .map(|(_, owner)| owner)
     }
@@ -155,7 +182,7 @@ impl BoundaryIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{polygon, Contains};
+    use geo::{polygon, Contains, Distance, Euclidean, Point};
     use proptest::prelude::*;
 
     fn donut() -> MultiPolygon<f64> {
@@ -194,6 +221,24 @@ mod tests {
             prop_assume!(!near_edge);
             let expected = shapes.iter().position(|s| s.contains(&p));
             prop_assert_eq!(index.containing(x, y), expected);
+        }
+
+        /// The banded nearest-edge fallback agrees with geo's distance.
+        #[test]
+        fn near_fallback_agrees_with_geo_distance(x in -1.0f64..31.0, y in -1.0f64..11.0, tolerance in 0.01f64..2.0) {
+            let shapes = [donut(), triangle()];
+            let index = BoundaryIndex::new(&shapes);
+            let p = Point::new(x, y);
+            let inside = shapes.iter().position(|s| s.contains(&p));
+            let distances: Vec<f64> = shapes.iter().map(|s| Euclidean.distance(&p, s)).collect();
+            let near_edge = distances.iter().any(|d| (d - tolerance).abs() < 1e-9 || *d < 1e-9);
+            prop_assume!(!near_edge);
+            let expected = inside.or_else(|| {
+                (0..shapes.len())
+                    .filter(|&i| distances[i] <= tolerance)
+                    .min_by(|&a, &b| distances[a].total_cmp(&distances[b]))
+            });
+            prop_assert_eq!(index.containing_or_near(x, y, tolerance), expected);
         }
     }
 }

@@ -427,7 +427,7 @@ impl Gazetteer {
             return Vec::new();
         };
         list.iter()
-            .map(|&i| &self.places[i as usize])
+            .map(|&i| &self.places[(i & !super::ALTERNATE_NAME_BIT) as usize])
             .filter(|p| match scope {
                 Scope::Anywhere => true,
                 Scope::State(s) => p.admin1 == s.code && is_us_or_territory(&p.country),

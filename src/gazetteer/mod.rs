@@ -19,6 +19,7 @@ pub use tables::{AltNameRow, CountryRow, CountyRow, LanguageRow, PlaceRow, State
 
 use crate::model::LatLng;
 use geo::{Area, BoundingRect, Centroid, InteriorPoint, MultiPolygon, Polygon};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -265,10 +266,10 @@ pub struct Reverse {
 
 /// The loaded gazetteer. Cheap to query, immutable, `Send + Sync`.
 pub struct Gazetteer {
-    zips: HashMap<String, Zip>,
+    zips: FxHashMap<String, Zip>,
     places: Vec<Place>,
     /// Normalised name (or alternate name) → place indexes, most populous first.
-    place_keys: HashMap<String, Vec<u32>>,
+    place_keys: FxHashMap<String, Vec<u32>>,
     states: Vec<State>,
     state_keys: HashMap<String, usize>,
     counties: Vec<County>,
@@ -307,16 +308,24 @@ impl Gazetteer {
     pub fn load(files: &GazetteerFiles) -> Result<Self, GazetteerError> {
         // Boundaries and name tables are independent: decode them on two
         // threads (the target machine has two cores).
-        let (shapes, names) = std::thread::scope(|scope| {
-            let shapes = scope.spawn(|| load_shapes(files));
-            let names = load_names(files);
-            let shapes = shapes
+        // Two balanced halves for the two cores of the target machine:
+        // boundaries, ZIPs and alternate names on one thread, places on the other.
+        let (side, places) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| -> Result<_, GazetteerError> {
+                Ok((
+                    load_shapes(files)?,
+                    load_zips(files)?,
+                    load_altnames(files)?,
+                ))
+            });
+            let places = load_places(files);
+            let side = side
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (shapes, names)
+            (side, places)
         });
-        let (state_shapes, county_shapes, country_shapes) = shapes?;
-        let (zips, places, place_keys) = names?;
+        let ((state_shapes, county_shapes, country_shapes), zips, altnames) = side?;
+        let (places, place_keys) = index_place_names(places?, altnames);
 
         let state_rows: Vec<StateRow> = tables::read_rows("us_state.csv", &files.us_state)?;
         let mut states = Vec::with_capacity(state_rows.len());
@@ -654,11 +663,9 @@ fn decode_topology(
         .collect()
 }
 
-type Names = (HashMap<String, Zip>, Vec<Place>, HashMap<String, Vec<u32>>);
-
-fn load_names(files: &GazetteerFiles) -> Result<Names, GazetteerError> {
+fn load_zips(files: &GazetteerFiles) -> Result<FxHashMap<String, Zip>, GazetteerError> {
     let zip_rows: Vec<ZipRow> = tables::read_rows("us_zip.csv", &files.us_zip)?;
-    let mut zips = HashMap::with_capacity(zip_rows.len());
+    let mut zips = FxHashMap::with_capacity_and_hasher(zip_rows.len(), Default::default());
     for row in zip_rows {
         let point =
             LatLng::new(row.lat, row.lon).map_err(|source| GazetteerError::Coordinates {
@@ -677,65 +684,84 @@ fn load_names(files: &GazetteerFiles) -> Result<Names, GazetteerError> {
             },
         );
     }
+    Ok(zips)
+}
 
+fn load_places(files: &GazetteerFiles) -> Result<Vec<Place>, GazetteerError> {
     let place_rows: Vec<PlaceRow> = tables::read_rows("places.csv", &files.places)?;
-    let mut places = Vec::with_capacity(place_rows.len());
-    // Key → (place, is an alternate name).
-    let mut keyed: HashMap<String, Vec<(u32, bool)>> = HashMap::with_capacity(place_rows.len() * 2);
-    let mut by_geonameid = HashMap::with_capacity(place_rows.len());
-    for row in place_rows {
-        let point =
-            LatLng::new(row.lat, row.lon).map_err(|source| GazetteerError::Coordinates {
-                file: "places.csv",
-                key: row.geonameid.to_string(),
-                source,
-            })?;
-        let index = places.len() as u32;
-        by_geonameid.insert(row.geonameid, index);
-        keyed
-            .entry(normalize(&row.name))
-            .or_default()
-            .push((index, false));
-        places.push(Place {
-            geonameid: row.geonameid,
-            name: row.name,
-            country: row.country,
-            admin1: row.admin1,
-            county_fips: Some(row.county_fips).filter(|f| !f.is_empty()),
-            point,
-            population: row.population,
-            timezone: row.timezone,
-        });
+    place_rows
+        .into_iter()
+        .map(|row| {
+            let point =
+                LatLng::new(row.lat, row.lon).map_err(|source| GazetteerError::Coordinates {
+                    file: "places.csv",
+                    key: row.geonameid.to_string(),
+                    source,
+                })?;
+            Ok(Place {
+                geonameid: row.geonameid,
+                name: row.name,
+                country: row.country,
+                admin1: row.admin1,
+                county_fips: Some(row.county_fips).filter(|f| !f.is_empty()),
+                point,
+                population: row.population,
+                timezone: row.timezone,
+            })
+        })
+        .collect()
+}
+
+/// Alternate names as `(geonameid, normalised key)`.
+fn load_altnames(files: &GazetteerFiles) -> Result<Vec<(u64, String)>, GazetteerError> {
+    let rows: Vec<AltNameRow> = tables::read_rows("place_altnames.csv", &files.place_altnames)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.geonameid, normalize(&row.altname)))
+        .collect())
+}
+
+/// Marks a place index in a key list as matched through an alternate name.
+pub(crate) const ALTERNATE_NAME_BIT: u32 = 1 << 31;
+
+/// Builds the name index: normalised name or alternate name → place
+/// indexes, most populous first. A place matched only by an alternate name
+/// counts a tenth of its population and carries [`ALTERNATE_NAME_BIT`]:
+/// "Vila Velha" is the Brazilian city of that name, not a larger one that
+/// lists it as an old name, while "Kiev" still finds Kyiv.
+fn index_place_names(
+    places: Vec<Place>,
+    altnames: Vec<(u64, String)>,
+) -> (Vec<Place>, FxHashMap<String, Vec<u32>>) {
+    let mut keys: FxHashMap<String, Vec<u32>> =
+        FxHashMap::with_capacity_and_hasher(places.len() + altnames.len(), Default::default());
+    let mut by_geonameid: FxHashMap<u64, u32> =
+        FxHashMap::with_capacity_and_hasher(places.len(), Default::default());
+    for (index, place) in places.iter().enumerate() {
+        let index = index as u32;
+        by_geonameid.insert(place.geonameid, index);
+        keys.entry(normalize(&place.name)).or_default().push(index);
     }
-    let alt_rows: Vec<AltNameRow> = tables::read_rows("place_altnames.csv", &files.place_altnames)?;
-    for row in alt_rows {
-        if let Some(&index) = by_geonameid.get(&row.geonameid) {
-            let list = keyed.entry(normalize(&row.altname)).or_default();
-            if !list.iter().any(|(i, _)| *i == index) {
-                list.push((index, true));
+    for (geonameid, key) in altnames {
+        if let Some(&index) = by_geonameid.get(&geonameid) {
+            let list = keys.entry(key).or_default();
+            if !list.iter().any(|i| i & !ALTERNATE_NAME_BIT == index) {
+                list.push(index | ALTERNATE_NAME_BIT);
             }
         }
     }
-    // Most populous first, but a place matched only by an alternate name
-    // counts a tenth of its population: "Vila Velha" is the Brazilian city
-    // of that name, not a larger one that lists it as an old name, while
-    // "Kiev" still finds Kyiv.
-    let place_keys = keyed
-        .into_iter()
-        .map(|(key, mut list)| {
-            list.sort_by_key(|&(i, alternate)| {
-                let place = &places[i as usize];
-                let weight = if alternate {
-                    place.population / 10
-                } else {
-                    place.population
-                };
-                (std::cmp::Reverse(weight), place.geonameid)
-            });
-            (key, list.into_iter().map(|(i, _)| i).collect())
-        })
-        .collect();
-    Ok((zips, places, place_keys))
+    for list in keys.values_mut().filter(|l| l.len() > 1) {
+        list.sort_by_key(|&flagged| {
+            let place = &places[(flagged & !ALTERNATE_NAME_BIT) as usize];
+            let weight = if flagged & ALTERNATE_NAME_BIT != 0 {
+                place.population / 10
+            } else {
+                place.population
+            };
+            (std::cmp::Reverse(weight), place.geonameid)
+        });
+    }
+    (places, keys)
 }
 
 fn empty_shape() -> MultiPolygon<f64> {
