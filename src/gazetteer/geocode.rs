@@ -392,32 +392,32 @@ impl Gazetteer {
                 found.extend(self.country_location(&self.countries[i]));
             }
         }
-        // A county: with its type word, or when the scope is a state.
+        // A county: with its type word ("Cook County") it comes before any
+        // place of that name; under a state without it ("Fresno, CA" also
+        // names Fresno County) it follows the places.
         let has_type_word = COUNTY_TYPES
             .iter()
             .any(|t| subject.ends_with(&format!(" {t}")));
-        if has_type_word || matches!(scope, Scope::State(_)) {
-            if let Some(list) = self.county_keys.get(subject) {
-                let counties = list
-                    .iter()
-                    .map(|&i| &self.counties[i])
-                    .filter(|c| in_scope_state(&c.state));
-                // Without the type word a place of that name comes first.
-                let counties: Vec<Location> = counties.map(|c| self.county_location(c)).collect();
-                if has_type_word {
-                    found.extend(counties);
-                } else {
-                    let places = self.places_named(subject, scope);
-                    let had_places = !places.is_empty();
-                    found.extend(places);
-                    if had_places || !counties.is_empty() {
-                        found.extend(counties);
-                    }
-                    return dedup(found);
-                }
-            }
+        let counties: Vec<Location> = if has_type_word || matches!(scope, Scope::State(_)) {
+            self.county_keys
+                .get(subject)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.counties[i])
+                .filter(|c| in_scope_state(&c.state))
+                .map(|c| self.county_location(c))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let places = self.places_named(subject, scope);
+        if has_type_word {
+            found.extend(counties);
+            found.extend(places);
+        } else {
+            found.extend(places);
+            found.extend(counties);
         }
-        found.extend(self.places_named(subject, scope));
         found.extend(restated_state.map(|s| self.state_location(s)));
         dedup(found)
     }
