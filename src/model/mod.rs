@@ -3,7 +3,15 @@
 //! Nothing here touches I/O or a heavy dependency; the types hold their
 //! invariants (a [`LatLng`] is always a finite, in-range WGS84 position).
 
-use serde::{Deserialize, Serialize};
+mod provider;
+mod schedule;
+mod vocabulary;
+
+pub use provider::{dial_digits, Address, AreaSpec, Kind, Phone, PhoneKind, Provider, Visibility};
+pub use schedule::{Availability, OpenInterval, ScheduleError};
+pub use vocabulary::{IssueTerm, PopulationTerm, Vocabulary, VocabularyError};
+
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
 /// Mean Earth radius in kilometres (IUGG), used for great-circle distances.
@@ -79,6 +87,9 @@ impl LatLng {
         self.lat
     }
 
+    /// Latitude and longitude 0, 0 (valid: open ocean).
+    pub const ORIGIN: LatLng = LatLng { lat: 0.0, lon: 0.0 };
+
     /// Longitude in degrees.
     pub fn lon(self) -> f64 {
         self.lon
@@ -105,6 +116,19 @@ impl LatLng {
         let dlon = (other.lon - self.lon).to_radians();
         let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
         2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+    }
+}
+
+impl<'de> Deserialize<'de> for LatLng {
+    /// Reads `{"lat": …, "lon": …}` and validates it like [`LatLng::new`].
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            lat: f64,
+            lon: f64,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        LatLng::new(raw.lat, raw.lon).map_err(serde::de::Error::custom)
     }
 }
 
