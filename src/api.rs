@@ -5,6 +5,7 @@
 //! Routes: `GET /healthz`, `GET /v1/geocode?q=…`, `GET /v1/reverse?lat=…&lon=…`.
 
 use crate::gazetteer::{Gazetteer, GeocodeError};
+use crate::index::Directory;
 use crate::model::LatLng;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -32,6 +33,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     /// The gazetteer used for geocoding.
     pub gazetteer: Arc<Gazetteer>,
+    /// The indexed directory being served.
+    pub directory: Arc<Directory>,
 }
 
 /// An RFC 9457 problem document.
@@ -208,6 +211,9 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
+        "directory": {
+            "providers": state.directory.len(),
+        },
         "gazetteer": {
             "zips": state.gazetteer.zip_count(),
             "places": state.gazetteer.places().len(),

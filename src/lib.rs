@@ -5,8 +5,11 @@
 //! Data flows one way through the modules; each uses only those before it:
 //!
 //! ```text
-//! model      plain validated types: LatLng, Precision
+//! model      plain validated types: LatLng, Precision, Provider, Availability
 //! gazetteer  offline places, ZIPs, boundaries; geocode and reverse geocode
+//! synthetic  deterministic synthetic directories (sample data, benchmarks)
+//! ingest     readers (CSV, JSON, GeoJSON, HSDS) → validated providers + rejections
+//! index      directory snapshot: R-tree, H3 coverage, attribute bitsets
 //! api        axum router, problem+json errors, JSON bodies
 //! ```
 //!
@@ -16,4 +19,7 @@
 
 pub mod api;
 pub mod gazetteer;
+pub mod index;
+pub mod ingest;
 pub mod model;
+pub mod synthetic;

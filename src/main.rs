@@ -4,7 +4,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use refmatch::api::{self, AppState};
 use refmatch::gazetteer::{Gazetteer, GazetteerFiles};
+use refmatch::index::{Directory, IndexOptions};
+use refmatch::ingest::{self, Ingested, Validator};
 use refmatch::model::LatLng;
+use refmatch::model::Vocabulary;
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +32,48 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "REFMATCH_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Directory to serve: an `ingest --out` folder (its providers.ndjson)
+        /// or a folder of .csv/.json/.ndjson/.geojson files. Default: the
+        /// bundled hotlines and sample directory.
+        #[arg(long, env = "REFMATCH_DATA")]
+        data: Option<PathBuf>,
+        /// H3 resolution for service-area cells (3–8).
+        #[arg(long, default_value_t = 5)]
+        h3_resolution: u8,
+    },
+    /// Read directory files, validate and geocode every row, resolve service
+    /// areas, and write the normalised directory, rejection report,
+    /// duplicates and summary to --out.
+    Ingest {
+        /// Input files (.csv, .parquet, .json, .ndjson, .jsonl, .geojson; HSDS JSON is detected).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// H3 resolution for service-area cells (3–8).
+        #[arg(long, default_value_t = 5)]
+        h3_resolution: u8,
+    },
+    /// Write a deterministic synthetic directory (.csv, .parquet, .ndjson or HSDS .json by extension).
+    Generate {
+        /// Number of providers.
+        #[arg(long, default_value_t = 3200)]
+        count: usize,
+        /// Random seed; the same seed and count give the same file.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Export a directory as Open Referral HSDS 3.1 JSON.
+    ExportHsds {
+        /// Input files (default: the bundled data).
+        files: Vec<PathBuf>,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Geocode free text ("Fresno, CA", "93721", "Lima, Peru", "36.7,-119.8")
     /// and print the answer as JSON.
@@ -87,10 +132,24 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
     };
     let gazetteer = Gazetteer::load(&files).context("loading the gazetteer")?;
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            data,
+            h3_resolution,
+        } => {
+            let vocabulary = Vocabulary::bundled()?;
+            let validator = Validator::new(&gazetteer, &vocabulary);
+            let ingested = match &data {
+                Some(dir) => validator.read_files(&data_files(dir)?),
+                None => validator.read_bundled(),
+            };
+            report_rejections(&ingested);
+            let directory = build_directory(&gazetteer, ingested, h3_resolution)?;
+            tracing::info!(providers = directory.len(), "directory ready");
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let router = api::router(AppState {
                 gazetteer: Arc::new(gazetteer),
+                directory: Arc::new(directory),
             });
             runtime
                 .block_on(api::serve(addr, router))
@@ -102,12 +161,178 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             (None, Some(path)) => geocode_file(&gazetteer, &path),
             (None, None) => anyhow::bail!("give a query or --file"),
         },
+        Command::Ingest {
+            files,
+            out,
+            h3_resolution,
+        } => {
+            let vocabulary = Vocabulary::bundled()?;
+            let validator = Validator::new(&gazetteer, &vocabulary);
+            let started = std::time::Instant::now();
+            let mut ingested = Ingested::default();
+            for path in &files {
+                eprint!("reading {} … ", path.display());
+                let one = validator.read_file(path);
+                eprintln!(
+                    "{} rows, {} accepted, {} rejected",
+                    one.rows_read,
+                    one.providers.len(),
+                    one.rejections.len()
+                );
+                ingested.extend(one);
+            }
+            ingested.finish();
+            eprintln!(
+                "resolving service areas and indexing {} providers …",
+                ingested.providers.len()
+            );
+            let (directory, dropped) = index_providers(&gazetteer, &mut ingested, h3_resolution)?;
+            let summary = ingest::write_output(&out, directory.providers(), &ingested)?;
+            eprintln!(
+                "{} rows read: {} accepted, {} rejected ({} by service area), {} likely duplicates; {} indexed in {:.2} s; wrote {}",
+                summary.rows_read,
+                summary.accepted,
+                summary.rejected,
+                dropped,
+                summary.duplicates,
+                directory.len(),
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+            print_json(&summary)?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Generate { count, seed, out } => {
+            let providers = refmatch::synthetic::generate(&gazetteer, count, seed);
+            write_providers(&out, &providers)?;
+            eprintln!("wrote {count} synthetic providers to {}", out.display());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::ExportHsds { files, out } => {
+            let vocabulary = Vocabulary::bundled()?;
+            let validator = Validator::new(&gazetteer, &vocabulary);
+            let ingested = if files.is_empty() {
+                validator.read_bundled()
+            } else {
+                validator.read_files(&files)
+            };
+            report_rejections(&ingested);
+            let body = serde_json::to_vec_pretty(&ingest::hsds::export(&ingested.providers))?;
+            std::fs::write(&out, body).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "wrote {} HSDS services to {}",
+                ingested.providers.len(),
+                out.display()
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Reverse { lat, lon } => {
             let point = LatLng::new(lat, lon)?;
             print_json(&gazetteer.reverse(point))?;
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
+}
+
+/// The input files of a `--data` directory: its `providers.ndjson` if it
+/// is an ingest output, else every supported file in it, sorted.
+fn data_files(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let normalised = dir.join(ingest::PROVIDERS_FILE);
+    if normalised.is_file() {
+        return Ok(vec![normalised]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading data directory {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| ingest::Format::from_path(path).is_ok())
+        .collect();
+    files.sort();
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no .csv, .json, .ndjson or .geojson files in {}",
+        dir.display()
+    );
+    Ok(files)
+}
+
+fn report_rejections(ingested: &Ingested) {
+    if !ingested.rejections.is_empty() {
+        tracing::warn!(
+            rejected = ingested.rejections.len(),
+            "some rows were rejected; run `refmatch ingest` for the report"
+        );
+    }
+}
+
+/// Resolves areas and indexes the accepted providers (moving them into the
+/// directory); a provider whose area cannot be resolved becomes a rejection
+/// with its source and line. Returns the directory and how many were dropped.
+fn index_providers(
+    gazetteer: &Gazetteer,
+    ingested: &mut Ingested,
+    h3_resolution: u8,
+) -> anyhow::Result<(Directory, usize)> {
+    let options = IndexOptions {
+        resolution: h3_resolution,
+        ..IndexOptions::default()
+    };
+    let providers = std::mem::take(&mut ingested.providers);
+    let origins: std::collections::HashMap<String, (String, u64)> = providers
+        .iter()
+        .map(|p| p.id.clone())
+        .zip(std::mem::take(&mut ingested.origins))
+        .collect();
+    let (directory, dropped) = Directory::build(providers, gazetteer, options)?;
+    for rejection in &dropped {
+        let (source, line) = origins
+            .get(&rejection.provider_id)
+            .cloned()
+            .unwrap_or_default();
+        ingested.rejections.push(ingest::Rejection::new(
+            &source,
+            line,
+            Some("service_area"),
+            rejection.reason.to_string(),
+        ));
+    }
+    Ok((directory, dropped.len()))
+}
+
+fn build_directory(
+    gazetteer: &Gazetteer,
+    mut ingested: Ingested,
+    h3_resolution: u8,
+) -> anyhow::Result<Directory> {
+    Ok(index_providers(gazetteer, &mut ingested, h3_resolution)?.0)
+}
+
+/// Writes providers by extension: `.csv` flat, `.ndjson`/`.jsonl`
+/// normalised lines, `.json` HSDS 3.1.
+fn write_providers(
+    path: &std::path::Path,
+    providers: &[refmatch::model::Provider],
+) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    match ingest::Format::from_path(path).map_err(anyhow::Error::msg)? {
+        ingest::Format::Csv => ingest::write_flat_csv(&mut out, providers)?,
+        ingest::Format::Ndjson => {
+            for provider in providers {
+                serde_json::to_writer(&mut out, provider)?;
+                writeln!(out)?;
+            }
+        }
+        ingest::Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &ingest::hsds::export(providers))?
+        }
+        ingest::Format::Parquet => ingest::parquet::write(&mut out, providers)?,
+        ingest::Format::GeoJson => {
+            anyhow::bail!("generate writes .csv, .parquet, .ndjson or .json")
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Prints the answer, or the error on stderr with exit code 1 (2 for bad

@@ -6,16 +6,29 @@ use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use refmatch::api::{router, AppState};
 use refmatch::gazetteer::Gazetteer;
+use refmatch::index::{Directory, IndexOptions};
+use refmatch::ingest::Validator;
+use refmatch::model::Vocabulary;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
 fn state() -> AppState {
-    static GAZETTEER: OnceLock<Arc<Gazetteer>> = OnceLock::new();
-    let gazetteer = GAZETTEER
-        .get_or_init(|| Arc::new(Gazetteer::bundled().expect("bundled gazetteer loads")))
-        .clone();
-    AppState { gazetteer }
+    static STATE: OnceLock<AppState> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
+            let vocabulary = Vocabulary::bundled().expect("vocabulary");
+            let ingested = Validator::new(&gazetteer, &vocabulary).read_bundled();
+            let (directory, _) =
+                Directory::build(ingested.providers, &gazetteer, IndexOptions::default())
+                    .expect("directory builds");
+            AppState {
+                gazetteer: Arc::new(gazetteer),
+                directory: Arc::new(directory),
+            }
+        })
+        .clone()
 }
 
 /// Sends a request and returns status, content type and parsed JSON body.

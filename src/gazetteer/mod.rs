@@ -9,12 +9,14 @@
 mod boundaries;
 mod geocode;
 mod normalize;
+mod outline;
 mod tables;
 pub mod topojson;
 
 pub use boundaries::BoundaryIndex;
 pub use geocode::{GeocodeError, Geocoded, Location, MAX_QUERY_CHARS};
 pub use normalize::normalize;
+pub use outline::{clean_outline, drop_degenerate_rings, split_at_antimeridian};
 pub use tables::{AltNameRow, CountryRow, CountyRow, LanguageRow, PlaceRow, StateRow, ZipRow};
 
 use crate::model::LatLng;
@@ -658,7 +660,15 @@ fn decode_topology(
                         .extend(feature.shape.0);
                 }
             }
-            Ok(map)
+            Ok(map
+                .into_iter()
+                .map(|(id, shape)| {
+                    // A county drawn too small for 1:10M (Falls Church,
+                    // VA) is all degenerate rings: keep it as drawn.
+                    let cleaned = clean_outline(shape.clone());
+                    (id, if cleaned.0.is_empty() { shape } else { cleaned })
+                })
+                .collect())
         })
         .collect()
 }
@@ -827,6 +837,18 @@ mod tests {
         assert_eq!(ocean.country, None);
         assert_eq!(ocean.region, None);
         assert_eq!(ocean.county_fips, None);
+    }
+
+    /// Regression: Russia's outline jumps from +180° to -180°; read as a
+    /// planar ring it covered a band round the globe and put northern
+    /// Canada in Russia.
+    #[test]
+    fn reverse_across_the_antimeridian() {
+        assert_eq!(at(64.3, -96.0).country.as_deref(), Some("CA")); // Baker Lake
+        assert_eq!(at(69.1, -105.06).country.as_deref(), Some("CA")); // Cambridge Bay
+        assert_eq!(at(65.5, -175.0).country.as_deref(), Some("RU")); // Chukotka, west of 180°
+        assert_eq!(at(65.0, 100.0).country.as_deref(), Some("RU"));
+        assert_eq!(at(-17.7, 178.1).country.as_deref(), Some("FJ"));
     }
 
     #[test]

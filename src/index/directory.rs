@@ -1,0 +1,532 @@
+//! The immutable directory snapshot and its queries.
+
+use super::area::{nationwide_countries, AreaPart, AreaResolver, Region, ResolvedArea};
+use super::bitset::Bitset;
+use super::coverage::CoverageIndex;
+use super::sphere::{cap_envelope, chord_to_km, unit_vector};
+use super::{IndexError, IndexOptions, Rejection, RejectionReason};
+use crate::gazetteer::{Gazetteer, Reverse};
+use crate::model::{Availability, Kind, LatLng, Provider};
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, RTreeObject, AABB};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// A provider location in the point R-tree: unit vector + provider index.
+type PointEntry = GeomWithData<[f64; 3], u32>;
+
+/// A radius area in the cap R-tree: the 3-D box around its spherical cap.
+#[derive(Debug, Clone)]
+struct Cap {
+    envelope: AABB<[f64; 3]>,
+    provider: u32,
+    center: LatLng,
+    radius_km: f64,
+}
+
+impl RTreeObject for Cap {
+    type Envelope = AABB<[f64; 3]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+/// An immutable snapshot of the directory with its spatial and attribute
+/// indexes. Build it once with [`Directory::build`], share it behind an
+/// `Arc`, and replace the `Arc` to update.
+///
+/// Providers are addressed by `u32` index: their position in
+/// [`Directory::providers`]. Every query returns indexes.
+pub struct Directory {
+    providers: Vec<Provider>,
+    areas: Vec<ResolvedArea>,
+    /// Provider indexes sorted by `id`, for [`Directory::get`].
+    by_id: Vec<u32>,
+    points: RTree<PointEntry>,
+    caps: RTree<Cap>,
+    regions: Vec<Arc<Region>>,
+    /// Shared regions by key (`county:06019`) → index in `regions`.
+    region_keys: FxHashMap<String, u32>,
+    /// Providers of region `i`: `region_members[region_start[i]..region_start[i + 1]]`.
+    region_start: Vec<u32>,
+    region_members: Vec<u32>,
+    coverage: CoverageIndex,
+    /// Country (alpha-2) → providers serving it nationwide.
+    nationwide: FxHashMap<String, Vec<u32>>,
+    worldwide: Vec<u32>,
+    issues: FxHashMap<String, Bitset>,
+    languages: FxHashMap<String, Bitset>,
+    populations: FxHashMap<String, Bitset>,
+    /// One bitset per [`Kind::ALL`] entry, same order.
+    kinds: Vec<Bitset>,
+    open_24h: Bitset,
+    located: Bitset,
+    empty: Bitset,
+}
+
+/// Approximate heap use of a [`Directory`]'s indexes, in bytes. Provider
+/// records themselves are counted only by their inline size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryUse {
+    /// Provider records, inline part only (`size_of::<Provider>()` each).
+    pub providers_inline: usize,
+    /// Resolved areas (part lists, not the shared regions).
+    pub areas: usize,
+    /// The point and radius R-trees (entries, with node overhead estimated).
+    pub rtrees: usize,
+    /// Region boundaries and cell lists, each counted once.
+    pub regions: usize,
+    /// The H3 coverage index and region → provider lists.
+    pub coverage: usize,
+    /// Attribute bitsets.
+    pub bitsets: usize,
+    /// Nationwide and worldwide lists and the id order.
+    pub lists: usize,
+}
+
+impl MemoryUse {
+    /// Sum of the fields.
+    pub fn total(&self) -> usize {
+        self.providers_inline
+            + self.areas
+            + self.rtrees
+            + self.regions
+            + self.coverage
+            + self.bitsets
+            + self.lists
+    }
+}
+
+impl Directory {
+    /// Builds the snapshot. Each provider's service area is resolved against
+    /// `gazetteer` ([`AreaResolver`]); a provider whose area cannot be
+    /// resolved, or whose `id` repeats an earlier one, is left out and
+    /// reported as a [`Rejection`] (never silently dropped). Surviving
+    /// providers keep their input order, so their index is their position
+    /// among the accepted ones.
+    ///
+    /// # Errors
+    /// [`IndexError`] for an unsupported H3 resolution in `options`, or more
+    /// than `u32::MAX` providers.
+    pub fn build(
+        providers: Vec<Provider>,
+        gazetteer: &Gazetteer,
+        options: IndexOptions,
+    ) -> Result<(Directory, Vec<Rejection>), IndexError> {
+        if u32::try_from(providers.len()).is_err() {
+            return Err(IndexError::TooManyProviders(providers.len()));
+        }
+        let mut resolver = AreaResolver::new(gazetteer, &options)?;
+        resolver.prefetch(
+            providers.iter().flat_map(|p| &p.service_area),
+            options.threads,
+        );
+        let duplicate = duplicate_ids(&providers);
+
+        let mut rejections = Vec::new();
+        let mut kept = Vec::with_capacity(providers.len());
+        let mut areas = Vec::with_capacity(providers.len());
+        for (provider, duplicate) in providers.into_iter().zip(duplicate) {
+            if duplicate {
+                rejections.push(Rejection {
+                    provider_id: provider.id,
+                    reason: RejectionReason::DuplicateId,
+                });
+                continue;
+            }
+            match resolver.resolve(&provider.service_area, provider.location) {
+                Ok(area) => {
+                    kept.push(provider);
+                    areas.push(area);
+                }
+                Err(error) => rejections.push(Rejection {
+                    provider_id: provider.id,
+                    reason: RejectionReason::Area(error),
+                }),
+            }
+        }
+        Ok((Self::assemble(kept, areas), rejections))
+    }
+
+    /// Builds every index over providers whose areas are resolved.
+    fn assemble(providers: Vec<Provider>, areas: Vec<ResolvedArea>) -> Directory {
+        let n = providers.len() as u32;
+
+        let mut by_id: Vec<u32> = (0..n).collect();
+        by_id.sort_unstable_by(|&a, &b| providers[a as usize].id.cmp(&providers[b as usize].id));
+
+        let points = RTree::bulk_load(
+            providers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    p.location
+                        .map(|l| PointEntry::new(unit_vector(l), i as u32))
+                })
+                .collect(),
+        );
+
+        let mut caps = Vec::new();
+        let mut regions: Vec<Arc<Region>> = Vec::new();
+        let mut region_of_ptr: FxHashMap<usize, u32> = FxHashMap::default();
+        let mut region_keys: FxHashMap<String, u32> = FxHashMap::default();
+        let mut members: Vec<(u32, u32)> = Vec::new();
+        let mut nationwide: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+        let mut worldwide = Vec::new();
+        for (i, area) in areas.iter().enumerate() {
+            let provider = i as u32;
+            for part in area.parts() {
+                match part {
+                    AreaPart::Radius { center, radius_km } => caps.push(Cap {
+                        envelope: cap_envelope(unit_vector(*center), *radius_km),
+                        provider,
+                        center: *center,
+                        radius_km: *radius_km,
+                    }),
+                    AreaPart::Shared(region) | AreaPart::Polygon(region) => {
+                        let index = *region_of_ptr
+                            .entry(Arc::as_ptr(region) as usize)
+                            .or_insert_with(|| {
+                                regions.push(Arc::clone(region));
+                                (regions.len() - 1) as u32
+                            });
+                        if matches!(part, AreaPart::Shared(_)) {
+                            region_keys.insert(region.key().to_owned(), index);
+                        }
+                        members.push((index, provider));
+                    }
+                    AreaPart::Nationwide(code) => {
+                        for country in nationwide_countries(code) {
+                            nationwide
+                                .entry(country.to_owned())
+                                .or_default()
+                                .push(provider);
+                        }
+                    }
+                    AreaPart::Worldwide => worldwide.push(provider),
+                }
+            }
+        }
+        members.sort_unstable();
+        members.dedup();
+        let mut region_start = Vec::with_capacity(regions.len() + 1);
+        let mut cursor = 0;
+        for region in 0..regions.len() as u32 {
+            region_start.push(cursor as u32);
+            while members.get(cursor).is_some_and(|m| m.0 == region) {
+                cursor += 1;
+            }
+        }
+        region_start.push(members.len() as u32);
+        let region_members: Vec<u32> = members.into_iter().map(|(_, p)| p).collect();
+        for list in nationwide.values_mut() {
+            list.dedup(); // pushed in provider order
+        }
+        worldwide.dedup();
+
+        let coverage = CoverageIndex::build(&regions);
+
+        let mut issues: FxHashMap<String, Bitset> = FxHashMap::default();
+        let mut languages: FxHashMap<String, Bitset> = FxHashMap::default();
+        let mut populations: FxHashMap<String, Bitset> = FxHashMap::default();
+        let mut kinds = vec![Bitset::new(n); Kind::ALL.len()];
+        let mut open_24h = Bitset::new(n);
+        let mut located = Bitset::new(n);
+        let mark = |map: &mut FxHashMap<String, Bitset>, code: &str, i: u32| match map.get_mut(code)
+        {
+            Some(set) => set.insert(i),
+            None => {
+                let mut set = Bitset::new(n);
+                set.insert(i);
+                map.insert(code.to_owned(), set);
+            }
+        };
+        for (i, p) in providers.iter().enumerate() {
+            let i = i as u32;
+            p.issues.iter().for_each(|c| mark(&mut issues, c, i));
+            p.languages.iter().for_each(|c| mark(&mut languages, c, i));
+            p.populations
+                .iter()
+                .for_each(|c| mark(&mut populations, c, i));
+            if let Some(k) = Kind::ALL.iter().position(|k| *k == p.kind) {
+                kinds[k].insert(i);
+            }
+            if matches!(p.availability, Availability::Open24h) {
+                open_24h.insert(i);
+            }
+            if p.location.is_some() {
+                located.insert(i);
+            }
+        }
+
+        Directory {
+            providers,
+            areas,
+            by_id,
+            points,
+            caps: RTree::bulk_load(caps),
+            regions,
+            region_keys,
+            region_start,
+            region_members,
+            coverage,
+            nationwide,
+            worldwide,
+            issues,
+            languages,
+            populations,
+            kinds,
+            open_24h,
+            located,
+            empty: Bitset::new(n),
+        }
+    }
+
+    /// Every provider, by index.
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
+    }
+
+    /// Number of providers.
+    pub fn len(&self) -> usize {
+        self.providers.len()
+    }
+
+    /// True when the directory holds no providers.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+    }
+
+    /// The provider at `index`.
+    pub fn provider(&self, index: u32) -> Option<&Provider> {
+        self.providers.get(index as usize)
+    }
+
+    /// The provider with this `id` (exact match).
+    pub fn get(&self, id: &str) -> Option<&Provider> {
+        self.index_of(id).and_then(|i| self.provider(i))
+    }
+
+    /// The index of the provider with this `id` (exact match).
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.by_id
+            .binary_search_by(|&i| self.providers[i as usize].id.as_str().cmp(id))
+            .ok()
+            .map(|pos| self.by_id[pos])
+    }
+
+    /// The resolved service area of the provider at `index`.
+    pub fn area(&self, index: u32) -> Option<&ResolvedArea> {
+        self.areas.get(index as usize)
+    }
+
+    /// Every distinct region (shared and own polygons) in the index.
+    pub fn regions(&self) -> &[Arc<Region>] {
+        &self.regions
+    }
+
+    /// A shared region by key (`state:CA`, `county:06019`, `country:MX`), if
+    /// some provider uses it.
+    pub fn region(&self, key: &str) -> Option<&Arc<Region>> {
+        self.region_keys
+            .get(key)
+            .map(|&i| &self.regions[i as usize])
+    }
+
+    /// Providers whose service area covers `point`, sorted by index and
+    /// without repeats. Reverse geocodes the point with `gazetteer` for its
+    /// country (nationwide areas) and its county and state; see
+    /// [`Directory::covering_in`].
+    pub fn covering(&self, point: LatLng, gazetteer: &Gazetteer) -> Vec<u32> {
+        self.covering_in(point, &gazetteer.reverse(point))
+    }
+
+    /// Providers whose service area covers `point`, given where the
+    /// gazetteer places it (`place`, from [`Gazetteer::reverse`]). Sorted by
+    /// index, without repeats.
+    ///
+    /// - Region areas: regions whose H3 cells hold the point's cell are
+    ///   confirmed by a point-in-polygon test (a point on a border counts
+    ///   for both sides). The county, state and country named in `place`
+    ///   count as covering without the test, so a point the gazetteer snaps
+    ///   to a coast (within about 5 km) is served by that county.
+    /// - Radius areas: great-circle distance to the provider's location at
+    ///   most its `radius_km`.
+    /// - Nationwide areas for `place.country` (`US` also serves PR, GU, VI,
+    ///   AS, MP), and worldwide areas.
+    pub fn covering_in(&self, point: LatLng, place: &Reverse) -> Vec<u32> {
+        let mut candidates = Vec::new();
+        self.coverage.candidates(point, &mut candidates);
+        let trusted: Vec<u32> = [
+            place.county_fips.as_ref().map(|f| format!("county:{f}")),
+            place.region.as_ref().map(|r| format!("state:{r}")),
+            place.country.as_ref().map(|c| format!("country:{c}")),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|key| self.region_keys.get(&key).copied())
+        .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.retain(|r| !trusted.contains(r) && self.regions[*r as usize].covers(point));
+        candidates.extend(trusted);
+
+        let mut found = Vec::new();
+        for region in candidates {
+            found.extend_from_slice(self.members(region));
+        }
+        let v = unit_vector(point);
+        found.extend(
+            self.caps
+                .locate_in_envelope_intersecting(&AABB::from_point(v))
+                .filter(|cap| cap.center.distance_km(point) <= cap.radius_km)
+                .map(|cap| cap.provider),
+        );
+        if let Some(list) = place.country.as_ref().and_then(|c| self.nationwide.get(c)) {
+            found.extend_from_slice(list);
+        }
+        found.extend_from_slice(&self.worldwide);
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The `k` providers with a location nearest to `point` by great-circle
+    /// distance, among those for which `filter(index)` is true, as
+    /// `(index, distance_km)` in non-decreasing distance. Stops at `max_km`
+    /// when given (a NaN bound is no bound).
+    ///
+    /// The filter runs during the search, in distance order, and the search
+    /// stops as soon as `k` providers pass, so a selective filter costs
+    /// only the providers it rejects on the way.
+    pub fn nearest(
+        &self,
+        point: LatLng,
+        k: usize,
+        max_km: Option<f64>,
+        filter: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, f64)> {
+        let mut found = Vec::with_capacity(k.min(256));
+        if k == 0 {
+            return found;
+        }
+        for (entry, chord2) in self
+            .points
+            .nearest_neighbor_iter_with_distance_2(&unit_vector(point))
+        {
+            let km = chord_to_km(chord2.sqrt());
+            if max_km.is_some_and(|max| km > max) {
+                break;
+            }
+            if filter(entry.data) {
+                found.push((entry.data, km));
+                if found.len() == k {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// Providers with this issue code (exact code; see
+    /// [`Vocabulary::expand_issue`](crate::model::Vocabulary::expand_issue)
+    /// for parents). Empty for an unknown code.
+    pub fn with_issue(&self, code: &str) -> &Bitset {
+        self.issues.get(code).unwrap_or(&self.empty)
+    }
+
+    /// Providers speaking this ISO 639-1 language. Empty for an unknown code.
+    pub fn with_language(&self, code: &str) -> &Bitset {
+        self.languages.get(code).unwrap_or(&self.empty)
+    }
+
+    /// Providers serving this population code. Empty for an unknown code.
+    pub fn with_population(&self, code: &str) -> &Bitset {
+        self.populations.get(code).unwrap_or(&self.empty)
+    }
+
+    /// Providers of this kind.
+    pub fn with_kind(&self, kind: Kind) -> &Bitset {
+        Kind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .and_then(|i| self.kinds.get(i))
+            .unwrap_or(&self.empty)
+    }
+
+    /// Providers reachable around the clock.
+    pub fn open_24h(&self) -> &Bitset {
+        &self.open_24h
+    }
+
+    /// Providers with a location (those [`Directory::nearest`] can return).
+    pub fn located(&self) -> &Bitset {
+        &self.located
+    }
+
+    /// Approximate heap use of the indexes.
+    pub fn memory(&self) -> MemoryUse {
+        let bitsets = |map: &FxHashMap<String, Bitset>| -> usize {
+            map.iter()
+                .map(|(k, b)| k.capacity() + b.heap_bytes() + 48)
+                .sum()
+        };
+        // rstar leaves hold up to 6 entries; count 1.5× the entries.
+        let rtree = |count: usize, entry: usize| count * entry * 3 / 2;
+        MemoryUse {
+            providers_inline: self.providers.capacity() * std::mem::size_of::<Provider>(),
+            areas: self.areas.capacity() * std::mem::size_of::<ResolvedArea>()
+                + self
+                    .areas
+                    .iter()
+                    .map(|a| std::mem::size_of_val(a.parts()))
+                    .sum::<usize>(),
+            rtrees: rtree(self.points.size(), std::mem::size_of::<PointEntry>())
+                + rtree(self.caps.size(), std::mem::size_of::<Cap>()),
+            regions: self.regions.iter().map(|r| r.heap_bytes()).sum(),
+            coverage: self.coverage.heap_bytes()
+                + (self.region_start.capacity() + self.region_members.capacity()) * 4,
+            bitsets: bitsets(&self.issues)
+                + bitsets(&self.languages)
+                + bitsets(&self.populations)
+                + self.kinds.iter().map(Bitset::heap_bytes).sum::<usize>()
+                + self.open_24h.heap_bytes()
+                + self.located.heap_bytes()
+                + self.empty.heap_bytes(),
+            lists: self.by_id.capacity() * 4
+                + self.worldwide.capacity() * 4
+                + self
+                    .nationwide
+                    .values()
+                    .map(|l| l.capacity() * 4 + 32)
+                    .sum::<usize>(),
+        }
+    }
+
+    /// Number of distinct H3 cells in the coverage index.
+    pub fn cell_count(&self) -> usize {
+        self.coverage.cell_count()
+    }
+
+    fn members(&self, region: u32) -> &[u32] {
+        let r = region as usize;
+        match (self.region_start.get(r), self.region_start.get(r + 1)) {
+            (Some(&start), Some(&end)) => &self.region_members[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// For each provider, whether an earlier provider has the same `id`.
+fn duplicate_ids(providers: &[Provider]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..providers.len()).collect();
+    order.sort_by(|&a, &b| providers[a].id.cmp(&providers[b].id).then(a.cmp(&b)));
+    let mut duplicate = vec![false; providers.len()];
+    for pair in order.windows(2) {
+        if providers[pair[0]].id == providers[pair[1]].id {
+            duplicate[pair[1]] = true;
+        }
+    }
+    duplicate
+}
