@@ -1871,18 +1871,30 @@ impl<'g> Generator<'g> {
         rng: &mut SplitMix64,
     ) -> Vec<AreaSpec> {
         if foreign {
-            let country = || AreaSpec::Countries {
-                codes: vec![place.country.clone()],
+            // A few territories (French overseas departments, Kosovo) have
+            // no outline of their own in the world atlas: serve a radius.
+            let has_outline = self
+                .gazetteer
+                .country(&place.country)
+                .is_some_and(|c| !c.shape.0.is_empty());
+            let country = |rng: &mut SplitMix64| {
+                if has_outline {
+                    AreaSpec::Countries {
+                        codes: vec![place.country.clone()],
+                    }
+                } else {
+                    radius_area(rng)
+                }
             };
             return match archetype.scope {
                 Scope::Local | Scope::County => {
                     if rng.chance(0.85) {
                         vec![radius_area(rng)]
                     } else {
-                        vec![country()]
+                        vec![country(rng)]
                     }
                 }
-                Scope::State => vec![country()],
+                Scope::State => vec![country(rng)],
                 Scope::National => {
                     if archetype.kind == Kind::Coalition && rng.chance(0.15) {
                         vec![AreaSpec::Worldwide]
@@ -1891,7 +1903,7 @@ impl<'g> Generator<'g> {
                             country: place.country.clone(),
                         }]
                     } else {
-                        vec![country()]
+                        vec![country(rng)]
                     }
                 }
             };
