@@ -93,6 +93,8 @@ async fn healthz_reports_loaded_data() {
     assert_eq!(body["status"], "ok");
     assert!(body["gazetteer"]["zips"].as_u64().unwrap_or(0) > 40_000);
     assert!(body["gazetteer"]["counties"].as_u64().unwrap_or(0) > 3_000);
+    // The bundled directory: 20 seed-page hotlines + 3,200 sample records.
+    assert_eq!(body["directory"]["providers"].as_u64(), Some(3_220));
 }
 
 #[tokio::test]
