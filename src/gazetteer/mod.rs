@@ -580,6 +580,17 @@ impl Gazetteer {
     }
 }
 
+/// world-atlas features without an ISO numeric id, by name → the country
+/// they are filed under: Kosovo under its user-assigned code (983 in
+/// `country.csv`), the others under the ISO 3166 country that contains them.
+/// Siachen Glacier is disputed and stays unassigned.
+const UNNUMBERED_FEATURES: [(&str, &str); 4] = [
+    ("Kosovo", "983"),
+    ("N. Cyprus", "196"),
+    ("Somaliland", "706"),
+    ("Indian Ocean Ter.", "036"),
+];
+
 /// Common names of territories that differ from the atlas' formal names.
 const STATE_ALIASES: &[(&str, &str)] = &[
     ("Virgin Islands", "VI"),
@@ -651,7 +662,14 @@ fn decode_topology(
         .map(|object| {
             let mut map: HashMap<String, MultiPolygon<f64>> = HashMap::new();
             for feature in topo.features(object).map_err(error)? {
-                if let Some(id) = feature.id {
+                let id = feature.id.or_else(|| {
+                    let name = feature.name.as_deref()?;
+                    UNNUMBERED_FEATURES
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, id)| (*id).to_owned())
+                });
+                if let Some(id) = id {
                     // world-atlas lists `036` twice (Australia and Ashmore
                     // and Cartier Islands): merge the parts.
                     map.entry(id)
@@ -849,6 +867,13 @@ mod tests {
         assert_eq!(at(65.5, -175.0).country.as_deref(), Some("RU")); // Chukotka, west of 180°
         assert_eq!(at(65.0, 100.0).country.as_deref(), Some("RU"));
         assert_eq!(at(-17.7, 178.1).country.as_deref(), Some("FJ"));
+    }
+
+    #[test]
+    fn atlas_features_without_an_id_are_filed_by_name() {
+        assert_eq!(at(42.6629, 21.1655).country.as_deref(), Some("XK")); // Pristina
+        assert_eq!(at(9.56, 44.065).country.as_deref(), Some("SO")); // Hargeisa
+        assert_eq!(at(35.34, 33.32).country.as_deref(), Some("CY")); // Kyrenia
     }
 
     #[test]
