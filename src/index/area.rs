@@ -55,9 +55,10 @@ pub enum AreaError {
 ///
 /// `shape` is in `[lon, lat]` degrees, treated as planar in lon/lat (as the
 /// source atlases draw it; polygons must not cross the antimeridian, as
-/// RFC 7946 asks). `cells` are the compacted H3 cells of every cell that
-/// touches the shape ([`ContainmentMode::Covers`]), so they are a superset:
-/// a point in a cell is a *candidate*, confirmed by [`Region::covers`].
+/// RFC 7946 asks). `cells` are the compacted H3 cells whose centroid lies
+/// inside the shape plus every cell its outline passes through and their
+/// neighbours, so they cover the whole shape and a little more: a point in
+/// a cell is a *candidate*, confirmed by [`Region::covers`].
 #[derive(Debug)]
 pub struct Region {
     key: String,
@@ -90,9 +91,13 @@ impl Region {
             .iter()
             .partition(|p| p.bounding_rect().is_some_and(|r| r.width() <= 180.0));
         let mut resolution = resolution;
+        // Interior cells by centroid (cheap), then every cell the outline
+        // passes through (see `outline_cells`): together they cover every
+        // point of the polygon without a geometric intersection test per
+        // candidate cell, which made `Covers` tiling the bulk of ingest.
         let tiler = loop {
             let mut tiler = TilerBuilder::new(resolution)
-                .containment_mode(ContainmentMode::Covers)
+                .containment_mode(ContainmentMode::ContainsCentroid)
                 // Polygons are split at the antimeridian above; the
                 // heuristic would misread a wide polygon.
                 .disable_transmeridian_heuristic()
@@ -108,6 +113,9 @@ impl Region {
             }
         };
         let mut cells: Vec<CellIndex> = tiler.into_coverage().collect();
+        for polygon in &narrow {
+            outline_cells(polygon, resolution, &mut cells);
+        }
         cells.sort_unstable();
         cells.dedup();
         // Cannot fail: the cells are unique and of one resolution.
@@ -527,4 +535,35 @@ fn multipolygon(coordinates: &[Vec<Vec<[f64; 2]>>]) -> Result<MultiPolygon<f64>,
         }
     }
     Ok(MultiPolygon::new(polygons))
+}
+
+/// Adds every cell at `resolution` that the polygon's outline passes
+/// through, and their neighbours. Each ring edge is sampled at most half a
+/// cell edge apart (in degrees of latitude, which overstates a degree of
+/// longitude, so the spacing is conservative), and each sampled cell brings
+/// its ring of neighbours. A cell holding a point of the polygon either has
+/// its centroid inside (found by `ContainsCentroid`) or is crossed by the
+/// outline, so it is within one ring of a sampled cell.
+fn outline_cells(polygon: &Polygon<f64>, resolution: Resolution, cells: &mut Vec<CellIndex>) {
+    const KM_PER_DEGREE: f64 = 111.0;
+    let step_deg = resolution.edge_length_km() / KM_PER_DEGREE / 2.0;
+    let mut sampled: Vec<CellIndex> = Vec::new();
+    for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+        for line in ring.lines() {
+            let (dx, dy) = (line.end.x - line.start.x, line.end.y - line.start.y);
+            let steps = ((dx.hypot(dy) / step_deg).ceil() as usize).max(1);
+            for i in 0..=steps {
+                let t = i as f64 / steps as f64;
+                let (lon, lat) = (line.start.x + t * dx, line.start.y + t * dy);
+                if let Ok(point) = h3o::LatLng::new(lat, lon) {
+                    sampled.push(point.to_cell(resolution));
+                }
+            }
+        }
+    }
+    sampled.sort_unstable();
+    sampled.dedup();
+    for cell in sampled {
+        cells.extend(cell.grid_disk::<Vec<_>>(1));
+    }
 }

@@ -607,3 +607,54 @@ proptest! {
         prop_assert_eq!(directory.covering_in(point, &place), expected);
     }
 }
+
+/// Regression for the outline-sampled tiling: user polygons have no
+/// reverse-geocoding fallback, so every point inside one must reach it
+/// through the H3 cells. California's county outlines, given as polygons,
+/// are checked against the exact test at dense fixed-seed points.
+#[test]
+fn polygon_cells_leave_no_holes() {
+    let g = gazetteer();
+    let mut providers = Vec::new();
+    for county in g.counties().iter().filter(|c| c.state == "CA") {
+        let coordinates: Vec<Vec<Vec<[f64; 2]>>> = county
+            .shape
+            .0
+            .iter()
+            .map(|polygon| {
+                std::iter::once(polygon.exterior())
+                    .chain(polygon.interiors())
+                    .map(|ring| ring.coords().map(|c| [c.x, c.y]).collect())
+                    .collect()
+            })
+            .collect();
+        providers.push(provider(
+            &format!("poly-{}", county.fips),
+            None,
+            vec![AreaSpec::Polygon { coordinates }],
+        ));
+    }
+    let (directory, rejected) = build(providers);
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut checked = 0;
+    for _ in 0..4_000 {
+        let point = at(32.5 + 9.5 * next(), -124.5 + 10.5 * next());
+        let place = g.reverse(point);
+        let expected: Vec<u32> = (0..directory.len() as u32)
+            .filter(|&i| directory.area(i).is_some_and(|a| a.covers(point, None)))
+            .collect();
+        checked += usize::from(!expected.is_empty());
+        assert_eq!(directory.covering_in(point, &place), expected, "at {point}");
+    }
+    assert!(
+        checked > 1_000,
+        "most points should fall in some county: {checked}"
+    );
+}
