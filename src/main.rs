@@ -144,7 +144,9 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 None => validator.read_bundled(),
             };
             report_rejections(&ingested);
-            let directory = build_directory(&gazetteer, ingested, h3_resolution)?;
+            let mut ingested = ingested;
+            let directory =
+                Directory::build_from(&mut ingested, &gazetteer, index_options(h3_resolution))?;
             tracing::info!(providers = directory.len(), "directory ready");
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let router = api::router(AppState {
@@ -186,7 +188,10 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 "resolving service areas and indexing {} providers …",
                 ingested.providers.len()
             );
-            let (directory, dropped) = index_providers(&gazetteer, &mut ingested, h3_resolution)?;
+            let before = ingested.rejections.len();
+            let directory =
+                Directory::build_from(&mut ingested, &gazetteer, index_options(h3_resolution))?;
+            let dropped = ingested.rejections.len() - before;
             let summary = ingest::write_output(&out, directory.providers(), &ingested)?;
             eprintln!(
                 "{} rows read: {} accepted, {} rejected ({} by service area), {} likely duplicates; {} indexed in {:.2} s; wrote {}",
@@ -264,46 +269,11 @@ fn report_rejections(ingested: &Ingested) {
     }
 }
 
-/// Resolves areas and indexes the accepted providers (moving them into the
-/// directory); a provider whose area cannot be resolved becomes a rejection
-/// with its source and line. Returns the directory and how many were dropped.
-fn index_providers(
-    gazetteer: &Gazetteer,
-    ingested: &mut Ingested,
-    h3_resolution: u8,
-) -> anyhow::Result<(Directory, usize)> {
-    let options = IndexOptions {
+fn index_options(h3_resolution: u8) -> IndexOptions {
+    IndexOptions {
         resolution: h3_resolution,
         ..IndexOptions::default()
-    };
-    let providers = std::mem::take(&mut ingested.providers);
-    let origins: std::collections::HashMap<String, (String, u64)> = providers
-        .iter()
-        .map(|p| p.id.clone())
-        .zip(std::mem::take(&mut ingested.origins))
-        .collect();
-    let (directory, dropped) = Directory::build(providers, gazetteer, options)?;
-    for rejection in &dropped {
-        let (source, line) = origins
-            .get(&rejection.provider_id)
-            .cloned()
-            .unwrap_or_default();
-        ingested.rejections.push(ingest::Rejection::new(
-            &source,
-            line,
-            Some("service_area"),
-            rejection.reason.to_string(),
-        ));
     }
-    Ok((directory, dropped.len()))
-}
-
-fn build_directory(
-    gazetteer: &Gazetteer,
-    mut ingested: Ingested,
-    h3_resolution: u8,
-) -> anyhow::Result<Directory> {
-    Ok(index_providers(gazetteer, &mut ingested, h3_resolution)?.0)
 }
 
 /// Writes providers by extension: `.csv` flat, `.ndjson`/`.jsonl`

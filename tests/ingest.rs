@@ -143,7 +143,9 @@ fn malformed_csv_rows_are_each_rejected_with_line_field_and_reason() {
         (14, "id", "used by an earlier record"),
         (15, "service_area", "out of range"),
         (16, "verified_at", "not a date"),
-        (18, "", "truncated"),
+        // Passes row checks; rejected when the index resolves the area.
+        (18, "service_area", "has no boundary"),
+        (19, "", "truncated"),
     ];
     assert_eq!(
         outcome.rejections.len(),

@@ -99,6 +99,40 @@ impl MemoryUse {
 }
 
 impl Directory {
+    /// Indexes the accepted providers of an ingest, moving them into the
+    /// directory. A provider whose service area cannot be resolved becomes a
+    /// rejection of `ingested`, with the source and line it was read from,
+    /// so that accepted + rejected still equals rows read.
+    ///
+    /// # Errors
+    /// [`IndexError`] as for [`Directory::build`].
+    pub fn build_from(
+        ingested: &mut crate::ingest::Ingested,
+        gazetteer: &Gazetteer,
+        options: IndexOptions,
+    ) -> Result<Directory, IndexError> {
+        let providers = std::mem::take(&mut ingested.providers);
+        let origins: FxHashMap<String, (String, u64)> = providers
+            .iter()
+            .map(|p| p.id.clone())
+            .zip(std::mem::take(&mut ingested.origins))
+            .collect();
+        let (directory, dropped) = Directory::build(providers, gazetteer, options)?;
+        for rejection in dropped {
+            let (source, line) = origins
+                .get(&rejection.provider_id)
+                .cloned()
+                .unwrap_or_default();
+            ingested.rejections.push(crate::ingest::Rejection::new(
+                &source,
+                line,
+                Some("service_area"),
+                rejection.reason.to_string(),
+            ));
+        }
+        Ok(directory)
+    }
+
     /// Builds the snapshot. Each provider's service area is resolved against
     /// `gazetteer` ([`AreaResolver`]); a provider whose area cannot be
     /// resolved, or whose `id` repeats an earlier one, is left out and
