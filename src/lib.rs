@@ -10,6 +10,7 @@
 //! synthetic  deterministic synthetic directories (sample data, benchmarks)
 //! ingest     readers (CSV, JSON, GeoJSON, HSDS) → validated providers + rejections
 //! index      directory snapshot: R-tree, H3 coverage, attribute bitsets
+//! matching   query → candidates → score → ranked results with reasons
 //! api        axum router, problem+json errors, JSON bodies
 //! ```
 //!
@@ -21,5 +22,6 @@ pub mod api;
 pub mod gazetteer;
 pub mod index;
 pub mod ingest;
+pub mod matching;
 pub mod model;
 pub mod synthetic;

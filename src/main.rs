@@ -6,6 +6,7 @@ use refmatch::api::{self, AppState};
 use refmatch::gazetteer::{Gazetteer, GazetteerFiles};
 use refmatch::index::{Directory, IndexOptions};
 use refmatch::ingest::{self, Ingested, Validator};
+use refmatch::matching::{MatchError, MatchResponse, Matcher, Query};
 use refmatch::model::LatLng;
 use refmatch::model::Vocabulary;
 use std::io::{BufRead, Write};
@@ -40,7 +41,14 @@ enum Command {
         /// H3 resolution for service-area cells (3–8).
         #[arg(long, default_value_t = 5)]
         h3_resolution: u8,
+        /// Browser origins allowed to call the API (CORS), comma-separated;
+        /// `*` allows any. Default: none (same-origin only).
+        #[arg(long, env = "REFMATCH_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origin: Vec<String>,
     },
+    /// Rank the providers for a caller's place and needs, as the API's
+    /// /v1/match does, and print a table (or the API's JSON or GeoJSON).
+    Match(MatchArgs),
     /// Read directory files, validate and geocode every row, resolve service
     /// areas, and write the normalised directory, rejection report,
     /// duplicates and summary to --out.
@@ -96,6 +104,101 @@ enum Command {
     },
 }
 
+/// `refmatch match` options; each maps to the /v1/match parameter of the
+/// same name, and is checked by the same parser.
+#[derive(clap::Args)]
+struct MatchArgs {
+    /// Where the caller is: "Fresno, CA", a ZIP, "Lima, Peru", "lat,lon".
+    #[arg(long)]
+    near: Option<String>,
+    /// Caller latitude in degrees (with --lon).
+    #[arg(long, allow_negative_numbers = true)]
+    lat: Option<String>,
+    /// Caller longitude in degrees (with --lat).
+    #[arg(long, allow_negative_numbers = true)]
+    lon: Option<String>,
+    /// Issue codes (repeat or comma-separate); `trafficking` includes its children.
+    #[arg(long)]
+    issue: Vec<String>,
+    /// Languages (any of): ISO 639-1 codes or names such as Spanish.
+    #[arg(long)]
+    language: Vec<String>,
+    /// Only providers reachable around the clock.
+    #[arg(long)]
+    open_24h: bool,
+    /// Only providers open now (or at --at), in their own time zone.
+    #[arg(long)]
+    open_now: bool,
+    /// RFC 3339 instant for --open-now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Kinds to leave out, e.g. law_enforcement.
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Populations (any of), e.g. minors, lgbtq.
+    #[arg(long)]
+    population: Vec<String>,
+    /// Largest distance in km for providers with a location.
+    #[arg(long)]
+    radius_km: Option<String>,
+    /// Most results (1–100, default 10).
+    #[arg(long)]
+    limit: Option<String>,
+    /// Output: a readable table, or the API's json or geojson body.
+    #[arg(long, value_enum, default_value_t = MatchFormat::Table)]
+    format: MatchFormat,
+    /// Directory to match against (as for `serve --data`). Default: the
+    /// bundled hotlines and sample directory.
+    #[arg(long, env = "REFMATCH_DATA")]
+    data: Option<PathBuf>,
+}
+
+impl MatchArgs {
+    /// The options as /v1/match query parameters.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        let singles = [
+            ("near", &self.near),
+            ("lat", &self.lat),
+            ("lon", &self.lon),
+            ("at", &self.at),
+            ("radius_km", &self.radius_km),
+            ("limit", &self.limit),
+        ];
+        for (name, value) in singles {
+            if let Some(value) = value {
+                pairs.push((name, value.clone()));
+            }
+        }
+        let multis = [
+            ("issue", &self.issue),
+            ("language", &self.language),
+            ("exclude", &self.exclude),
+            ("population", &self.population),
+        ];
+        for (name, values) in multis {
+            pairs.extend(values.iter().map(|v| (name, v.clone())));
+        }
+        for (name, on) in [("open_24h", self.open_24h), ("open_now", self.open_now)] {
+            if on {
+                pairs.push((name, "true".to_owned()));
+            }
+        }
+        pairs
+    }
+}
+
+/// How `refmatch match` prints its answer.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MatchFormat {
+    /// Rank, name, kind, distance, phone and reasons, one row per result.
+    Table,
+    /// The body of `/v1/match?format=json`.
+    Json,
+    /// The body of `/v1/match` (a GeoJSON FeatureCollection).
+    Geojson,
+}
+
 fn main() -> anyhow::Result<std::process::ExitCode> {
     match run() {
         // `refmatch geocode … | head`: a closed pipe is not an error.
@@ -136,27 +239,32 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             addr,
             data,
             h3_resolution,
+            cors_origin,
         } => {
             let vocabulary = Vocabulary::bundled()?;
-            let validator = Validator::new(&gazetteer, &vocabulary);
-            let ingested = match &data {
-                Some(dir) => validator.read_files(&data_files(dir)?),
-                None => validator.read_bundled(),
-            };
-            report_rejections(&ingested);
-            let mut ingested = ingested;
             let directory =
-                Directory::build_from(&mut ingested, &gazetteer, index_options(h3_resolution))?;
+                load_directory(&gazetteer, &vocabulary, data.as_deref(), h3_resolution)?;
             tracing::info!(providers = directory.len(), "directory ready");
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            let router = api::router(AppState {
-                gazetteer: Arc::new(gazetteer),
-                directory: Arc::new(directory),
-            });
+            let router = api::router_with(
+                AppState {
+                    gazetteer: Arc::new(gazetteer),
+                    directory: Arc::new(directory),
+                    vocabulary: Arc::new(vocabulary),
+                },
+                &api::RouterOptions {
+                    cors_origins: cors_origin,
+                },
+            );
             runtime
                 .block_on(api::serve(addr, router))
                 .with_context(|| format!("serving on {addr}"))?;
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Match(args) => {
+            let vocabulary = Vocabulary::bundled()?;
+            let directory = load_directory(&gazetteer, &vocabulary, args.data.as_deref(), 5)?;
+            run_match(&gazetteer, &directory, &vocabulary, &args)
         }
         Command::Geocode { query, file } => match (query, file) {
             (Some(query), _) => geocode_one(&gazetteer, &query),
@@ -258,6 +366,131 @@ fn data_files(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
         dir.display()
     );
     Ok(files)
+}
+
+/// Reads, validates and indexes the directory in `data` (an ingest output
+/// or a folder of input files), or the bundled data.
+fn load_directory(
+    gazetteer: &Gazetteer,
+    vocabulary: &Vocabulary,
+    data: Option<&std::path::Path>,
+    h3_resolution: u8,
+) -> anyhow::Result<Directory> {
+    let validator = Validator::new(gazetteer, vocabulary);
+    let mut ingested = match data {
+        Some(dir) => validator.read_files(&data_files(dir)?),
+        None => validator.read_bundled(),
+    };
+    report_rejections(&ingested);
+    Ok(Directory::build_from(
+        &mut ingested,
+        gazetteer,
+        index_options(h3_resolution),
+    )?)
+}
+
+/// `refmatch match`: exit 0 with results, 1 when the place is unknown, 2
+/// for a malformed option.
+fn run_match(
+    gazetteer: &Gazetteer,
+    directory: &Directory,
+    vocabulary: &Vocabulary,
+    args: &MatchArgs,
+) -> anyhow::Result<std::process::ExitCode> {
+    let matcher = Matcher {
+        gazetteer,
+        directory,
+        vocabulary,
+    };
+    let pairs = args.pairs();
+    let parsed = Query::parse(
+        pairs.iter().map(|(k, v)| (*k, v.as_str())),
+        &[],
+        &matcher.terms(),
+    );
+    let response = match parsed
+        .map_err(MatchError::from)
+        .and_then(|q| matcher.run(&q))
+    {
+        Ok(response) => response,
+        Err(MatchError::Query(error)) => {
+            eprintln!(
+                "error: --{}: {}",
+                error.parameter.replace('_', "-"),
+                error.detail
+            );
+            return Ok(std::process::ExitCode::from(2));
+        }
+        Err(MatchError::Place(error)) => {
+            eprintln!("error: --near: {error}");
+            if let refmatch::gazetteer::GeocodeError::NotFound { suggestions, .. } = &error {
+                if !suggestions.is_empty() {
+                    eprintln!("did you mean: {}", suggestions.join("; "));
+                }
+                return Ok(std::process::ExitCode::from(1));
+            }
+            return Ok(std::process::ExitCode::from(2));
+        }
+    };
+    match args.format {
+        MatchFormat::Json => print_json(&api::body::match_json(&response, directory))?,
+        MatchFormat::Geojson => print_json(&api::body::match_geojson(&response, directory))?,
+        MatchFormat::Table => print_match_table(&response, directory)?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// A readable table: rank, name, kind, distance, first phone, reasons.
+fn print_match_table(response: &MatchResponse, directory: &Directory) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let place = &response.place;
+    writeln!(
+        out,
+        "caller: {} ({:.4}, {:.4}; {}){}",
+        place.name.as_deref().unwrap_or("coordinates"),
+        place.lat,
+        place.lon,
+        place.precision.as_str(),
+        place
+            .county
+            .as_deref()
+            .map(|c| format!(", {c}"))
+            .unwrap_or_default()
+    )?;
+    if response.results.is_empty() {
+        writeln!(out, "no provider matches; try fewer filters")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>4}  {:<42}  {:<24}  {:>9}  {:<20}  reasons",
+        "rank", "name", "kind", "distance", "phone"
+    )?;
+    for result in &response.results {
+        let Some(provider) = directory.provider(result.index) else {
+            continue;
+        };
+        let name: String = provider.name.chars().take(42).collect();
+        let distance = result
+            .distance_km
+            .map_or_else(|| "-".to_owned(), |d| format!("{d:.1} km"));
+        let phone = result.phones.first().map_or("-", |p| p.number.as_str());
+        let mut reasons = result.reasons.join("; ");
+        if !result.relaxed.is_empty() {
+            reasons = format!("[relaxed] {reasons}");
+        }
+        writeln!(
+            out,
+            "{:>4}  {:<42}  {:<24}  {:>9}  {:<20}  {}",
+            result.rank,
+            name,
+            provider.kind.code(),
+            distance,
+            phone,
+            reasons
+        )?;
+    }
+    Ok(())
 }
 
 fn report_rejections(ingested: &Ingested) {

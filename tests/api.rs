@@ -26,6 +26,7 @@ fn state() -> AppState {
             AppState {
                 gazetteer: Arc::new(gazetteer),
                 directory: Arc::new(directory),
+                vocabulary: Arc::new(vocabulary),
             }
         })
         .clone()

@@ -2,14 +2,23 @@
 //! serialise; every error leaves as `application/problem+json` (RFC 9457)
 //! whose `detail` says what to fix.
 //!
-//! Routes: `GET /healthz`, `GET /v1/geocode?q=…`, `GET /v1/reverse?lat=…&lon=…`.
+//! Routes (all `GET`; [`openapi::ENDPOINTS`] documents each and
+//! `/openapi.json` serves the OpenAPI 3.1 document built from it):
+//! `/healthz`, `/v1/match`, `/v1/providers`, `/v1/providers/{id}`,
+//! `/v1/hotlines`, `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`,
+//! `/openapi.json`. GeoJSON bodies follow RFC 7946: `[lon, lat]` degrees,
+//! `Content-Type: application/geo+json`.
+
+pub mod body;
+pub mod openapi;
 
 use crate::gazetteer::{Gazetteer, GeocodeError};
 use crate::index::Directory;
-use crate::model::LatLng;
+use crate::matching::{self, ListQuery, MatchError, Matcher, QueryError};
+use crate::model::{Kind, LatLng, Vocabulary};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,9 +27,13 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -35,6 +48,28 @@ pub struct AppState {
     pub gazetteer: Arc<Gazetteer>,
     /// The indexed directory being served.
     pub directory: Arc<Directory>,
+    /// Issue and population codes.
+    pub vocabulary: Arc<Vocabulary>,
+}
+
+impl AppState {
+    /// A matcher over this state's snapshot.
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher {
+            gazetteer: &self.gazetteer,
+            directory: &self.directory,
+            vocabulary: &self.vocabulary,
+        }
+    }
+}
+
+/// Server settings that are not data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouterOptions {
+    /// Origins allowed to call the API from a browser (CORS), e.g.
+    /// `https://dashboard.example.org`; `*` allows any. Empty: no CORS
+    /// headers, so browsers allow only same-origin calls.
+    pub cors_origins: Vec<String>,
 }
 
 /// An RFC 9457 problem document.
@@ -85,6 +120,9 @@ pub enum ApiError {
     /// The route exists but not for this method (405).
     #[error("method not allowed; this endpoint answers GET")]
     MethodNotAllowed,
+    /// A bug on our side (500); details are logged, never sent.
+    #[error("internal error; the server log has the details")]
+    Internal,
 }
 
 impl ApiError {
@@ -95,6 +133,7 @@ impl ApiError {
             }
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -105,6 +144,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not-found",
             ApiError::NoRoute(_) => "no-route",
             ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::Internal => "internal",
         }
     }
 
@@ -157,6 +197,24 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        ApiError::InvalidParameter {
+            parameter: error.parameter,
+            detail: error.detail,
+        }
+    }
+}
+
+impl From<MatchError> for ApiError {
+    fn from(error: MatchError) -> Self {
+        match error {
+            MatchError::Query(error) => error.into(),
+            MatchError::Place(error) => geocode_error("near", error),
+        }
+    }
+}
+
 /// Maps a geocoding failure of parameter `parameter` to its HTTP error.
 fn geocode_error(parameter: &str, error: GeocodeError) -> ApiError {
     match error {
@@ -190,21 +248,224 @@ fn degrees(params: &Params, name: &str, range: &str) -> Result<f64, ApiError> {
     })
 }
 
-/// Builds the router over `state`; `main` and the tests share it.
+/// Builds the router over `state` with default options (no CORS); `main`
+/// and the tests share it.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    router_with(state, &RouterOptions::default())
+}
+
+/// Builds the router over `state`.
+pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
+    let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi_document))
+        .route("/v1/match", get(match_providers))
+        .route("/v1/providers", get(list_providers))
+        .route("/v1/providers/{id}", get(one_provider))
+        .route("/v1/hotlines", get(hotlines))
+        .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/geocode", get(geocode))
         .route("/v1/reverse", get(reverse))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
-        .layer(TraceLayer::new_for_http())
+        ));
+    let router = match cors(&options.cors_origins) {
+        Some(layer) => router.layer(layer),
+        None => router,
+    };
+    router.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(Level::INFO)
+                    .latency_unit(LatencyUnit::Micros),
+            ),
+    )
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+            .max_age(Duration::from_secs(3600)),
+    )
+}
+
+/// Query parameters in order, repeats kept.
+type Pairs = Vec<(String, String)>;
+
+fn pairs(params: &Pairs) -> impl Iterator<Item = (&str, &str)> {
+    params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Body formats of the listing endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    GeoJson,
+    Json,
+}
+
+fn format(params: &Pairs) -> Result<Format, ApiError> {
+    match params.iter().rev().find(|(k, _)| k == "format") {
+        None => Ok(Format::GeoJson),
+        Some((_, v)) => match v.trim() {
+            "geojson" => Ok(Format::GeoJson),
+            "json" => Ok(Format::Json),
+            other => Err(ApiError::invalid(
+                "format",
+                format!("format must be geojson or json, got '{other}'"),
+            )),
+        },
+    }
+}
+
+/// Serialises `body` with `content_type`.
+fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Response, ApiError> {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response()),
+        Err(error) => {
+            tracing::error!(%error, "serialising a response");
+            Err(ApiError::Internal)
+        }
+    }
+}
+
+const GEOJSON: &str = "application/geo+json";
+const JSON: &str = "application/json";
+
+async fn match_providers(
+    State(state): State<AppState>,
+    params: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let format = format(&params)?;
+    let matcher = state.matcher();
+    let query = matching::Query::parse(pairs(&params), &["format"], &matcher.terms())?;
+    let response = matcher.run(&query)?;
+    match format {
+        Format::GeoJson => {
+            body_response(GEOJSON, &body::match_geojson(&response, &state.directory))
+        }
+        Format::Json => body_response(JSON, &body::match_json(&response, &state.directory)),
+    }
+}
+
+async fn list_providers(
+    State(state): State<AppState>,
+    params: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let query = ListQuery::parse(pairs(&params), &[], &state.matcher().terms())?;
+    let page = matching::list(&state.directory, &state.vocabulary, &query)?;
+    let collection = body::providers_geojson(
+        &state.directory,
+        &page.indexes,
+        None::<()>,
+        Some(&page),
+        |p| p.phones.iter().collect(),
+    );
+    body_response(GEOJSON, &collection)
+}
+
+async fn one_provider(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    match state.directory.get(&id) {
+        Some(provider) => body_response(GEOJSON, &body::provider_feature(provider)),
+        None => Err(ApiError::NotFound {
+            detail: format!("no provider has id '{id}'; ids come from /v1/match or /v1/providers"),
+            suggestions: Vec::new(),
+        }),
+    }
+}
+
+/// The `query` member of a hotlines body.
+#[derive(Serialize)]
+struct HotlineEcho<'a> {
+    country: &'a str,
+    name: &'a str,
+}
+
+async fn hotlines(
+    State(state): State<AppState>,
+    params: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let mut wanted = None;
+    for (name, value) in pairs(&params) {
+        match name {
+            "country" => wanted = Some(value),
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    format!("unknown parameter '{other}'; known: country"),
+                ))
+            }
+        }
+    }
+    let text = wanted.ok_or_else(|| {
+        ApiError::invalid("country", "missing query parameter 'country': an ISO 3166-1 alpha-2 code such as PE, or a country name")
+    })?;
+    let country = state.gazetteer.country(text.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "country",
+            format!("'{text}' is not a country; give an ISO 3166-1 alpha-2 code such as US, PE or UA, or an English name"),
+        )
+    })?;
+    let code = country.iso2.as_str();
+    let indexes = matching::hotlines_for(&state.directory, code);
+    let collection = body::providers_geojson(
+        &state.directory,
+        &indexes,
+        Some(HotlineEcho {
+            country: code,
+            name: &country.name,
+        }),
+        None,
+        |p| matching::phones_for(p, Some(code)).0,
+    );
+    body_response(GEOJSON, &collection)
+}
+
+async fn vocabulary(State(state): State<AppState>) -> Response {
+    let languages: Vec<serde_json::Value> = state
+        .gazetteer
+        .languages()
+        .iter()
+        .filter_map(|l| Some(serde_json::json!({"code": l.iso639_1.as_deref()?, "name": l.name})))
+        .collect();
+    Json(serde_json::json!({
+        "issues": state.vocabulary.issues,
+        "populations": state.vocabulary.populations,
+        "kinds": Kind::ALL.map(Kind::code),
+        "languages": languages,
+    }))
+    .into_response()
+}
+
+async fn openapi_document() -> Response {
+    Json(openapi::document()).into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
