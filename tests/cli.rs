@@ -172,3 +172,93 @@ fn serve_answers_http_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
 }
+
+#[test]
+fn match_prints_a_ranked_table() {
+    let output = refmatch()
+        .args([
+            "match",
+            "--near",
+            "Fresno, CA",
+            "--issue",
+            "labor_trafficking",
+            "--language",
+            "es",
+            "--open-24h",
+            "--limit",
+            "5",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("caller: Fresno, CA"), "{stdout}");
+    assert!(
+        lines[1].contains("rank") && lines[1].contains("reasons"),
+        "{stdout}"
+    );
+    let ranks: Vec<&str> = lines[2..]
+        .iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ranks, ["1", "2", "3", "4", "5"], "{stdout}");
+    for line in &lines[2..] {
+        assert!(
+            line.contains("speaks Spanish") && line.contains("24-hour"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn match_geojson_is_the_api_body() {
+    let output = refmatch()
+        .args([
+            "match",
+            "--lat",
+            "-12.05",
+            "--lon",
+            "-77.04",
+            "--issue",
+            "trafficking",
+            "--format",
+            "geojson",
+        ])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let body: Value = serde_json::from_slice(&output.stdout).expect("GeoJSON on stdout");
+    assert_eq!(body["type"], "FeatureCollection");
+    assert_eq!(body["query"]["country"], "PE");
+    let features = body["features"].as_array().expect("features");
+    assert!((3..=10).contains(&features.len()), "at most the default limit");
+    assert!(features.iter().any(|f| f["id"] == "hotline-llama-y-vive"));
+}
+
+#[test]
+fn match_errors_name_the_option_and_exit_2_or_1() {
+    let bad = refmatch()
+        .args(["match", "--near", "Fresno, CA", "--limit", "0"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("--limit") && stderr.contains("1 to 100"),
+        "{stderr}"
+    );
+    let unknown = refmatch()
+        .args(["match", "--near", "Fresnoo, CA"])
+        .output()
+        .expect("runs");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean"));
+    let nowhere = refmatch().args(["match"]).output().expect("runs");
+    assert_eq!(nowhere.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("--near"));
+}

@@ -7,7 +7,10 @@
 //! 2. gathers candidates: providers whose service area covers the point
 //!    (H3 lookup confirmed against the exact geometry, nationwide and
 //!    worldwide lists) and the nearest located providers passing the
-//!    filters (filtered during the R-tree search);
+//!    filters (filtered during the R-tree search).
+//!    Nearest providers that do not serve the point are kept only in the
+//!    caller's own country (the US with its territories), so a caller never
+//!    gets a foreign-only line;
 //! 3. keeps those passing every hard filter and ranks them by the score
 //!    below; when fewer than `limit` pass, adds results that fail only
 //!    relaxable filters ([`Relaxable::ORDER`]), each marked with what it
@@ -472,9 +475,9 @@ impl<'a> Matcher<'a> {
             let nearest = directory.nearest(point, query.limit, needs.radius_km, |i| {
                 serving.binary_search(&i).is_err()
                     && !taken.contains(&i)
-                    && directory
-                        .provider(i)
-                        .is_some_and(|p| passes(i, p).is_some())
+                    && directory.provider(i).is_some_and(|p| {
+                        same_country(p, place.country.as_deref()) && passes(i, p).is_some()
+                    })
             });
             for (i, km) in nearest {
                 if let Some(provider) = directory.provider(i) {
@@ -697,6 +700,20 @@ impl<'a> Matcher<'a> {
             .iter()
             .find(|l| l.iso639_1.as_deref() == Some(code))
             .map_or(code, |l| l.name.split(" (").next().unwrap_or(&l.name))
+    }
+}
+
+/// Whether `provider` is in the caller's country (the US and its
+/// territories count as one), or either country is unknown. Providers that
+/// do not serve the caller are offered as nearby only within the country,
+/// so a caller never gets a foreign-only line.
+fn same_country(provider: &Provider, caller: Option<&str>) -> bool {
+    let theirs = provider.address.as_ref().and_then(|a| a.country.as_deref());
+    match (theirs, caller) {
+        (Some(theirs), Some(caller)) => {
+            theirs == caller || (is_us_or_territory(theirs) && is_us_or_territory(caller))
+        }
+        _ => true,
     }
 }
 

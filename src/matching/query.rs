@@ -33,6 +33,7 @@ pub enum Relaxable {
     /// `open_now`.
     OpenNow,
     /// `open_24h`.
+    #[serde(rename = "open_24h")]
     Open24h,
     /// `population`.
     Population,
@@ -507,4 +508,19 @@ fn values<'v>(name: &str, value: &'v str, already: usize) -> Result<Vec<&'v str>
         ));
     }
     Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relaxable_filters_serialise_as_their_parameter_names() {
+        for relaxable in Relaxable::ORDER {
+            assert_eq!(
+                serde_json::to_value(relaxable).unwrap(),
+                relaxable.parameter()
+            );
+        }
+    }
 }
