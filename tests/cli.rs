@@ -236,7 +236,10 @@ fn match_geojson_is_the_api_body() {
     assert_eq!(body["type"], "FeatureCollection");
     assert_eq!(body["query"]["country"], "PE");
     let features = body["features"].as_array().expect("features");
-    assert!((3..=10).contains(&features.len()), "at most the default limit");
+    assert!(
+        (3..=10).contains(&features.len()),
+        "at most the default limit"
+    );
     assert!(features.iter().any(|f| f["id"] == "hotline-llama-y-vive"));
 }
 

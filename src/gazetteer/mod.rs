@@ -248,6 +248,14 @@ pub struct Language {
     pub name: String,
 }
 
+impl Language {
+    /// The name without qualifiers: "Modern Greek (1453-)" → "Greek".
+    pub fn plain_name(&self) -> &str {
+        let name = self.name.split(" (").next().unwrap_or(&self.name);
+        name.strip_prefix("Modern ").unwrap_or(name)
+    }
+}
+
 /// The answer of [`Gazetteer::reverse`]: which country, US state or
 /// territory and county hold a point. Every field is `null` for open ocean.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -281,6 +289,9 @@ pub struct Gazetteer {
     countries: Vec<Country>,
     country_keys: HashMap<String, usize>,
     languages: Vec<Language>,
+    /// Lower-case ISO 639-1 and 639-3 codes and plain English names of the
+    /// languages with a 639-1 code → index in `languages`.
+    language_keys: FxHashMap<String, usize>,
     county_index: BoundaryIndex,
     country_index: BoundaryIndex,
 }
@@ -432,7 +443,7 @@ impl Gazetteer {
         }
 
         let language_rows: Vec<LanguageRow> = tables::read_rows("language.csv", &files.language)?;
-        let languages = language_rows
+        let languages: Vec<Language> = language_rows
             .into_iter()
             .map(|row| Language {
                 iso639_1: Some(row.iso639_1).filter(|c| !c.is_empty()),
@@ -440,6 +451,16 @@ impl Gazetteer {
                 name: row.name,
             })
             .collect();
+        let mut language_keys = FxHashMap::default();
+        for (i, language) in languages.iter().enumerate() {
+            if let Some(code) = &language.iso639_1 {
+                language_keys.insert(code.to_lowercase(), i);
+                language_keys.insert(language.iso639_3.to_lowercase(), i);
+                language_keys
+                    .entry(language.plain_name().to_lowercase())
+                    .or_insert(i);
+            }
+        }
 
         let county_index = BoundaryIndex::new(counties.iter().map(|c| &c.shape));
         let country_index = BoundaryIndex::new(countries.iter().map(|c| &c.shape));
@@ -455,6 +476,7 @@ impl Gazetteer {
             countries,
             country_keys,
             languages,
+            language_keys,
             county_index,
             country_index,
         })
@@ -572,6 +594,15 @@ impl Gazetteer {
     /// Every ISO 639-3 language.
     pub fn languages(&self) -> &[Language] {
         &self.languages
+    }
+
+    /// A language that has an ISO 639-1 code, by that code (`es`), its
+    /// ISO 639-3 code (`spa`) or its plain English name (`Spanish`,
+    /// `Greek`), case-insensitive.
+    pub fn language(&self, code_or_name: &str) -> Option<&Language> {
+        self.language_keys
+            .get(&code_or_name.trim().to_lowercase())
+            .map(|&i| &self.languages[i])
     }
 
     /// Number of ZIP codes loaded.

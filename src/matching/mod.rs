@@ -10,7 +10,8 @@
 //!    filters (filtered during the R-tree search).
 //!    Nearest providers that do not serve the point are kept only in the
 //!    caller's own country (the US with its territories), so a caller never
-//!    gets a foreign-only line;
+//!    gets a foreign-only line, and only within `radius_km` or else
+//!    [`NEARBY_MAX_KM`];
 //! 3. keeps those passing every hard filter and ranks them by the score
 //!    below; when fewer than `limit` pass, adds results that fail only
 //!    relaxable filters ([`Relaxable::ORDER`]), each marked with what it
@@ -54,10 +55,16 @@ pub use query::{
 };
 
 use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse};
-use crate::index::{nationwide_countries, AreaPart, Directory};
+use crate::index::{nationwide_countries, AreaPart, Bitset, Directory};
 use crate::model::{Kind, LatLng, Phone, Precision, Provider, Vocabulary};
 use jiff::Timestamp;
 use serde::Serialize;
+
+/// How far, in km, the search for nearby providers that do not list the
+/// caller's area reaches when the query sets no `radius_km`. Beyond it a
+/// provider that does not serve the caller is no practical referral, and
+/// national hotlines cover the caller anyway.
+pub const NEARBY_MAX_KM: f64 = 1_000.0;
 
 /// Distance scale of the proximity term, km: a provider this far away
 /// scores `e⁻¹` of one at the caller's door.
@@ -197,7 +204,8 @@ pub struct Matcher<'a> {
     pub vocabulary: &'a Vocabulary,
 }
 
-/// The hard filters of a query, ready to test providers against.
+/// The hard filters of a query, ready to test providers against: each
+/// code list is looked up once, as the directory's bitsets.
 struct Needs<'q> {
     issues: Vec<&'q str>,
     languages: &'q [String],
@@ -206,19 +214,18 @@ struct Needs<'q> {
     open_24h: bool,
     open_at: Option<Timestamp>,
     radius_km: Option<f64>,
+    issue_sets: Vec<&'q Bitset>,
+    language_sets: Vec<&'q Bitset>,
+    population_sets: Vec<&'q Bitset>,
+    open_24h_set: &'q Bitset,
 }
 
 impl Needs<'_> {
     /// The relaxable filters provider `i` fails (ignoring `issue`,
     /// `exclude` and distance, which are checked by [`Needs::hard_ok`]).
-    fn fails(&self, directory: &Directory, provider: &Provider, i: u32) -> Vec<Relaxable> {
-        let mut failed = Vec::new();
-        if !self.languages.is_empty()
-            && !self
-                .languages
-                .iter()
-                .any(|l| directory.with_language(l).contains(i))
-        {
+    fn fails(&self, provider: &Provider, i: u32) -> RelaxSet {
+        let mut failed = RelaxSet::default();
+        if !self.languages.is_empty() && !self.language_sets.iter().any(|s| s.contains(i)) {
             failed.push(Relaxable::Language);
         }
         if let Some(at) = self.open_at {
@@ -226,15 +233,10 @@ impl Needs<'_> {
                 failed.push(Relaxable::OpenNow);
             }
         }
-        if self.open_24h && !directory.open_24h().contains(i) {
+        if self.open_24h && !self.open_24h_set.contains(i) {
             failed.push(Relaxable::Open24h);
         }
-        if !self.populations.is_empty()
-            && !self
-                .populations
-                .iter()
-                .any(|p| directory.with_population(p).contains(i))
-        {
+        if !self.populations.is_empty() && !self.population_sets.iter().any(|s| s.contains(i)) {
             failed.push(Relaxable::Population);
         }
         failed
@@ -243,12 +245,8 @@ impl Needs<'_> {
     /// `issue` and `exclude`, never relaxed. Excluding `law_enforcement`
     /// also leaves out providers of other kinds flagged as law enforcement
     /// (a police-led task force).
-    fn hard_ok(&self, directory: &Directory, provider: &Provider, i: u32) -> bool {
-        (self.issues.is_empty()
-            || self
-                .issues
-                .iter()
-                .any(|c| directory.with_issue(c).contains(i)))
+    fn hard_ok(&self, provider: &Provider, i: u32) -> bool {
+        (self.issues.is_empty() || self.issue_sets.iter().any(|s| s.contains(i)))
             && !self.exclude.contains(&provider.kind)
             && !(provider.law_enforcement && self.exclude.contains(&Kind::LawEnforcement))
     }
@@ -261,6 +259,42 @@ impl Needs<'_> {
     }
 }
 
+/// A set of [`Relaxable`] filters, as bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RelaxSet(u8);
+
+impl RelaxSet {
+    fn of(filters: &[Relaxable]) -> RelaxSet {
+        let mut set = RelaxSet::default();
+        filters.iter().for_each(|f| set.push(*f));
+        set
+    }
+
+    fn bit(filter: Relaxable) -> u8 {
+        1 << (filter as u8)
+    }
+
+    fn push(&mut self, filter: Relaxable) {
+        self.0 |= Self::bit(filter);
+    }
+
+    fn within(self, allowed: RelaxSet) -> bool {
+        self.0 & !allowed.0 == 0
+    }
+
+    fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// The filters, in [`Relaxable::ORDER`].
+    fn to_vec(self) -> Vec<Relaxable> {
+        Relaxable::ORDER
+            .into_iter()
+            .filter(|f| self.0 & Self::bit(*f) != 0)
+            .collect()
+    }
+}
+
 /// A candidate before ranking.
 struct Candidate {
     index: u32,
@@ -268,7 +302,7 @@ struct Candidate {
     cover: Option<Cover>,
     tier: Tier,
     score: f64,
-    relaxed: Vec<Relaxable>,
+    relaxed: RelaxSet,
 }
 
 /// The most specific way a provider's area covers the caller.
@@ -375,7 +409,20 @@ impl<'a> Matcher<'a> {
                 }
             }
         }
+        let directory = self.directory;
         let needs = Needs {
+            issue_sets: issues.iter().map(|c| directory.with_issue(c)).collect(),
+            language_sets: query
+                .languages
+                .iter()
+                .map(|c| directory.with_language(c))
+                .collect(),
+            population_sets: query
+                .populations
+                .iter()
+                .map(|c| directory.with_population(c))
+                .collect(),
+            open_24h_set: directory.open_24h(),
             issues,
             languages: &query.languages,
             populations: &query.populations,
@@ -437,16 +484,18 @@ impl<'a> Matcher<'a> {
         let mut results: Vec<Candidate> = Vec::new();
         // Level 0 is strict; level n gives up the first n relaxable filters.
         for level in 0..=relaxable.len() {
-            if results.len() >= query.limit {
+            let need = query.limit.saturating_sub(results.len());
+            if need == 0 {
                 break;
             }
-            let allowed = &relaxable[..level];
-            let passes = |i: u32, provider: &Provider| -> Option<Vec<Relaxable>> {
-                if !needs.hard_ok(directory, provider, i) {
+            let allowed = RelaxSet::of(&relaxable[..level]);
+            // The relaxable filters provider `i` fails, if it passes this level.
+            let passes = |i: u32, provider: &Provider| -> Option<RelaxSet> {
+                if !needs.hard_ok(provider, i) {
                     return None;
                 }
-                let failed = needs.fails(directory, provider, i);
-                failed.iter().all(|f| allowed.contains(f)).then_some(failed)
+                let failed = needs.fails(provider, i);
+                failed.within(allowed).then_some(failed)
             };
             let mut level_found: Vec<Candidate> = Vec::new();
             for &i in &serving {
@@ -472,17 +521,34 @@ impl<'a> Matcher<'a> {
                     ));
                 }
             }
-            let nearest = directory.nearest(point, query.limit, needs.radius_km, |i| {
-                serving.binary_search(&i).is_err()
-                    && !taken.contains(&i)
-                    && directory.provider(i).is_some_and(|p| {
-                        same_country(p, place.country.as_deref()) && passes(i, p).is_some()
-                    })
-            });
-            for (i, km) in nearest {
-                if let Some(provider) = directory.provider(i) {
-                    let failed = passes(i, provider).unwrap_or_default();
-                    level_found.push(self.candidate(i, provider, Some(km), None, failed, place));
+            // Nearby providers rank after every serving one, so they are
+            // looked for only when serving ones leave room. The search may
+            // meet serving providers again; asking for that many more keeps
+            // `need` non-serving ones.
+            if level_found.len() < need {
+                let reach = needs.radius_km.unwrap_or(NEARBY_MAX_KM);
+                let k = need + level_found.len();
+                let nearest = directory.nearest(point, k, Some(reach), |i| {
+                    !taken.contains(&i)
+                        && directory.provider(i).is_some_and(|p| {
+                            same_country(p, place.country.as_deref()) && passes(i, p).is_some()
+                        })
+                });
+                for (i, km) in nearest {
+                    if serving.binary_search(&i).is_ok() {
+                        continue;
+                    }
+                    if let Some(provider) = directory.provider(i) {
+                        let failed = passes(i, provider).unwrap_or_default();
+                        level_found.push(self.candidate(
+                            i,
+                            provider,
+                            Some(km),
+                            None,
+                            failed,
+                            place,
+                        ));
+                    }
                 }
             }
             level_found.sort_by(|a, b| {
@@ -498,7 +564,7 @@ impl<'a> Matcher<'a> {
                     )
                     .then_with(|| self.id(a.index).cmp(self.id(b.index)))
             });
-            level_found.truncate(query.limit - results.len());
+            level_found.truncate(need);
             taken.extend(level_found.iter().map(|c| c.index));
             results.extend(level_found);
         }
@@ -515,7 +581,7 @@ impl<'a> Matcher<'a> {
         provider: &Provider,
         distance_km: Option<f64>,
         cover: Option<Cover>,
-        relaxed: Vec<Relaxable>,
+        relaxed: RelaxSet,
         place: &ResolvedPlace,
     ) -> Candidate {
         let hotline_like = provider.kind == Kind::Hotline || provider.location.is_none();
@@ -525,7 +591,10 @@ impl<'a> Matcher<'a> {
             Some(_) => Tier::Local,
         };
         let proximity = distance_km.map_or(0.0, |d| (-d / PROXIMITY_SCALE_KM).exp());
-        let reachable = phones_for(provider, place.country.as_deref()).1;
+        let reachable = provider
+            .phones
+            .iter()
+            .any(|p| phone_serves(p, place.country.as_deref()));
         let score = tier.weight()
             + 0.5 * proximity
             + 0.2 * f64::from(u8::from(reachable))
@@ -551,15 +620,18 @@ impl<'a> Matcher<'a> {
         country: Option<&str>,
     ) -> Option<Cover> {
         let area = self.directory.area(index)?;
+        // `index` came from `covering_in`: a one-part area covers through
+        // that part, with no need to test the point again.
+        let single = area.parts().len() == 1;
         area.parts()
             .iter()
             .filter_map(|part| match part {
-                AreaPart::Radius { center, radius_km } => {
-                    (center.distance_km(point) <= *radius_km).then_some(Cover::Radius(*radius_km))
-                }
+                AreaPart::Radius { center, radius_km } => (single
+                    || center.distance_km(point) <= *radius_km)
+                    .then_some(Cover::Radius(*radius_km)),
                 AreaPart::Shared(region) | AreaPart::Polygon(region) => {
                     let key = region.key();
-                    (trusted.iter().any(|t| t == key) || region.covers(point))
+                    (single || trusted.iter().any(|t| t == key) || region.covers(point))
                         .then(|| Cover::Region(key.to_owned()))
                 }
                 AreaPart::Nationwide(code) => country
@@ -640,7 +712,8 @@ impl<'a> Matcher<'a> {
         if provider.incomplete {
             reasons.push("the source names this contact without full details".to_owned());
         }
-        for relaxed in &candidate.relaxed {
+        let relaxed = candidate.relaxed.to_vec();
+        for relaxed in &relaxed {
             reasons.push(format!("does not meet {} (relaxed)", relaxed.parameter()));
         }
         Match {
@@ -651,7 +724,7 @@ impl<'a> Matcher<'a> {
             distance_km: candidate.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
             serves_location: candidate.cover.is_some(),
             reasons,
-            relaxed: candidate.relaxed,
+            relaxed,
             phones: phones.into_iter().cloned().collect(),
         }
     }
@@ -696,10 +769,18 @@ impl<'a> Matcher<'a> {
 
     fn language_name<'s>(&'s self, code: &'s str) -> &'s str {
         self.gazetteer
-            .languages()
-            .iter()
-            .find(|l| l.iso639_1.as_deref() == Some(code))
-            .map_or(code, |l| l.name.split(" (").next().unwrap_or(&l.name))
+            .language(code)
+            .map_or(code, |l| l.plain_name())
+    }
+}
+
+/// Whether `phone` can be given to a caller in `country`: it names no
+/// country, or that one (a US number also serves the US territories).
+fn phone_serves(phone: &Phone, country: Option<&str>) -> bool {
+    match (phone.country.as_deref(), country) {
+        (None, _) => true,
+        (Some(p), Some(c)) => p == c || (p == "US" && is_us_or_territory(c)),
+        (Some(_), None) => false,
     }
 }
 
@@ -722,12 +803,11 @@ fn same_country(provider: &Provider, caller: Option<&str>) -> bool {
 /// first, then numbers tied to none; a US number also serves the US
 /// territories. When none serves the caller, every number is returned.
 pub fn phones_for<'p>(provider: &'p Provider, country: Option<&str>) -> (Vec<&'p Phone>, bool) {
-    let serves = |phone: &Phone| match (phone.country.as_deref(), country) {
-        (None, _) => true,
-        (Some(p), Some(c)) => p == c || (p == "US" && is_us_or_territory(c)),
-        (Some(_), None) => false,
-    };
-    let mut usable: Vec<&Phone> = provider.phones.iter().filter(|p| serves(p)).collect();
+    let mut usable: Vec<&Phone> = provider
+        .phones
+        .iter()
+        .filter(|p| phone_serves(p, country))
+        .collect();
     if usable.is_empty() {
         return (provider.phones.iter().collect(), false);
     }

@@ -411,34 +411,26 @@ impl Terms<'_> {
     /// [`QueryError`] with close names when nothing matches.
     pub fn language(&self, text: &str) -> Result<String, QueryError> {
         let wanted = text.trim().to_lowercase();
-        let languages = self.gazetteer.languages();
-        let with_code = || {
-            languages
-                .iter()
-                .filter_map(|l| Some((l, l.iso639_1.as_deref()?)))
-        };
-        if let Some((_, code)) = with_code().find(|(_, code)| *code == wanted) {
-            return Ok(code.to_owned());
-        }
-        if let Some((_, code)) = with_code().find(|(l, _)| l.iso639_3 == wanted) {
+        if let Some(code) = self
+            .gazetteer
+            .language(&wanted)
+            .and_then(|l| l.iso639_1.as_deref())
+        {
             return Ok(code.to_owned());
         }
         if let Some((_, code)) = LANGUAGE_ALIASES.iter().find(|(name, _)| *name == wanted) {
             return Ok((*code).to_owned());
         }
-        let plain = |name: &str| {
-            name.split(" (")
-                .next()
-                .unwrap_or(name)
-                .trim_start_matches("Modern ")
-                .to_lowercase()
+        let with_code = || {
+            self.gazetteer
+                .languages()
+                .iter()
+                .filter_map(|l| Some((l, l.iso639_1.as_deref()?)))
         };
-        if let Some((_, code)) = with_code().find(|(l, _)| plain(&l.name) == wanted) {
-            return Ok(code.to_owned());
-        }
+        let plain = |l: &crate::gazetteer::Language| l.plain_name().to_lowercase();
         let mut close: Vec<(f64, String)> = with_code()
             .map(|(l, code)| {
-                let name = plain(&l.name);
+                let name = plain(l);
                 (
                     strsim::jaro_winkler(&wanted, &name),
                     format!("{} ({code})", l.name),

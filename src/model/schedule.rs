@@ -175,46 +175,69 @@ impl fmt::Display for Availability {
             Availability::Open24h => f.write_str("24/7"),
             Availability::Unknown => Ok(()),
             Availability::Weekly { intervals, .. } => {
-                let mut rules: Vec<(u8, Vec<String>)> = Vec::new();
-                for i in intervals {
-                    let span = format!(
-                        "{}-{}",
-                        clock(i.opens_min),
-                        clock(i.closes_min % DAY_MINUTES)
-                    );
-                    match rules.last_mut() {
-                        Some((day, spans)) if *day == i.day => spans.push(span),
-                        _ => rules.push((i.day, vec![span])),
+                // Intervals are sorted by day: slice them per day, then merge
+                // consecutive days with the same spans ("Mo-Fr 09:00-17:00").
+                // Written straight to the formatter: this runs for every
+                // result the API serialises.
+                let spans_of = |day: u8| {
+                    let start = intervals.partition_point(|i| i.day < day);
+                    let end = intervals.partition_point(|i| i.day <= day);
+                    &intervals[start..end]
+                };
+                let same = |a: &[OpenInterval], b: &[OpenInterval]| {
+                    a.len() == b.len()
+                        && a.iter().zip(b).all(|(x, y)| {
+                            x.opens_min == y.opens_min && x.closes_min == y.closes_min
+                        })
+                };
+                let mut first_rule = true;
+                let mut day = 0u8;
+                while day < 7 {
+                    let spans = spans_of(day);
+                    if spans.is_empty() {
+                        day += 1;
+                        continue;
                     }
-                }
-                // Merge consecutive days with the same spans: "Mo-Fr 09:00-17:00".
-                let mut groups: Vec<(u8, u8, String)> = Vec::new();
-                for (day, spans) in rules {
-                    let spans = spans.join(",");
-                    match groups.last_mut() {
-                        Some((_, last, s)) if *s == spans && *last + 1 == day => *last = day,
-                        _ => groups.push((day, day, spans)),
+                    let mut last = day;
+                    while last < 6 && same(spans, spans_of(last + 1)) {
+                        last += 1;
                     }
+                    if !first_rule {
+                        f.write_str("; ")?;
+                    }
+                    first_rule = false;
+                    f.write_str(DAYS[day as usize])?;
+                    if last != day {
+                        write!(f, "-{}", DAYS[last as usize])?;
+                    }
+                    for (n, i) in spans.iter().enumerate() {
+                        let separator = if n == 0 { " " } else { "," };
+                        write!(
+                            f,
+                            "{separator}{}-{}",
+                            clock(i.opens_min),
+                            clock(i.closes_min % DAY_MINUTES)
+                        )?;
+                    }
+                    day = last + 1;
                 }
-                let text: Vec<String> = groups
-                    .into_iter()
-                    .map(|(first, last, spans)| {
-                        let days = if first == last {
-                            DAYS[first as usize].to_owned()
-                        } else {
-                            format!("{}-{}", DAYS[first as usize], DAYS[last as usize])
-                        };
-                        format!("{days} {spans}")
-                    })
-                    .collect();
-                f.write_str(&text.join("; "))
+                Ok(())
             }
         }
     }
 }
 
-fn clock(minutes: u16) -> String {
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+/// Minutes after midnight as `HH:MM`.
+struct Clock(u16);
+
+impl fmt::Display for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+fn clock(minutes: u16) -> Clock {
+    Clock(minutes)
 }
 
 fn day_index(name: &str) -> Result<u8, String> {
