@@ -288,6 +288,7 @@ impl Directory {
             }
         }
 
+        let started = std::time::Instant::now();
         let bits = AttributeBits::assign(&issues, &languages, &populations);
         let points = PointTree::build(
             providers
@@ -295,6 +296,12 @@ impl Directory {
                 .enumerate()
                 .filter_map(|(i, p)| p.location.map(|l| (unit_vector(l), i as u32, bits.of(p))))
                 .collect(),
+        );
+        tracing::debug!(
+            located = located.count(),
+            heap_bytes = points.heap_bytes(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "point tree built"
         );
 
         Directory {
