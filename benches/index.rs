@@ -1,18 +1,35 @@
 //! Criterion benchmarks for the directory index: building the snapshot,
-//! `covering` (which providers serve a point) and filtered `nearest`.
-//! Results: `benches/README.md`.
+//! `covering` (which providers serve a point), filtered `nearest`, and the
+//! attribute-pruned `nearest_matching`. Results: `benches/README.md`.
 //!
-//! Run with `cargo bench --bench index`. Providers are synthetic, generated
-//! here from a fixed-seed LCG at real US places from the gazetteer.
+//! Run with `cargo bench --bench index`. The `index_build` and
+//! `index_query` providers are synthetic, generated here from a fixed-seed
+//! LCG at real US places from the gazetteer.
+//!
+//! The `nearest_matching` group uses the library's own generator
+//! (`refmatch::synthetic`, seed 2026: the directory `refmatch generate
+//! --count N --seed 2026` writes) at 3,200 providers, and at 1,000,000 when
+//! `REFMATCH_BENCH_1M=1` is set (generating and indexing it takes about a
+//! minute and 4 GB). Query points are every 41st row of
+//! `data/gazetteer/us_zip.csv` (1,000 ZIP centroids), the same points
+//! `benches/postgis-knn.sh` asks PostGIS about. Besides criterion's
+//! figures, the group times each of the 1,000 queries and prints
+//! percentiles for the pruned search, for `nearest` with a closure, and for
+//! the pre-pruning implementation (rstar's `nearest_neighbor_iter` with a
+//! closure, kept here as the baseline). With `REFMATCH_BENCH_RESULTS=FILE`
+//! it writes the pruned search's answers (`n,query,rank,id,distance_km`).
 #![allow(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use refmatch::gazetteer::{Gazetteer, Place};
-use refmatch::index::{Directory, IndexOptions};
+use refmatch::index::{AttributeFilter, Bitset, Directory, IndexOptions};
 use refmatch::model::{AreaSpec, Availability, Kind, LatLng, Provider, Visibility};
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
 use std::hint::black_box;
+use std::io::Write as _;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Directory sizes benchmarked.
 const SIZES: [usize; 2] = [3_200, 100_000];
@@ -242,9 +259,319 @@ fn queries(c: &mut Criterion) {
                 black_box(directory.nearest(points[i], 10, None, |p| rare.contains(p)))
             })
         });
+        let compiled = directory.compile(&AttributeFilter {
+            languages_any: vec![RARE_LANGUAGE.into()],
+            ..AttributeFilter::default()
+        });
+        group.bench_function(
+            BenchmarkId::new("nearest_matching_k10_filter_1.5pct", n),
+            |b| {
+                b.iter(|| {
+                    i = (i + 1) % points.len();
+                    black_box(directory.nearest_matching(points[i], 10, None, &compiled, |_| true))
+                })
+            },
+        );
         group.finish();
     }
 }
 
-criterion_group!(benches, build, queries);
+/// Seed of the generated directories (as `refmatch generate --seed 2026`).
+const SEED: u64 = 2026;
+
+/// The selective filter of the `nearest_matching` group: of the candidate
+/// single codes, the one whose pass rate on the generated 1M directory is
+/// closest to 1.5% (the group prints every candidate's rate).
+const FILTER: (Table, &str) = (Table::Language, "ar");
+
+/// Candidate filters, as listed in the matching issue.
+const CANDIDATES: [(Table, &str); 5] = [
+    (Table::Issue, "workplace_discrimination"),
+    (Table::Language, "hi"),
+    (Table::Language, "zh"),
+    (Table::Language, "fr"),
+    (Table::Language, "ar"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Table {
+    Issue,
+    Language,
+}
+
+impl Table {
+    fn filter(self, code: &str) -> AttributeFilter {
+        let codes = vec![code.to_owned()];
+        match self {
+            Table::Issue => AttributeFilter {
+                issues_any: codes,
+                ..AttributeFilter::default()
+            },
+            Table::Language => AttributeFilter {
+                languages_any: codes,
+                ..AttributeFilter::default()
+            },
+        }
+    }
+
+    fn set(self, directory: &Directory, code: &str) -> Bitset {
+        match self {
+            Table::Issue => directory.with_issue(code).clone(),
+            Table::Language => directory.with_language(code).clone(),
+        }
+    }
+}
+
+/// Every 41st ZIP centroid of the bundled table, from the first row: 1,000
+/// points across every state and territory (`benches/postgis-knn.sh` takes
+/// the same rows with `awk`).
+fn zip_points() -> Vec<(String, LatLng)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/gazetteer/us_zip.csv");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("zip,lat,lon,"));
+    lines
+        .step_by(41)
+        .take(1000)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let point = LatLng::new(cells[1].parse().unwrap(), cells[2].parse().unwrap()).unwrap();
+            (cells[0].to_owned(), point)
+        })
+        .collect()
+}
+
+/// The nearest search as it was before attribute pruning: rstar's
+/// best-first iterator over unit vectors, rejecting non-matching points one
+/// by one (a copy of the removed `Directory::nearest` body).
+struct Baseline {
+    points: RTree<GeomWithData<[f64; 3], u32>>,
+}
+
+impl Baseline {
+    fn build(directory: &Directory) -> Self {
+        let points = directory
+            .providers()
+            .iter()
+            .zip(0u32..)
+            .filter_map(|(p, i)| Some(GeomWithData::new(unit_vector(p.location?), i)))
+            .collect();
+        Baseline {
+            points: RTree::bulk_load(points),
+        }
+    }
+
+    fn nearest(
+        &self,
+        point: LatLng,
+        k: usize,
+        max_km: Option<f64>,
+        filter: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, f64)> {
+        let mut found = Vec::with_capacity(k.min(256));
+        if k == 0 {
+            return found;
+        }
+        for (entry, chord2) in self
+            .points
+            .nearest_neighbor_iter_with_distance_2(&unit_vector(point))
+        {
+            let km = 2.0
+                * refmatch::model::EARTH_RADIUS_KM
+                * (chord2.sqrt() / 2.0).clamp(0.0, 1.0).asin();
+            if max_km.is_some_and(|max| km > max) {
+                break;
+            }
+            if filter(entry.data) {
+                found.push((entry.data, km));
+                if found.len() == k {
+                    break;
+                }
+            }
+        }
+        found
+    }
+}
+
+fn unit_vector(point: LatLng) -> [f64; 3] {
+    let (lat, lon) = (point.lat().to_radians(), point.lon().to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// Times each query once per pass (one warm-up pass, then `PASSES`) and
+/// prints the per-query latency percentiles.
+fn percentiles(
+    label: &str,
+    n: usize,
+    points: &[(String, LatLng)],
+    query: impl Fn(LatLng) -> usize,
+) {
+    const PASSES: usize = 5;
+    let mut hits = 0;
+    for (_, p) in points {
+        hits += black_box(query(*p));
+    }
+    let mut samples = Vec::with_capacity(points.len() * PASSES);
+    for _ in 0..PASSES {
+        for (_, p) in points {
+            let started = Instant::now();
+            black_box(query(*p));
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort_unstable();
+    let at =
+        |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
+    let mean = samples.iter().sum::<Duration>().as_secs_f64() * 1e6 / samples.len() as f64;
+    eprintln!(
+        "per-query n={n} {label:<22} p50 {:>8.2} µs  p90 {:>8.2} µs  p99 {:>8.2} µs  max {:>8.1} µs  mean {:>8.2} µs  ({} queries × {PASSES}, {:.2} hits/query)",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(1.0),
+        mean,
+        points.len(),
+        hits as f64 / points.len() as f64,
+    );
+}
+
+/// Peak resident memory of this process so far (Linux), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1e3)
+}
+
+fn nearest_matching(c: &mut Criterion) {
+    let points = zip_points();
+    let mut sizes = vec![3_200];
+    if std::env::var_os("REFMATCH_BENCH_1M").is_some_and(|v| v == "1") {
+        sizes.push(1_000_000);
+    } else {
+        eprintln!(
+            "nearest_matching: set REFMATCH_BENCH_1M=1 to add the 1,000,000-provider directory"
+        );
+    }
+    let mut results = std::env::var_os("REFMATCH_BENCH_RESULTS")
+        .map(|path| std::io::BufWriter::new(std::fs::File::create(path).unwrap()));
+    if let Some(out) = &mut results {
+        writeln!(out, "n,query,rank,id,distance_km").unwrap();
+    }
+    for n in sizes {
+        let started = Instant::now();
+        let providers = refmatch::synthetic::generate(gazetteer(), n, SEED);
+        eprintln!(
+            "generated n={n} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let started = Instant::now();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .finish();
+        let (directory, rejections) = tracing::subscriber::with_default(subscriber, || {
+            Directory::build(providers, gazetteer(), IndexOptions::default()).unwrap()
+        });
+        let memory = directory.memory();
+        eprintln!(
+            "Directory::build n={n}: {:.1} s, {} rejected, {} located; point tree {:.1} MB; index memory ≈ {:.1} MB; peak RSS {:.0} MB",
+            started.elapsed().as_secs_f64(),
+            rejections.len(),
+            directory.located().count(),
+            memory.points as f64 / 1e6,
+            memory.total() as f64 / 1e6,
+            peak_rss_mb().unwrap_or(f64::NAN),
+        );
+        for (table, code) in CANDIDATES {
+            let pass = directory.compile(&table.filter(code));
+            let count = (0..directory.len() as u32)
+                .filter(|&i| pass.accepts(i))
+                .count();
+            let located = directory
+                .located()
+                .iter()
+                .filter(|&i| pass.accepts(i))
+                .count();
+            eprintln!(
+                "filter {table:?} {code:<24} passes {count} of {n} = {:.3}% ({located} located){}",
+                100.0 * count as f64 / n as f64,
+                if (table, code) == FILTER {
+                    "  <- benchmarked"
+                } else {
+                    ""
+                },
+            );
+        }
+        let filter = FILTER.0.filter(FILTER.1);
+        let compiled = directory.compile(&filter);
+        let set = FILTER.0.set(&directory, FILTER.1);
+        let started = Instant::now();
+        let baseline = Baseline::build(&directory);
+        eprintln!(
+            "baseline rstar bulk load n={n}: {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+
+        // The three paths answer alike (distances; ties may swap ids).
+        for (q, (zip, point)) in points.iter().enumerate() {
+            let pruned = directory.nearest_matching(*point, 10, None, &compiled, |_| true);
+            let closure = directory.nearest(*point, 10, None, |i| set.contains(i));
+            let old = baseline.nearest(*point, 10, None, |i| set.contains(i));
+            for other in [&closure, &old] {
+                assert_eq!(pruned.len(), other.len(), "ZIP {zip}");
+                for (a, b) in pruned.iter().zip(other) {
+                    assert!(
+                        (a.1 - b.1).abs() < 1e-9,
+                        "ZIP {zip}: {pruned:?} vs {other:?}"
+                    );
+                }
+            }
+            if let Some(out) = &mut results {
+                for (rank, (i, km)) in pruned.iter().enumerate() {
+                    let id = &directory.providers()[*i as usize].id;
+                    writeln!(out, "{n},{q},{},{id},{km:.6}", rank + 1).unwrap();
+                }
+            }
+        }
+        percentiles("nearest_matching", n, &points, |p| {
+            directory
+                .nearest_matching(p, 10, None, &compiled, |_| true)
+                .len()
+        });
+        percentiles("nearest(closure)", n, &points, |p| {
+            directory.nearest(p, 10, None, |i| set.contains(i)).len()
+        });
+        percentiles("baseline rstar+closure", n, &points, |p| {
+            baseline.nearest(p, 10, None, |i| set.contains(i)).len()
+        });
+
+        let mut group = c.benchmark_group("nearest_matching");
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("pruned_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(directory.nearest_matching(points[i].1, 10, None, &compiled, |_| true))
+            })
+        });
+        group.bench_function(BenchmarkId::new("closure_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(directory.nearest(points[i].1, 10, None, |p| set.contains(p)))
+            })
+        });
+        group.bench_function(BenchmarkId::new("baseline_rstar_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(baseline.nearest(points[i].1, 10, None, |p| set.contains(p)))
+            })
+        });
+        group.finish();
+    }
+    if let Some(mut out) = results {
+        out.flush().unwrap();
+    }
+}
+
+criterion_group!(benches, build, queries, nearest_matching);
 criterion_main!(benches);

@@ -3,17 +3,15 @@
 use super::area::{nationwide_countries, AreaPart, AreaResolver, Region, ResolvedArea};
 use super::bitset::Bitset;
 use super::coverage::CoverageIndex;
-use super::sphere::{cap_envelope, chord_to_km, unit_vector};
+use super::filter::{AttributeBits, AttributeFilter, CompiledFilter};
+use super::point_tree::PointTree;
+use super::sphere::{cap_envelope, unit_vector};
 use super::{IndexError, IndexOptions, Rejection, RejectionReason};
 use crate::gazetteer::{Gazetteer, Reverse};
 use crate::model::{Availability, Kind, LatLng, Provider};
-use rstar::primitives::GeomWithData;
 use rstar::{RTree, RTreeObject, AABB};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
-
-/// A provider location in the point R-tree: unit vector + provider index.
-type PointEntry = GeomWithData<[f64; 3], u32>;
 
 /// A radius area in the cap R-tree: the 3-D box around its spherical cap.
 #[derive(Debug, Clone)]
@@ -43,7 +41,8 @@ pub struct Directory {
     areas: Vec<ResolvedArea>,
     /// Provider indexes sorted by `id`, for [`Directory::get`].
     by_id: Vec<u32>,
-    points: RTree<PointEntry>,
+    /// Located providers with attribute summaries, for nearest searches.
+    points: PointTree,
     caps: RTree<Cap>,
     regions: Vec<Arc<Region>>,
     /// Shared regions by key (`county:06019`) → index in `regions`.
@@ -58,6 +57,8 @@ pub struct Directory {
     issues: FxHashMap<String, Bitset>,
     languages: FxHashMap<String, Bitset>,
     populations: FxHashMap<String, Bitset>,
+    /// Summary bits of the codes above, for pruning the point tree.
+    bits: AttributeBits,
     /// One bitset per [`Kind::ALL`] entry, same order.
     kinds: Vec<Bitset>,
     open_24h: Bitset,
@@ -73,7 +74,10 @@ pub struct MemoryUse {
     pub providers_inline: usize,
     /// Resolved areas (part lists, not the shared regions).
     pub areas: usize,
-    /// The point and radius R-trees (entries, with node overhead estimated).
+    /// The point tree of [`Directory::nearest_matching`]: nodes, and per
+    /// located provider its unit vector, index and attribute mask.
+    pub points: usize,
+    /// The radius-cap R-tree (entries, with node overhead estimated).
     pub rtrees: usize,
     /// Region boundaries and cell lists, each counted once.
     pub regions: usize,
@@ -90,6 +94,7 @@ impl MemoryUse {
     pub fn total(&self) -> usize {
         self.providers_inline
             + self.areas
+            + self.points
             + self.rtrees
             + self.regions
             + self.coverage
@@ -190,17 +195,6 @@ impl Directory {
         let mut by_id: Vec<u32> = (0..n).collect();
         by_id.sort_unstable_by(|&a, &b| providers[a as usize].id.cmp(&providers[b as usize].id));
 
-        let points = RTree::bulk_load(
-            providers
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| {
-                    p.location
-                        .map(|l| PointEntry::new(unit_vector(l), i as u32))
-                })
-                .collect(),
-        );
-
         let mut caps = Vec::new();
         let mut regions: Vec<Arc<Region>> = Vec::new();
         let mut region_of_ptr: FxHashMap<usize, u32> = FxHashMap::default();
@@ -294,6 +288,22 @@ impl Directory {
             }
         }
 
+        let started = std::time::Instant::now();
+        let bits = AttributeBits::assign(&issues, &languages, &populations);
+        let points = PointTree::build(
+            providers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.location.map(|l| (unit_vector(l), i as u32, bits.of(p))))
+                .collect(),
+        );
+        tracing::debug!(
+            located = located.count(),
+            heap_bytes = points.heap_bytes(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "point tree built"
+        );
+
         Directory {
             providers,
             areas,
@@ -310,6 +320,7 @@ impl Directory {
             issues,
             languages,
             populations,
+            bits,
             kinds,
             open_24h,
             located,
@@ -433,7 +444,9 @@ impl Directory {
     ///
     /// The filter runs during the search, in distance order, and the search
     /// stops as soon as `k` providers pass, so a selective filter costs
-    /// only the providers it rejects on the way.
+    /// every provider it rejects on the way. For attribute requirements
+    /// prefer [`Directory::nearest_matching`], which skips whole groups of
+    /// providers that cannot pass.
     pub fn nearest(
         &self,
         point: LatLng,
@@ -441,26 +454,91 @@ impl Directory {
         max_km: Option<f64>,
         filter: impl Fn(u32) -> bool,
     ) -> Vec<(u32, f64)> {
-        let mut found = Vec::with_capacity(k.min(256));
-        if k == 0 {
-            return found;
+        let unrestricted = CompiledFilter::unrestricted(self.len() as u32);
+        self.nearest_matching(point, k, max_km, &unrestricted, filter)
+    }
+
+    /// Compiles attribute requirements against this directory, for
+    /// [`Directory::nearest_matching`] and [`CompiledFilter::accepts`].
+    /// Cheap: a few hash lookups. A code the directory does not have
+    /// matches nothing, so a requirement naming only unknown codes (or
+    /// `kinds: Some(vec![])`) lets no provider pass.
+    pub fn compile(&self, filter: &AttributeFilter) -> CompiledFilter<'_> {
+        let mut compiled = CompiledFilter::unrestricted(self.len() as u32);
+        if !filter.issues_any.is_empty() {
+            compiled.require_any(
+                filter
+                    .issues_any
+                    .iter()
+                    .filter_map(|code| Some((self.issues.get(code)?, self.bits.issue(code)))),
+            );
         }
-        for (entry, chord2) in self
-            .points
-            .nearest_neighbor_iter_with_distance_2(&unit_vector(point))
-        {
-            let km = chord_to_km(chord2.sqrt());
-            if max_km.is_some_and(|max| km > max) {
-                break;
-            }
-            if filter(entry.data) {
-                found.push((entry.data, km));
-                if found.len() == k {
-                    break;
-                }
-            }
+        if !filter.languages_any.is_empty() {
+            compiled.require_any(
+                filter
+                    .languages_any
+                    .iter()
+                    .filter_map(|code| Some((self.languages.get(code)?, self.bits.language(code)))),
+            );
         }
-        found
+        if !filter.populations_any.is_empty() {
+            compiled.require_any(filter.populations_any.iter().filter_map(|code| {
+                Some((self.populations.get(code)?, self.bits.population(code)))
+            }));
+        }
+        if let Some(kinds) = &filter.kinds {
+            let mut allowed: Vec<Kind> = kinds.clone();
+            allowed.sort_unstable_by_key(|k| Kind::ALL.iter().position(|a| a == k));
+            allowed.dedup();
+            compiled.require_any(
+                allowed
+                    .into_iter()
+                    .map(|kind| (self.with_kind(kind), AttributeBits::kind(kind))),
+            );
+        }
+        if filter.open_24h {
+            compiled.require_any([(&self.open_24h, AttributeBits::open_24h())]);
+        }
+        compiled
+    }
+
+    /// The `k` providers with a location nearest to `point` by great-circle
+    /// distance that pass `filter` and `extra(index)`, as
+    /// `(index, distance_km)` in non-decreasing distance, none farther than
+    /// `max_km` (a NaN bound is no bound).
+    ///
+    /// The search walks a tree of 3-D unit vectors best-first by chord
+    /// distance (the same order as great-circle distance, also across the
+    /// antimeridian and at the poles) and never opens a group of providers
+    /// whose attribute summary shows that none of them can pass `filter`.
+    /// Candidates are checked exactly against the directory's bitsets;
+    /// `extra` is then called in distance order on those that passed, and
+    /// not after the `k`-th hit. Exact: the result is what a scan of every
+    /// provider would give (ties in any order).
+    ///
+    /// ```no_run
+    /// # use refmatch::{gazetteer::Gazetteer, index::*, model::LatLng};
+    /// # let gazetteer = Gazetteer::bundled().unwrap();
+    /// # let providers = refmatch::synthetic::generate(&gazetteer, 3_200, 1);
+    /// let (directory, _) = Directory::build(providers, &gazetteer, IndexOptions::default()).unwrap();
+    /// let spanish = directory.compile(&AttributeFilter {
+    ///     languages_any: vec!["es".into()],
+    ///     ..AttributeFilter::default()
+    /// });
+    /// let fresno = LatLng::new(36.7378, -119.7871).unwrap();
+    /// let hits = directory.nearest_matching(fresno, 10, Some(200.0), &spanish, |_| true);
+    /// assert!(hits.iter().all(|&(i, km)| spanish.accepts(i) && km <= 200.0));
+    /// ```
+    pub fn nearest_matching(
+        &self,
+        point: LatLng,
+        k: usize,
+        max_km: Option<f64>,
+        filter: &CompiledFilter<'_>,
+        extra: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, f64)> {
+        self.points
+            .nearest(unit_vector(point), k, max_km, filter, extra)
     }
 
     /// Providers with this issue code (exact code; see
@@ -516,8 +594,8 @@ impl Directory {
                     .iter()
                     .map(|a| std::mem::size_of_val(a.parts()))
                     .sum::<usize>(),
-            rtrees: rtree(self.points.size(), std::mem::size_of::<PointEntry>())
-                + rtree(self.caps.size(), std::mem::size_of::<Cap>()),
+            points: self.points.heap_bytes(),
+            rtrees: rtree(self.caps.size(), std::mem::size_of::<Cap>()),
             regions: self.regions.iter().map(|r| r.heap_bytes()).sum(),
             coverage: self.coverage.heap_bytes()
                 + (self.region_start.capacity() + self.region_members.capacity()) * 4,

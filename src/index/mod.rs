@@ -4,9 +4,11 @@
 //! returns an immutable, `Send + Sync` snapshot, meant to be shared behind an
 //! `Arc` (and swapped whole for a live update). It holds:
 //!
-//! - an R-tree of provider locations as 3-D unit vectors, so nearest by
+//! - a static tree of provider locations as 3-D unit vectors, so nearest by
 //!   chord is nearest by great circle, across the antimeridian and at the
-//!   poles ([`Directory::nearest`]);
+//!   poles, whose nodes also summarise their providers' attributes, so a
+//!   filtered search skips groups that cannot pass
+//!   ([`Directory::nearest_matching`] with an [`AttributeFilter`]);
 //! - the service areas resolved by [`AreaResolver`]: radius caps in a second
 //!   R-tree, shared administrative [`Region`]s and own polygons in an H3
 //!   coverage index (compacted cell → regions), nationwide and worldwide
@@ -15,8 +17,9 @@
 //!   24-hour availability.
 //!
 //! Code map: `area.rs` (area specs → [`ResolvedArea`]), `coverage.rs` (H3
-//! cell index), `sphere.rs` (unit-sphere maths), `bitset.rs`, `directory.rs`
-//! (the snapshot and its queries).
+//! cell index), `sphere.rs` (unit-sphere maths), `bitset.rs`, `filter.rs`
+//! (attribute filters and summary bits), `point_tree.rs` (the pruned
+//! nearest search), `directory.rs` (the snapshot and its queries).
 //!
 //! Coordinates are WGS84 degrees (`LatLng` is latitude first; boundaries are
 //! `[lon, lat]`); distances are kilometres on a sphere of radius
@@ -26,6 +29,8 @@ mod area;
 mod bitset;
 mod coverage;
 mod directory;
+mod filter;
+mod point_tree;
 mod sphere;
 #[cfg(test)]
 mod test_support;
@@ -33,6 +38,7 @@ mod test_support;
 pub use area::{nationwide_countries, AreaError, AreaPart, AreaResolver, Region, ResolvedArea};
 pub use bitset::Bitset;
 pub use directory::{Directory, MemoryUse};
+pub use filter::{AttributeFilter, CompiledFilter};
 
 use h3o::Resolution;
 
@@ -112,5 +118,7 @@ pub enum RejectionReason {
     #[error("duplicate id: an earlier provider has the same id")]
     DuplicateId,
 }
+#[cfg(test)]
+mod nearest_tests;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,14 @@ pub(crate) fn chord_to_km(chord: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * (chord / 2.0).clamp(0.0, 1.0).asin()
 }
 
+/// Chord length on the unit sphere for a great-circle distance in km, or
+/// `None` when `km` is NaN or at least half the circumference (every point
+/// is that close).
+pub(crate) fn km_to_chord(km: f64) -> Option<f64> {
+    let angle = km / EARTH_RADIUS_KM;
+    (angle < PI).then(|| 2.0 * (angle / 2.0).sin())
+}
+
 /// The axis-aligned 3-D box around the spherical cap of all points within
 /// `radius_km` (great-circle) of `center`.
 ///
@@ -61,6 +69,12 @@ mod tests {
             let q = LatLng::new(c, d).unwrap();
             let km = chord_to_km(chord(unit_vector(p), unit_vector(q)));
             prop_assert!((km - p.distance_km(q)).abs() < 1e-3, "{km} vs {}", p.distance_km(q));
+        }
+
+        #[test]
+        fn km_to_chord_inverts_chord_to_km(km in 0.0f64..20_000.0) {
+            let chord = km_to_chord(km).unwrap();
+            prop_assert!((chord_to_km(chord) - km).abs() < 1e-6);
         }
 
         #[test]
