@@ -3,8 +3,9 @@
 //! `[lon, lat]` in degrees. The CLI prints the same bodies.
 
 use crate::index::Directory;
-use crate::matching::{AppliedFilters, Match, MatchResponse, Page, Relaxable, ResolvedPlace, Tier};
-use crate::model::{Availability, Kind, Phone, Precision, Provider};
+use crate::matching::{AppliedFilters, Match, MatchResponse, Page, ResolvedPlace};
+use crate::model::{Availability, Phone, Provider};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
 /// A GeoJSON `Point` geometry, `[lon, lat]` degrees.
@@ -72,64 +73,58 @@ fn timezone(availability: &Availability) -> Option<&str> {
 }
 
 /// The properties every provider feature carries.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ProviderProperties<'a> {
-    id: &'a str,
-    name: &'a str,
-    organization: Option<&'a str>,
-    kind: Kind,
-    issues: &'a [String],
-    populations: &'a [String],
-    languages: &'a [String],
-    open_24h: bool,
-    /// `opening_hours` syntax, in `timezone`.
-    hours: Option<String>,
-    /// IANA zone of `hours`.
-    timezone: Option<&'a str>,
-    hours_note: Option<&'a str>,
+    provider: &'a Provider,
     phones: Vec<&'a Phone>,
-    website: Option<&'a str>,
-    law_enforcement: bool,
-    precision: Option<Precision>,
-    incomplete: bool,
 }
 
 impl<'a> ProviderProperties<'a> {
     /// The properties of `provider`, listing `phones`.
     pub fn new(provider: &'a Provider, phones: Vec<&'a Phone>) -> Self {
-        ProviderProperties {
-            id: &provider.id,
-            name: &provider.name,
-            organization: provider.organization.as_deref(),
-            kind: provider.kind,
-            issues: &provider.issues,
-            populations: &provider.populations,
-            languages: &provider.languages,
-            open_24h: provider.availability.is_open_24h(),
-            hours: hours(&provider.availability),
-            timezone: timezone(&provider.availability),
-            hours_note: provider.hours_note.as_deref(),
-            phones,
-            website: provider.website.as_deref(),
-            law_enforcement: provider.law_enforcement,
-            precision: provider.precision,
-            incomplete: provider.incomplete,
-        }
+        ProviderProperties { provider, phones }
+    }
+
+    /// Number of fields [`ProviderProperties::write`] writes.
+    const FIELDS: usize = 16;
+
+    /// Writes the provider's fields into a struct being serialised (shared
+    /// by the listing and match bodies without `#[serde(flatten)]`, which
+    /// goes through a slower map serialiser).
+    fn write<S: SerializeStruct>(&self, out: &mut S) -> Result<(), S::Error> {
+        let p = self.provider;
+        out.serialize_field("id", &p.id)?;
+        out.serialize_field("name", &p.name)?;
+        out.serialize_field("organization", &p.organization)?;
+        out.serialize_field("kind", &p.kind)?;
+        out.serialize_field("issues", &p.issues)?;
+        out.serialize_field("populations", &p.populations)?;
+        out.serialize_field("languages", &p.languages)?;
+        out.serialize_field("open_24h", &p.availability.is_open_24h())?;
+        // `opening_hours` syntax, in `timezone`.
+        out.serialize_field("hours", &hours(&p.availability))?;
+        out.serialize_field("timezone", &timezone(&p.availability))?;
+        out.serialize_field("hours_note", &p.hours_note)?;
+        out.serialize_field("phones", &self.phones)?;
+        out.serialize_field("website", &p.website)?;
+        out.serialize_field("law_enforcement", &p.law_enforcement)?;
+        out.serialize_field("precision", &p.precision)?;
+        out.serialize_field("incomplete", &p.incomplete)
     }
 }
 
-/// Properties of a match result: the provider's, plus rank and reasons.
-#[derive(Debug, Serialize)]
+impl Serialize for ProviderProperties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("ProviderProperties", Self::FIELDS)?;
+        self.write(&mut out)?;
+        out.end()
+    }
+}
+
+/// Properties of a match result: rank and reasons, then the provider's.
+#[derive(Debug)]
 pub struct MatchProperties<'a> {
-    rank: usize,
-    score: f64,
-    tier: Tier,
-    /// Great-circle km; `null` without a location.
-    distance_km: Option<f64>,
-    serves_location: bool,
-    reasons: &'a [String],
-    relaxed: &'a [Relaxable],
-    #[serde(flatten)]
+    result: &'a Match,
     provider: ProviderProperties<'a>,
 }
 
@@ -137,15 +132,32 @@ impl<'a> MatchProperties<'a> {
     /// The properties of one result.
     pub fn new(result: &'a Match, provider: &'a Provider) -> Self {
         MatchProperties {
-            rank: result.rank,
-            score: result.score,
-            tier: result.tier,
-            distance_km: result.distance_km,
-            serves_location: result.serves_location,
-            reasons: &result.reasons,
-            relaxed: &result.relaxed,
+            result,
             provider: ProviderProperties::new(provider, result.phones.iter().collect()),
         }
+    }
+
+    /// Writes every field (used by the GeoJSON and the plain-JSON rows).
+    fn write<S: SerializeStruct>(&self, out: &mut S) -> Result<(), S::Error> {
+        let r = self.result;
+        out.serialize_field("rank", &r.rank)?;
+        out.serialize_field("score", &r.score)?;
+        out.serialize_field("tier", &r.tier)?;
+        // Great-circle km; `null` without a location.
+        out.serialize_field("distance_km", &r.distance_km)?;
+        out.serialize_field("serves_location", &r.serves_location)?;
+        out.serialize_field("reasons", &r.reasons)?;
+        out.serialize_field("relaxed", &r.relaxed)?;
+        self.provider.write(out)
+    }
+}
+
+impl Serialize for MatchProperties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out =
+            serializer.serialize_struct("MatchProperties", 7 + ProviderProperties::FIELDS)?;
+        self.write(&mut out)?;
+        out.end()
     }
 }
 
@@ -181,13 +193,23 @@ pub fn match_geojson<'a>(
     }
 }
 
-/// One result of the plain-JSON match body: properties plus `lat`/`lon`.
-#[derive(Debug, Serialize)]
+/// One result of the plain-JSON match body: `lat`/`lon`, then the
+/// properties.
+#[derive(Debug)]
 pub struct MatchRow<'a> {
     lat: Option<f64>,
     lon: Option<f64>,
-    #[serde(flatten)]
     properties: MatchProperties<'a>,
+}
+
+impl Serialize for MatchRow<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("MatchRow", 9 + ProviderProperties::FIELDS)?;
+        out.serialize_field("lat", &self.lat)?;
+        out.serialize_field("lon", &self.lon)?;
+        self.properties.write(&mut out)?;
+        out.end()
+    }
 }
 
 /// A match answer as plain JSON: `{query, results}`.

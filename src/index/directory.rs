@@ -57,6 +57,8 @@ pub struct Directory {
     issues: FxHashMap<String, Bitset>,
     languages: FxHashMap<String, Bitset>,
     populations: FxHashMap<String, Bitset>,
+    /// Address country (alpha-2, `""` for none) → providers.
+    countries: FxHashMap<String, Bitset>,
     /// Summary bits of the codes above, for pruning the point tree.
     bits: AttributeBits,
     /// One bitset per [`Kind::ALL`] entry, same order.
@@ -258,6 +260,7 @@ impl Directory {
         let mut issues: FxHashMap<String, Bitset> = FxHashMap::default();
         let mut languages: FxHashMap<String, Bitset> = FxHashMap::default();
         let mut populations: FxHashMap<String, Bitset> = FxHashMap::default();
+        let mut countries: FxHashMap<String, Bitset> = FxHashMap::default();
         let mut kinds = vec![Bitset::new(n); Kind::ALL.len()];
         let mut open_24h = Bitset::new(n);
         let mut located = Bitset::new(n);
@@ -277,6 +280,7 @@ impl Directory {
             p.populations
                 .iter()
                 .for_each(|c| mark(&mut populations, c, i));
+            mark(&mut countries, super::filter::provider_country(p), i);
             if let Some(k) = Kind::ALL.iter().position(|k| *k == p.kind) {
                 kinds[k].insert(i);
             }
@@ -289,7 +293,7 @@ impl Directory {
         }
 
         let started = std::time::Instant::now();
-        let bits = AttributeBits::assign(&issues, &languages, &populations);
+        let bits = AttributeBits::assign(&issues, &languages, &populations, &countries);
         let points = PointTree::build(
             providers
                 .iter()
@@ -320,6 +324,7 @@ impl Directory {
             issues,
             languages,
             populations,
+            countries,
             bits,
             kinds,
             open_24h,
@@ -499,6 +504,14 @@ impl Directory {
         if filter.open_24h {
             compiled.require_any([(&self.open_24h, AttributeBits::open_24h())]);
         }
+        if !filter.countries_any.is_empty() {
+            compiled.require_any(
+                filter
+                    .countries_any
+                    .iter()
+                    .filter_map(|code| Some((self.countries.get(code)?, self.bits.country(code)))),
+            );
+        }
         compiled
     }
 
@@ -602,6 +615,7 @@ impl Directory {
             bitsets: bitsets(&self.issues)
                 + bitsets(&self.languages)
                 + bitsets(&self.populations)
+                + bitsets(&self.countries)
                 + self.kinds.iter().map(Bitset::heap_bytes).sum::<usize>()
                 + self.open_24h.heap_bytes()
                 + self.located.heap_bytes()

@@ -61,6 +61,10 @@ pub struct AttributeFilter {
     pub kinds: Option<Vec<Kind>>,
     /// Require [`Availability::Open24h`].
     pub open_24h: bool,
+    /// ISO 3166-1 alpha-2 countries of the provider's address, any of
+    /// which will do; `""` stands for providers with no known country.
+    /// Empty: no requirement.
+    pub countries_any: Vec<String>,
 }
 
 /// An [`AttributeFilter`] compiled against one
@@ -144,12 +148,23 @@ impl<'a> CompiledFilter<'a> {
     }
 }
 
+/// The country code a provider is filed under for
+/// [`AttributeFilter::countries_any`]: its address country, or `""`.
+pub(crate) fn provider_country(provider: &Provider) -> &str {
+    provider
+        .address
+        .as_ref()
+        .and_then(|a| a.country.as_deref())
+        .unwrap_or("")
+}
+
 /// Which summary bit each attribute has in one directory.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AttributeBits {
     issues: FxHashMap<String, u32>,
     languages: FxHashMap<String, u32>,
     populations: FxHashMap<String, u32>,
+    countries: FxHashMap<String, u32>,
 }
 
 impl AttributeBits {
@@ -162,8 +177,9 @@ impl AttributeBits {
         issues: &FxHashMap<String, Bitset>,
         languages: &FxHashMap<String, Bitset>,
         populations: &FxHashMap<String, Bitset>,
+        countries: &FxHashMap<String, Bitset>,
     ) -> Self {
-        let mut codes: Vec<(usize, u8, &str)> = [issues, languages, populations]
+        let mut codes: Vec<(usize, u8, &str)> = [issues, languages, populations, countries]
             .into_iter()
             .zip(0u8..)
             .flat_map(|(map, table)| map.iter().map(move |(c, s)| (s.count(), table, c.as_str())))
@@ -184,7 +200,8 @@ impl AttributeBits {
             let map = match table {
                 0 => &mut bits.issues,
                 1 => &mut bits.languages,
-                _ => &mut bits.populations,
+                2 => &mut bits.populations,
+                _ => &mut bits.countries,
             };
             map.insert(code.to_owned(), bit);
         }
@@ -204,6 +221,12 @@ impl AttributeBits {
     /// The bit of a population code (0 for a code the directory lacks).
     pub(crate) fn population(&self, code: &str) -> Mask {
         Self::bit(self.populations.get(code))
+    }
+
+    /// The bit of a country code, `""` for none (0 for a code the
+    /// directory lacks).
+    pub(crate) fn country(&self, code: &str) -> Mask {
+        Self::bit(self.countries.get(code))
     }
 
     /// The bit of a kind.
@@ -233,6 +256,7 @@ impl AttributeBits {
             .languages
             .iter()
             .fold(0, |m, code| m | self.language(code));
+        mask |= self.country(provider_country(provider));
         mask | provider
             .populations
             .iter()
@@ -266,6 +290,7 @@ mod tests {
         let bits = AttributeBits::assign(
             &sets(&[("sex_trafficking", 900)]),
             &sets(&languages),
+            &FxHashMap::default(),
             &FxHashMap::default(),
         );
         // The most frequent code first, right after the kind and 24 h bits.

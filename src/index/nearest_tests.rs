@@ -29,6 +29,10 @@ fn passes(p: &Provider, f: &AttributeFilter) -> bool {
         && any(&p.populations, &f.populations_any)
         && f.kinds.as_ref().is_none_or(|kinds| kinds.contains(&p.kind))
         && (!f.open_24h || matches!(p.availability, Availability::Open24h))
+        && (f.countries_any.is_empty() || {
+            let country = p.address.as_ref().and_then(|a| a.country.clone());
+            f.countries_any.contains(&country.unwrap_or_default())
+        })
 }
 
 /// Indexes of the providers `compile(filter)` accepts.
@@ -398,6 +402,14 @@ fn make(i: usize, (location, bits, percent): (Option<(f64, f64)>, u32, u8)) -> P
     if bits & (1 << 12) != 0 {
         p.availability = Availability::Open24h;
     }
+    // Two bits: no address, or one of three countries.
+    let country = ["", "US", "PR", "CA"][(bits >> 13) as usize % 4];
+    if !country.is_empty() {
+        p.address = Some(crate::model::Address {
+            country: Some(country.to_owned()),
+            ..crate::model::Address::default()
+        });
+    }
     p
 }
 
@@ -420,14 +432,18 @@ fn filter() -> impl Strategy<Value = AttributeFilter> {
         subset(&["adults", "minors", "lgbtq"]),
         proptest::option::of(proptest::sample::subsequence(Kind::ALL.to_vec(), 0..=3)),
         any::<bool>(),
+        subset(&["", "US", "PR", "MX"]),
     )
         .prop_map(
-            |(issues_any, languages_any, populations_any, kinds, open_24h)| AttributeFilter {
-                issues_any,
-                languages_any,
-                populations_any,
-                kinds,
-                open_24h,
+            |(issues_any, languages_any, populations_any, kinds, open_24h, countries_any)| {
+                AttributeFilter {
+                    issues_any,
+                    languages_any,
+                    populations_any,
+                    kinds,
+                    open_24h,
+                    countries_any,
+                }
             },
         );
     prop_oneof![

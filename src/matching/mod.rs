@@ -54,8 +54,8 @@ pub use query::{
     MAX_LIMIT, MAX_RADIUS_KM, MAX_VALUES,
 };
 
-use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse};
-use crate::index::{nationwide_countries, AreaPart, Bitset, Directory};
+use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse, US_TERRITORIES};
+use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Bitset, Directory};
 use crate::model::{Kind, LatLng, Phone, Precision, Provider, Vocabulary};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -278,6 +278,10 @@ impl RelaxSet {
         self.0 |= Self::bit(filter);
     }
 
+    fn contains(self, filter: Relaxable) -> bool {
+        self.0 & Self::bit(filter) != 0
+    }
+
     fn within(self, allowed: RelaxSet) -> bool {
         self.0 & !allowed.0 == 0
     }
@@ -295,11 +299,11 @@ impl RelaxSet {
     }
 }
 
-/// A candidate before ranking.
-struct Candidate {
+/// A candidate before ranking; `'d` borrows the directory.
+struct Candidate<'d> {
     index: u32,
     distance_km: Option<f64>,
-    cover: Option<Cover>,
+    cover: Option<Cover<'d>>,
     tier: Tier,
     score: f64,
     relaxed: RelaxSet,
@@ -307,14 +311,14 @@ struct Candidate {
 
 /// The most specific way a provider's area covers the caller.
 #[derive(Debug, Clone, PartialEq)]
-enum Cover {
+enum Cover<'d> {
     Radius(f64),
-    Region(String),
-    Nationwide(String),
+    Region(&'d str),
+    Nationwide(&'d str),
     Worldwide,
 }
 
-impl Cover {
+impl Cover<'_> {
     /// Smaller is more specific.
     fn rank(&self) -> u8 {
         match self {
@@ -457,7 +461,12 @@ impl<'a> Matcher<'a> {
     }
 
     /// Candidates in final order, at most `query.limit`.
-    fn ranked(&self, place: &ResolvedPlace, needs: &Needs<'_>, query: &Query) -> Vec<Candidate> {
+    fn ranked(
+        &self,
+        place: &ResolvedPlace,
+        needs: &Needs<'_>,
+        query: &Query,
+    ) -> Vec<Candidate<'a>> {
         let Some(point) = place.point() else {
             return Vec::new();
         };
@@ -481,7 +490,7 @@ impl<'a> Matcher<'a> {
         .collect();
         let relaxable = query.relaxable();
         let mut taken: Vec<u32> = Vec::new();
-        let mut results: Vec<Candidate> = Vec::new();
+        let mut results: Vec<Candidate<'a>> = Vec::new();
         // Level 0 is strict; level n gives up the first n relaxable filters.
         for level in 0..=relaxable.len() {
             let need = query.limit.saturating_sub(results.len());
@@ -497,7 +506,7 @@ impl<'a> Matcher<'a> {
                 let failed = needs.fails(provider, i);
                 failed.within(allowed).then_some(failed)
             };
-            let mut level_found: Vec<Candidate> = Vec::new();
+            let mut level_found: Vec<Candidate<'a>> = Vec::new();
             for &i in &serving {
                 if taken.contains(&i) {
                     continue;
@@ -528,11 +537,35 @@ impl<'a> Matcher<'a> {
             if level_found.len() < need {
                 let reach = needs.radius_km.unwrap_or(NEARBY_MAX_KM);
                 let k = need + level_found.len();
-                let nearest = directory.nearest(point, k, Some(reach), |i| {
+                // The attribute part of this level's filters prunes the
+                // search; `passes` then checks the rest exactly.
+                let attributes = AttributeFilter {
+                    issues_any: needs.issues.iter().map(|c| (*c).to_owned()).collect(),
+                    languages_any: if allowed.contains(Relaxable::Language) {
+                        Vec::new()
+                    } else {
+                        needs.languages.to_vec()
+                    },
+                    populations_any: if allowed.contains(Relaxable::Population) {
+                        Vec::new()
+                    } else {
+                        needs.populations.to_vec()
+                    },
+                    kinds: (!needs.exclude.is_empty()).then(|| {
+                        Kind::ALL
+                            .into_iter()
+                            .filter(|k| !needs.exclude.contains(k))
+                            .collect()
+                    }),
+                    open_24h: needs.open_24h && !allowed.contains(Relaxable::Open24h),
+                    countries_any: same_country_codes(place.country.as_deref()),
+                };
+                let compiled = directory.compile(&attributes);
+                let nearest = directory.nearest_matching(point, k, Some(reach), &compiled, |i| {
                     !taken.contains(&i)
-                        && directory.provider(i).is_some_and(|p| {
-                            same_country(p, place.country.as_deref()) && passes(i, p).is_some()
-                        })
+                        && directory
+                            .provider(i)
+                            .is_some_and(|p| passes(i, p).is_some())
                 });
                 for (i, km) in nearest {
                     if serving.binary_search(&i).is_ok() {
@@ -580,10 +613,10 @@ impl<'a> Matcher<'a> {
         index: u32,
         provider: &Provider,
         distance_km: Option<f64>,
-        cover: Option<Cover>,
+        cover: Option<Cover<'a>>,
         relaxed: RelaxSet,
         place: &ResolvedPlace,
-    ) -> Candidate {
+    ) -> Candidate<'a> {
         let hotline_like = provider.kind == Kind::Hotline || provider.location.is_none();
         let tier = match &cover {
             None => Tier::Nearby,
@@ -618,7 +651,7 @@ impl<'a> Matcher<'a> {
         point: LatLng,
         trusted: &[String],
         country: Option<&str>,
-    ) -> Option<Cover> {
+    ) -> Option<Cover<'a>> {
         let area = self.directory.area(index)?;
         // `index` came from `covering_in`: a one-part area covers through
         // that part, with no need to test the point again.
@@ -632,11 +665,11 @@ impl<'a> Matcher<'a> {
                 AreaPart::Shared(region) | AreaPart::Polygon(region) => {
                     let key = region.key();
                     (single || trusted.iter().any(|t| t == key) || region.covers(point))
-                        .then(|| Cover::Region(key.to_owned()))
+                        .then_some(Cover::Region(key))
                 }
                 AreaPart::Nationwide(code) => country
                     .is_some_and(|c| nationwide_countries(code).contains(&c))
-                    .then(|| Cover::Nationwide(code.clone())),
+                    .then_some(Cover::Nationwide(code.as_str())),
                 AreaPart::Worldwide => Some(Cover::Worldwide),
             })
             .min_by_key(Cover::rank)
@@ -645,7 +678,7 @@ impl<'a> Matcher<'a> {
     /// Turns a ranked candidate into a result with its reasons.
     fn explain(
         &self,
-        candidate: Candidate,
+        candidate: Candidate<'_>,
         provider: &Provider,
         rank: usize,
         place: &ResolvedPlace,
@@ -729,14 +762,14 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn describe_cover(&self, cover: &Cover, place: &ResolvedPlace) -> String {
+    fn describe_cover(&self, cover: &Cover<'_>, place: &ResolvedPlace) -> String {
         match cover {
             Cover::Radius(km) => format!("serves within {km} km of its office"),
             Cover::Worldwide => "serves callers worldwide".to_owned(),
             Cover::Nationwide(code) => {
                 let name = self.country_name(code);
                 match place.country.as_deref() {
-                    Some(c) if c != code => {
+                    Some(c) if c != *code => {
                         format!("serves all of {name}, including {}", self.country_name(c))
                     }
                     _ => format!("serves all of {name}"),
@@ -784,17 +817,19 @@ fn phone_serves(phone: &Phone, country: Option<&str>) -> bool {
     }
 }
 
-/// Whether `provider` is in the caller's country (the US and its
-/// territories count as one), or either country is unknown. Providers that
-/// do not serve the caller are offered as nearby only within the country,
-/// so a caller never gets a foreign-only line.
-fn same_country(provider: &Provider, caller: Option<&str>) -> bool {
-    let theirs = provider.address.as_ref().and_then(|a| a.country.as_deref());
-    match (theirs, caller) {
-        (Some(theirs), Some(caller)) => {
-            theirs == caller || (is_us_or_territory(theirs) && is_us_or_territory(caller))
-        }
-        _ => true,
+/// The address countries a provider not serving the caller may be in to be
+/// offered as nearby: the caller's own (the US and its territories count as
+/// one) or unknown (`""`). Empty (no restriction) when the caller's
+/// country is unknown. So a caller never gets a foreign-only line.
+fn same_country_codes(caller: Option<&str>) -> Vec<String> {
+    match caller {
+        None => Vec::new(),
+        Some(c) if is_us_or_territory(c) => std::iter::once("US")
+            .chain(US_TERRITORIES)
+            .chain([""])
+            .map(str::to_owned)
+            .collect(),
+        Some(c) => vec![c.to_owned(), String::new()],
     }
 }
 
