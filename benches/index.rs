@@ -566,6 +566,18 @@ fn nearest_matching(c: &mut Criterion) {
                 black_box(baseline.nearest(points[i].1, 10, None, |p| set.contains(p)))
             })
         });
+        group.bench_function(BenchmarkId::new("unfiltered_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(directory.nearest(points[i].1, 10, None, |_| true))
+            })
+        });
+        group.bench_function(BenchmarkId::new("baseline_rstar_unfiltered_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(baseline.nearest(points[i].1, 10, None, |_| true))
+            })
+        });
         group.finish();
     }
     if let Some(mut out) = results {

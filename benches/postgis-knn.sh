@@ -34,6 +34,7 @@ PORT=${PORT:-54329}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say() { printf '\n== %s\n' "$*" >&2; }
 case $COUNT in 1000000 | 3200) ;; *) echo "COUNT must be 1000000 or 3200" >&2; exit 1 ;; esac
 
@@ -191,7 +192,7 @@ same_km=$(compare 0.001)
 cat <<EOF
 
 Filtered 10-nearest, $COUNT providers (refmatch generate --seed $SEED), language '$CODE',
-1,000 ZIP centroids; $(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'),
+1,000 ZIP centroids; $(date -u +%Y-%m-%d), $(nproc) cores, load average $LOAD_BEFORE at start, $(cut -d' ' -f1-3 /proc/loadavg) at end, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'),
 commit $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src benches || echo '+changes'), PostgreSQL $PGVERSION, $POSTGIS_PACKAGE
 
 $geog_server
