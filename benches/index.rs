@@ -9,8 +9,8 @@
 //! The `nearest_matching` group uses the library's own generator
 //! (`refmatch::synthetic`, seed 2026: the directory `refmatch generate
 //! --count N --seed 2026` writes) at 3,200 providers, and at 1,000,000 when
-//! `REFMATCH_BENCH_1M=1` is set (generating and indexing it takes about a
-//! minute and 4 GB). Query points are every 41st row of
+//! `REFMATCH_BENCH_1M=1` is set (generating and indexing it takes about
+//! 15 s and 3 GB; its benchmarks about a minute). Query points are every 41st row of
 //! `data/gazetteer/us_zip.csv` (1,000 ZIP centroids), the same points
 //! `benches/postgis-knn.sh` asks PostGIS about. Besides criterion's
 //! figures, the group times each of the 1,000 queries and prints
@@ -564,6 +564,18 @@ fn nearest_matching(c: &mut Criterion) {
             b.iter(|| {
                 i = (i + 1) % points.len();
                 black_box(baseline.nearest(points[i].1, 10, None, |p| set.contains(p)))
+            })
+        });
+        group.bench_function(BenchmarkId::new("unfiltered_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(directory.nearest(points[i].1, 10, None, |_| true))
+            })
+        });
+        group.bench_function(BenchmarkId::new("baseline_rstar_unfiltered_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(baseline.nearest(points[i].1, 10, None, |_| true))
             })
         });
         group.finish();
