@@ -58,6 +58,7 @@ use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse, US_
 use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Bitset, Directory};
 use crate::model::{Kind, LatLng, Phone, Precision, Provider, Vocabulary};
 use jiff::Timestamp;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 /// How far, in km, the search for nearby providers that do not list the
@@ -489,7 +490,7 @@ impl<'a> Matcher<'a> {
         .flatten()
         .collect();
         let relaxable = query.relaxable();
-        let mut taken: Vec<u32> = Vec::new();
+        let mut taken: FxHashSet<u32> = FxHashSet::default();
         let mut results: Vec<Candidate<'a>> = Vec::new();
         // Level 0 is strict; level n gives up the first n relaxable filters.
         for level in 0..=relaxable.len() {
@@ -508,17 +509,17 @@ impl<'a> Matcher<'a> {
             };
             let mut level_found: Vec<Candidate<'a>> = Vec::new();
             for &i in &serving {
-                if taken.contains(&i) {
-                    continue;
-                }
                 let Some(provider) = directory.provider(i) else {
                     continue;
                 };
-                let distance_km = provider.location.map(|l| l.distance_km(point));
-                if !needs.within_radius(distance_km) {
+                let Some(failed) = passes(i, provider) else {
+                    continue;
+                };
+                if taken.contains(&i) {
                     continue;
                 }
-                if let Some(failed) = passes(i, provider) {
+                let distance_km = provider.location.map(|l| l.distance_km(point));
+                if needs.within_radius(distance_km) {
                     let cover = self.cover(i, point, &trusted, place.country.as_deref());
                     level_found.push(self.candidate(
                         i,
@@ -584,7 +585,7 @@ impl<'a> Matcher<'a> {
                     }
                 }
             }
-            level_found.sort_by(|a, b| {
+            let order = |a: &Candidate<'_>, b: &Candidate<'_>| {
                 a.relaxed
                     .len()
                     .cmp(&b.relaxed.len())
@@ -596,8 +597,13 @@ impl<'a> Matcher<'a> {
                             .total_cmp(&b.distance_km.unwrap_or(f64::INFINITY)),
                     )
                     .then_with(|| self.id(a.index).cmp(self.id(b.index)))
-            });
-            level_found.truncate(need);
+            };
+            // Only the best `need` are kept: select them, then sort those.
+            if level_found.len() > need {
+                level_found.select_nth_unstable_by(need - 1, order);
+                level_found.truncate(need);
+            }
+            level_found.sort_by(order);
             taken.extend(level_found.iter().map(|c| c.index));
             results.extend(level_found);
         }
