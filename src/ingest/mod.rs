@@ -17,17 +17,22 @@
 //!   `MultiPolygon` the service area.
 
 pub mod hsds;
+mod ordered;
 pub mod parquet;
+mod progress;
 mod validate;
 
+pub use progress::Progress;
 pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS, MAX_RADIUS_KM};
 
 use crate::gazetteer::normalize;
 use crate::model::{AreaSpec, LatLng, Provider};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
-
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
+use validate::Cells;
 pub use validate::FieldError;
 
 /// The largest cell (or JSON record) accepted, in bytes.
@@ -139,40 +144,64 @@ impl Format {
 }
 
 impl Ingested {
-    /// Adds another input's outcome.
+    /// Adds another input's outcome. The first non-empty outcome is moved
+    /// in rather than copied, so reading one large file never holds its
+    /// providers twice.
     pub fn extend(&mut self, other: Ingested) {
-        self.providers.extend(other.providers);
-        self.origins.extend(other.origins);
-        self.rejections.extend(other.rejections);
+        fn append<T>(to: &mut Vec<T>, mut from: Vec<T>) {
+            if to.is_empty() {
+                std::mem::swap(to, &mut from);
+            } else {
+                to.append(&mut from);
+            }
+        }
+        append(&mut self.providers, other.providers);
+        append(&mut self.origins, other.origins);
+        append(&mut self.rejections, other.rejections);
+        append(&mut self.warnings, other.warnings);
         self.rows_read += other.rows_read;
-        self.warnings.extend(other.warnings);
     }
 
     /// Rejects providers whose id repeats an earlier one, then reports
     /// likely duplicates (same normalised name within
     /// [`DUPLICATE_DISTANCE_M`]). Call once after all inputs are read.
     pub fn finish(&mut self) {
-        let mut seen = HashSet::new();
-        let mut kept = Vec::with_capacity(self.providers.len());
-        let mut kept_origins = Vec::with_capacity(self.providers.len());
-        let origins = std::mem::take(&mut self.origins);
-        for (provider, (source, line)) in
-            std::mem::take(&mut self.providers).into_iter().zip(origins)
-        {
-            if seen.insert(provider.id.clone()) {
-                kept.push(provider);
-                kept_origins.push((source, line));
-            } else {
+        let keep: Vec<bool> = {
+            let mut seen: FxHashSet<&str> = FxHashSet::default();
+            seen.reserve(self.providers.len());
+            self.providers
+                .iter()
+                .map(|p| seen.insert(p.id.as_str()))
+                .collect()
+        };
+        if keep.contains(&false) {
+            for (index, provider) in self.providers.iter().enumerate() {
+                if keep[index] {
+                    continue;
+                }
+                let (source, line) = self
+                    .origins
+                    .get(index)
+                    .map_or(("", 0), |(source, line)| (source.as_str(), *line));
                 self.rejections.push(Rejection::new(
-                    &source,
+                    source,
                     line,
                     Some("id"),
                     format!("id '{}' is used by an earlier record", provider.id),
                 ));
             }
+            // In place: a copy of a million records is 600 MB.
+            let mut index = 0;
+            self.providers.retain(|_| {
+                index += 1;
+                keep[index - 1]
+            });
+            let mut index = 0;
+            self.origins.retain(|_| {
+                index += 1;
+                keep.get(index - 1).copied().unwrap_or(true)
+            });
         }
-        self.providers = kept;
-        self.origins = kept_origins;
         self.duplicates = find_duplicates(&self.providers);
     }
 }
@@ -183,27 +212,68 @@ impl Ingested {
         self.providers.push(provider);
         self.origins.push((source.to_owned(), line));
     }
-}
 
-fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
-    let mut by_name: HashMap<String, Vec<(usize, LatLng)>> = HashMap::new();
-    for (i, provider) in providers.iter().enumerate() {
-        if let Some(point) = provider.location {
-            by_name
-                .entry(normalize(&provider.name))
-                .or_default()
-                .push((i, point));
+    /// Records the outcome of one row: a provider read from `line`, or a
+    /// rejection.
+    fn record(&mut self, outcome: Result<(Provider, u64), Rejection>, source: &str) {
+        match outcome {
+            Ok((provider, line)) => self.accept(provider, source, line),
+            Err(rejection) => self.rejections.push(rejection),
         }
     }
+}
+
+/// Likely duplicates: providers with the same normalised name whose
+/// points are within [`DUPLICATE_DISTANCE_M`], sorted by ids.
+///
+/// Names are grouped by a 64-bit hash of their normalised form, and names
+/// in a group are compared in full, so a hash collision costs a comparison
+/// but never a false pair; no normalised name is kept for the
+/// (overwhelmingly common) provider whose name is unique.
+fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    // Per provider: the next located provider (by index) in its group.
+    let mut next: Vec<u32> = vec![u32::MAX; providers.len()];
+    let mut last_of_group: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut first_of_group: Vec<u32> = Vec::new();
+    for (i, provider) in providers.iter().enumerate() {
+        if provider.location.is_none() {
+            continue;
+        }
+        let i = i as u32;
+        let key = hasher.hash_one(normalize(&provider.name));
+        match last_of_group.insert(key, i) {
+            Some(previous) => next[previous as usize] = i,
+            None => first_of_group.push(i),
+        }
+    }
+    drop(last_of_group);
     let mut duplicates = Vec::new();
-    for group in by_name.values().filter(|g| g.len() > 1) {
-        for (a, &(i, p)) in group.iter().enumerate() {
-            for &(j, q) in &group[a + 1..] {
-                let distance_m = p.distance_km(q) * 1000.0;
+    let mut group: Vec<(usize, LatLng, String)> = Vec::new();
+    for first in first_of_group {
+        if next[first as usize] == u32::MAX {
+            continue; // a name no other located provider has
+        }
+        group.clear();
+        let mut member = first;
+        while member != u32::MAX {
+            let provider = &providers[member as usize];
+            if let Some(point) = provider.location {
+                group.push((member as usize, point, normalize(&provider.name)));
+            }
+            member = next[member as usize];
+        }
+        for (a, (i, p, name)) in group.iter().enumerate() {
+            for (j, q, other) in &group[a + 1..] {
+                if name != other {
+                    continue; // a hash collision, not the same name
+                }
+                let distance_m = p.distance_km(*q) * 1000.0;
                 if distance_m <= DUPLICATE_DISTANCE_M {
                     duplicates.push(Duplicate {
-                        first: providers[i].id.clone(),
-                        second: providers[j].id.clone(),
+                        first: providers[*i].id.clone(),
+                        second: providers[*j].id.clone(),
                         distance_m: (distance_m * 10.0).round() / 10.0,
                     });
                 }
@@ -217,26 +287,70 @@ fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
 impl Validator<'_> {
     /// Reads one file; an unreadable file is one rejection with line 0.
     pub fn read_file(&self, path: &Path) -> Ingested {
+        self.read_file_with(path, &Progress::default())
+    }
+
+    /// Reads one file, counting rows and bytes read in `progress` as it
+    /// goes (CSV, batch by batch; other formats once the file is read), so
+    /// that another thread can show how far it is. A CSV file is streamed
+    /// rather than loaded whole.
+    pub fn read_file_with(&self, path: &Path, progress: &Progress) -> Ingested {
         let source = path.display().to_string();
         let format = match Format::from_path(path) {
             Ok(format) => format,
-            Err(reason) => return file_rejected(&source, reason),
+            Err(reason) => {
+                progress.add_rows(1);
+                return file_rejected(&source, reason);
+            }
         };
+        if format == Format::Csv {
+            match std::fs::File::open(path) {
+                Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => {
+                    let input = progress::Counting::new(file, progress);
+                    return self.read_csv(&source, input, progress);
+                }
+                // Not a plain file (a directory, a pipe): reading it whole
+                // below gives the error, or the bytes, as for any format.
+                Ok(_) => {}
+                Err(e) => {
+                    progress.add_rows(1);
+                    return file_rejected(&source, format!("cannot read the file: {e}"));
+                }
+            }
+        }
         match std::fs::read(path) {
-            Ok(bytes) => self.read_bytes(&source, format, &bytes),
-            Err(e) => file_rejected(&source, format!("cannot read the file: {e}")),
+            Ok(bytes) => {
+                progress.add_bytes(bytes.len() as u64);
+                self.read_bytes_with(&source, format, &bytes, progress)
+            }
+            Err(e) => {
+                progress.add_rows(1);
+                file_rejected(&source, format!("cannot read the file: {e}"))
+            }
         }
     }
 
     /// Reads an input held in memory.
     pub fn read_bytes(&self, source: &str, format: Format, bytes: &[u8]) -> Ingested {
-        match format {
-            Format::Csv => self.read_csv(source, bytes),
+        self.read_bytes_with(source, format, bytes, &Progress::default())
+    }
+
+    fn read_bytes_with(
+        &self,
+        source: &str,
+        format: Format,
+        bytes: &[u8],
+        progress: &Progress,
+    ) -> Ingested {
+        let out = match format {
+            Format::Csv => return self.read_csv(source, bytes, progress),
             Format::Ndjson => self.read_ndjson(source, bytes),
             Format::Json => self.read_json(source, bytes),
             Format::GeoJson => self.read_geojson(source, bytes),
             Format::Parquet => self.read_parquet(source, bytes),
-        }
+        };
+        progress.add_rows(out.rows_read as u64);
+        out
     }
 
     fn read_parquet(&self, source: &str, bytes: &[u8]) -> Ingested {
@@ -262,17 +376,27 @@ impl Validator<'_> {
         out
     }
 
-    fn read_csv(&self, source: &str, bytes: &[u8]) -> Ingested {
+    /// Reads the flat CSV format from `input`: records are parsed on this
+    /// thread and validated in batches on every core, and the outcomes
+    /// kept in input order, each with the line its record starts on.
+    fn read_csv(&self, source: &str, input: impl std::io::Read, progress: &Progress) -> Ingested {
         let mut out = Ingested::default();
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(input);
         let headers: Vec<String> = match reader.headers() {
             Ok(h) => h
                 .iter()
                 .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
                 .collect(),
-            Err(e) => return file_rejected(source, format!("cannot read the header row: {e}")),
+            Err(e) => {
+                progress.add_rows(1);
+                return file_rejected(source, format!("cannot read the header row: {e}"));
+            }
         };
         if !headers.iter().any(|h| h == "name") || !headers.iter().any(|h| h == "kind") {
+            progress.add_rows(1);
             return file_rejected(
                 source,
                 format!(
@@ -292,68 +416,109 @@ impl Validator<'_> {
                 unknown.join(", ")
             ));
         }
-        let mut record = csv::ByteRecord::new();
-        loop {
-            let line = reader.position().line();
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    out.rows_read += 1;
-                    out.rejections.push(Rejection::new(
-                        source,
-                        line,
-                        None,
-                        format!("unreadable CSV row: {e}"),
-                    ));
-                    // A CSV error leaves the reader mid-record; stop here
-                    // rather than guess where the next record starts.
-                    break;
+        let layout = CsvLayout::new(headers);
+
+        let mut rows_read = 0usize;
+        let mut failure = None;
+        ordered::in_order(
+            ordered::worker_threads(),
+            CsvBatch::default,
+            |batch| {
+                batch.len = 0;
+                if failure.is_some() {
+                    return false;
                 }
-            }
+                while batch.len < ordered::BATCH_ROWS {
+                    if batch.records.len() == batch.len {
+                        batch.records.push(csv::ByteRecord::new());
+                        batch.lines.push(0);
+                    }
+                    let line = reader.position().line();
+                    let record = &mut batch.records[batch.len];
+                    match reader.read_byte_record(record) {
+                        Ok(false) => break,
+                        Ok(true) => {
+                            batch.lines[batch.len] = record.position().map_or(line, |p| p.line());
+                            batch.len += 1;
+                        }
+                        Err(e) => {
+                            // A CSV error leaves the reader mid-record; stop
+                            // here rather than guess where the next record
+                            // starts.
+                            failure = Some(Rejection::new(
+                                source,
+                                line,
+                                None,
+                                format!("unreadable CSV row: {e}"),
+                            ));
+                            break;
+                        }
+                    }
+                }
+                rows_read += batch.len;
+                progress.add_rows(batch.len as u64);
+                batch.len > 0
+            },
+            |batch| {
+                (0..batch.len)
+                    .map(|i| self.csv_row(&layout, &batch.records[i], batch.lines[i], source))
+                    .collect::<Vec<_>>()
+            },
+            |_, outcomes| {
+                for outcome in outcomes {
+                    out.record(outcome, source);
+                }
+            },
+        );
+        out.rows_read = rows_read;
+        if let Some(rejection) = failure {
             out.rows_read += 1;
-            let line = record.position().map_or(line, |p| p.line());
-            if record.len() != headers.len() {
-                out.rejections.push(Rejection::new(
-                    source,
-                    line,
-                    None,
-                    format!(
-                        "row has {} fields but the header has {} (truncated or misquoted row?)",
-                        record.len(),
-                        headers.len()
-                    ),
-                ));
-                continue;
-            }
-            let mut row = FlatRow::new();
-            let mut bad_utf8 = None;
-            for (header, value) in headers.iter().zip(record.iter()) {
-                match std::str::from_utf8(value) {
-                    Ok(text) => {
-                        row.insert(header.clone(), text.to_owned());
-                    }
-                    Err(_) => {
-                        bad_utf8 = Some(header.clone());
-                        break;
-                    }
-                }
-            }
-            if let Some(field) = bad_utf8 {
-                out.rejections.push(Rejection::new(
-                    source,
-                    line,
-                    Some(&field),
-                    "cell is not valid UTF-8",
-                ));
-                continue;
-            }
-            match self.flat_row(&row, source, line) {
-                Ok(provider) => out.accept(provider, source, line),
-                Err(rejection) => out.rejections.push(rejection),
-            }
+            progress.add_rows(1);
+            out.rejections.push(rejection);
         }
         out
+    }
+
+    /// Validates one CSV record that starts on `line`.
+    fn csv_row(
+        &self,
+        layout: &CsvLayout,
+        record: &csv::ByteRecord,
+        line: u64,
+        source: &str,
+    ) -> Result<(Provider, u64), Rejection> {
+        if record.len() != layout.headers.len() {
+            return Err(Rejection::new(
+                source,
+                line,
+                None,
+                format!(
+                    "row has {} fields but the header has {} (truncated or misquoted row?)",
+                    record.len(),
+                    layout.headers.len()
+                ),
+            ));
+        }
+        let mut cells = Vec::with_capacity(record.len());
+        for (header, value) in layout.headers.iter().zip(record.iter()) {
+            match std::str::from_utf8(value) {
+                Ok(text) => cells.push(text),
+                Err(_) => {
+                    return Err(Rejection::new(
+                        source,
+                        line,
+                        Some(header),
+                        "cell is not valid UTF-8",
+                    ))
+                }
+            }
+        }
+        let row = CsvCells {
+            layout,
+            cells: &cells,
+        };
+        self.cells_row(&row, source, line)
+            .map(|provider| (provider, line))
     }
 
     fn read_ndjson(&self, source: &str, bytes: &[u8]) -> Ingested {
@@ -523,6 +688,63 @@ impl Validator<'_> {
     }
 }
 
+/// Records read from a CSV file, reused from batch to batch.
+#[derive(Default)]
+struct CsvBatch {
+    records: Vec<csv::ByteRecord>,
+    /// The line each record starts on.
+    lines: Vec<u64>,
+    /// Records in use (the rest are spare).
+    len: usize,
+}
+
+/// Where a CSV file's columns are, worked out once from its header row.
+/// When a name repeats, its last column counts, as in a [`FlatRow`].
+struct CsvLayout {
+    /// Column names, trimmed and lower-cased, in file order.
+    headers: Vec<String>,
+    /// For each of [`FLAT_COLUMNS`], its column in the file.
+    flat: [Option<usize>; FLAT_COLUMNS.len()],
+    /// Each distinct name with its column, in the order of names.
+    by_name: Vec<(String, usize)>,
+}
+
+impl CsvLayout {
+    fn new(headers: Vec<String>) -> Self {
+        let last: BTreeMap<&str, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
+        let flat = std::array::from_fn(|c| last.get(FLAT_COLUMNS[c]).copied());
+        let by_name = last.iter().map(|(h, i)| ((*h).to_owned(), *i)).collect();
+        Self {
+            headers,
+            flat,
+            by_name,
+        }
+    }
+}
+
+/// One CSV record's cells, checked to be UTF-8, seen as a flat row.
+struct CsvCells<'a> {
+    layout: &'a CsvLayout,
+    cells: &'a [&'a str],
+}
+
+impl Cells for CsvCells<'_> {
+    fn cell(&self, column: usize) -> Option<&str> {
+        self.layout.flat[column].and_then(|i| self.cells.get(i).copied())
+    }
+
+    fn oversized(&self) -> Option<(&str, usize)> {
+        self.layout.by_name.iter().find_map(|(name, i)| {
+            let length = self.cells.get(*i).map_or(0, |c| c.len());
+            (length > MAX_CELL_BYTES).then_some((name.as_str(), length))
+        })
+    }
+}
+
 fn file_rejected(source: &str, reason: impl Into<String>) -> Ingested {
     Ingested {
         rows_read: 1,
@@ -566,30 +788,39 @@ impl Summary {
             duplicates: ingested.duplicates.len(),
             ..Summary::default()
         };
+        // Counted under borrowed keys, converted once at the end.
+        let mut by_country: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_issue: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_precision: BTreeMap<&str, usize> = BTreeMap::new();
         for provider in providers {
             let address = provider.address.as_ref();
             let country = address
-                .and_then(|a| a.country.clone())
-                .unwrap_or_else(|| "unknown".into());
-            *summary.by_country.entry(country.clone()).or_default() += 1;
-            if crate::gazetteer::is_us_or_territory(&country) {
-                if let Some(region) = address.and_then(|a| a.region.clone()) {
-                    *summary.by_state.entry(region).or_default() += 1;
+                .and_then(|a| a.country.as_deref())
+                .unwrap_or("unknown");
+            *by_country.entry(country).or_default() += 1;
+            if crate::gazetteer::is_us_or_territory(country) {
+                if let Some(region) = address.and_then(|a| a.region.as_deref()) {
+                    *by_state.entry(region).or_default() += 1;
                 }
             }
-            *summary
-                .by_kind
-                .entry(provider.kind.code().to_owned())
-                .or_default() += 1;
+            *by_kind.entry(provider.kind.code()).or_default() += 1;
             for issue in &provider.issues {
-                *summary.by_issue.entry(issue.clone()).or_default() += 1;
+                *by_issue.entry(issue).or_default() += 1;
             }
-            let precision = provider.precision.map_or("none", |p| p.as_str());
-            *summary
-                .by_precision
-                .entry(precision.to_owned())
+            *by_precision
+                .entry(provider.precision.map_or("none", |p| p.as_str()))
                 .or_default() += 1;
         }
+        let owned = |counts: BTreeMap<&str, usize>| -> BTreeMap<String, usize> {
+            counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect()
+        };
+        summary.by_country = owned(by_country);
+        summary.by_state = owned(by_state);
+        summary.by_kind = owned(by_kind);
+        summary.by_issue = owned(by_issue);
+        summary.by_precision = owned(by_precision);
         for rejection in &ingested.rejections {
             let field = rejection.field.clone().unwrap_or_else(|| "row".into());
             *summary.rejects_by_field.entry(field).or_default() += 1;
@@ -688,16 +919,19 @@ pub fn write_output(
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let providers_path = dir.join(PROVIDERS_FILE);
-    let mut text = String::new();
-    for provider in providers {
-        let line = serde_json::to_string(provider).map_err(|e| WriteError::Serialise {
+    let file = std::fs::File::create(&providers_path).map_err(io(&providers_path))?;
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
+    write_ndjson(&mut file, providers).map_err(|e| match e {
+        NdjsonError::Io(source) => WriteError::Io {
+            path: providers_path.display().to_string(),
+            source,
+        },
+        NdjsonError::Json(e) => WriteError::Serialise {
             path: providers_path.display().to_string(),
             source: Box::new(e),
-        })?;
-        text.push_str(&line);
-        text.push('\n');
-    }
-    std::fs::write(&providers_path, text).map_err(io(&providers_path))?;
+        },
+    })?;
+    file.flush().map_err(io(&providers_path))?;
 
     let csv_error = |path: &Path| {
         let path = path.display().to_string();
@@ -745,6 +979,71 @@ pub fn write_output(
     })?;
     std::fs::write(&summary_path, json).map_err(io(&summary_path))?;
     Ok(summary)
+}
+
+/// Why [`write_ndjson`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NdjsonError {
+    /// Writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A provider could not be serialised.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// Writes providers as normalised JSON, one per line, in order. Chunks of
+/// providers are serialised on every core while this thread writes, and
+/// no more than a few chunks of text are held at once.
+///
+/// # Errors
+/// The first write or serialisation error; nothing is written after it.
+pub fn write_ndjson(
+    writer: &mut impl std::io::Write,
+    providers: &[Provider],
+) -> Result<(), NdjsonError> {
+    const CHUNK: usize = 1024;
+    #[derive(Default)]
+    struct Chunk {
+        range: std::ops::Range<usize>,
+        text: Vec<u8>,
+    }
+    let mut next = 0;
+    let failed = std::cell::Cell::new(false);
+    let mut result = Ok(());
+    ordered::in_order(
+        ordered::worker_threads(),
+        Chunk::default,
+        |chunk| {
+            if next >= providers.len() || failed.get() {
+                return false;
+            }
+            chunk.range = next..(next + CHUNK).min(providers.len());
+            next = chunk.range.end;
+            true
+        },
+        |chunk| -> Result<(), serde_json::Error> {
+            chunk.text.clear();
+            for provider in &providers[chunk.range.clone()] {
+                serde_json::to_writer(&mut chunk.text, provider)?;
+                chunk.text.push(b'\n');
+            }
+            Ok(())
+        },
+        |chunk, serialised| {
+            if failed.get() {
+                return;
+            }
+            let written = serialised
+                .map_err(NdjsonError::from)
+                .and_then(|()| Ok(writer.write_all(&chunk.text)?));
+            if let Err(e) = written {
+                failed.set(true);
+                result = Err(e);
+            }
+        },
+    );
+    result
 }
 
 /// Writes providers in the flat CSV format.
