@@ -1062,3 +1062,87 @@ pub fn write_flat_csv<W: std::io::Write>(
     writer.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gazetteer::Gazetteer;
+    use crate::model::Vocabulary;
+    use std::sync::OnceLock;
+
+    fn gazetteer() -> &'static Gazetteer {
+        static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+        GAZETTEER.get_or_init(|| Gazetteer::bundled().expect("bundled gazetteer loads"))
+    }
+
+    /// A CSV spanning several read batches: row `i` is on line `i + 1`,
+    /// and every 97th row names an unknown kind.
+    fn batches_csv(rows: usize) -> String {
+        let mut text = String::from("id,name,kind,lat,lon,service_area\n");
+        for i in 1..=rows {
+            let kind = if i % 97 == 0 { "wizard" } else { "hotline" };
+            text.push_str(&format!("r{i},Row {i},{kind},36.7,-119.8,radius:10\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn progress_reports_every_row_and_byte_read() {
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let validator = Validator::new(gazetteer(), &vocabulary);
+        let dir = std::env::temp_dir().join(format!("refmatch-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let csv = dir.join("rows.csv");
+        let text = batches_csv(3 * ordered::BATCH_ROWS + 5);
+        std::fs::write(&csv, &text).expect("write");
+
+        let progress = Progress::default();
+        let read = validator.read_file_with(&csv, &progress);
+        assert_eq!(read.rows_read, 3 * ordered::BATCH_ROWS + 5);
+        assert_eq!(progress.rows(), read.rows_read as u64);
+        assert_eq!(progress.bytes(), text.len() as u64);
+
+        // Other formats count once the file is read; a missing file is
+        // the one row it is reported as.
+        let ndjson =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest/providers.ndjson");
+        let more = validator.read_file_with(&ndjson, &progress);
+        let missing = validator.read_file_with(&dir.join("missing.csv"), &progress);
+        assert_eq!(
+            progress.rows(),
+            (read.rows_read + more.rows_read + missing.rows_read) as u64
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn csv_rows_validated_on_every_core_keep_their_order_and_lines() {
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let validator = Validator::new(gazetteer(), &vocabulary);
+        let rows = 5 * ordered::BATCH_ROWS + 3;
+        let read = validator.read_bytes("rows.csv", Format::Csv, batches_csv(rows).as_bytes());
+        assert_eq!(read.rows_read, rows);
+        let expected_ids: Vec<String> = (1..=rows)
+            .filter(|i| i % 97 != 0)
+            .map(|i| format!("r{i}"))
+            .collect();
+        let ids: Vec<&str> = read.providers.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, expected_ids);
+        let lines: Vec<u64> = read.origins.iter().map(|(_, line)| *line).collect();
+        let expected_lines: Vec<u64> = (1..=rows as u64)
+            .filter(|i| i % 97 != 0)
+            .map(|i| i + 1)
+            .collect();
+        assert_eq!(lines, expected_lines);
+        let rejected: Vec<(u64, Option<&str>)> = read
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.field.as_deref()))
+            .collect();
+        let expected_rejected: Vec<(u64, Option<&str>)> = (1..=rows as u64)
+            .filter(|i| i % 97 == 0)
+            .map(|i| (i + 1, Some("kind")))
+            .collect();
+        assert_eq!(rejected, expected_rejected);
+    }
+}
