@@ -16,12 +16,15 @@
 //!   flat columns; a `Point` geometry is the location, a `Polygon` or
 //!   `MultiPolygon` the service area.
 
+mod flat_csv;
 pub mod hsds;
 mod ordered;
 pub mod parquet;
+mod parsed;
 mod progress;
 mod validate;
 
+pub use parsed::{parse_bundled, parse_bytes, parse_file, Parsed};
 pub use progress::Progress;
 pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS, MAX_RADIUS_KM};
 
@@ -32,7 +35,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use validate::Cells;
 pub use validate::FieldError;
 
 /// The largest cell (or JSON record) accepted, in bytes.
@@ -68,6 +70,10 @@ impl Rejection {
         }
     }
 }
+
+/// What became of one row: a provider and the line (or position) it was
+/// read from, or a rejection.
+type Outcome = Result<(Provider, u64), Rejection>;
 
 /// Two accepted providers that look like the same contact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,7 +221,7 @@ impl Ingested {
 
     /// Records the outcome of one row: a provider read from `line`, or a
     /// rejection.
-    fn record(&mut self, outcome: Result<(Provider, u64), Rejection>, source: &str) {
+    fn record(&mut self, outcome: Outcome, source: &str) {
         match outcome {
             Ok((provider, line)) => self.accept(provider, source, line),
             Err(rejection) => self.rejections.push(rejection),
@@ -376,216 +382,37 @@ impl Validator<'_> {
         out
     }
 
-    /// Reads the flat CSV format from `input`: records are parsed on this
-    /// thread and validated in batches on every core, and the outcomes
-    /// kept in input order, each with the line its record starts on.
+    /// Reads the flat CSV format from `input`, validating records in
+    /// batches on every core (see [`flat_csv::read_rows`]).
     fn read_csv(&self, source: &str, input: impl std::io::Read, progress: &Progress) -> Ingested {
         let mut out = Ingested::default();
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(input);
-        let headers: Vec<String> = match reader.headers() {
-            Ok(h) => h
-                .iter()
-                .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-                .collect(),
-            Err(e) => {
-                progress.add_rows(1);
-                return file_rejected(source, format!("cannot read the header row: {e}"));
-            }
-        };
-        if !headers.iter().any(|h| h == "name") || !headers.iter().any(|h| h == "kind") {
-            progress.add_rows(1);
-            return file_rejected(
-                source,
-                format!(
-                    "the header row needs at least 'name' and 'kind'; columns are {}",
-                    FLAT_COLUMNS.join(",")
-                ),
-            );
-        }
-        let unknown: Vec<&str> = headers
-            .iter()
-            .filter(|h| !FLAT_COLUMNS.contains(&h.as_str()))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            out.warnings.push(format!(
-                "{source}: ignored unknown columns: {}",
-                unknown.join(", ")
-            ));
-        }
-        let layout = CsvLayout::new(headers);
-
-        let mut rows_read = 0usize;
-        let mut failure = None;
-        ordered::in_order(
-            ordered::worker_threads(),
-            CsvBatch::default,
-            |batch| {
-                batch.len = 0;
-                if failure.is_some() {
-                    return false;
-                }
-                while batch.len < ordered::BATCH_ROWS {
-                    if batch.records.len() == batch.len {
-                        batch.records.push(csv::ByteRecord::new());
-                        batch.lines.push(0);
-                    }
-                    let line = reader.position().line();
-                    let record = &mut batch.records[batch.len];
-                    match reader.read_byte_record(record) {
-                        Ok(false) => break,
-                        Ok(true) => {
-                            batch.lines[batch.len] = record.position().map_or(line, |p| p.line());
-                            batch.len += 1;
-                        }
-                        Err(e) => {
-                            // A CSV error leaves the reader mid-record; stop
-                            // here rather than guess where the next record
-                            // starts.
-                            failure = Some(Rejection::new(
-                                source,
-                                line,
-                                None,
-                                format!("unreadable CSV row: {e}"),
-                            ));
-                            break;
-                        }
-                    }
-                }
-                rows_read += batch.len;
-                progress.add_rows(batch.len as u64);
-                batch.len > 0
+        let read = flat_csv::read_rows(
+            source,
+            input,
+            progress,
+            |layout, record, line| {
+                flat_csv::with_cells(layout, record, line, source, |row| {
+                    self.cells_row(row, source, line)
+                })
             },
-            |batch| {
-                (0..batch.len)
-                    .map(|i| self.csv_row(&layout, &batch.records[i], batch.lines[i], source))
-                    .collect::<Vec<_>>()
-            },
-            |_, outcomes| {
+            |outcomes| {
                 for outcome in outcomes {
                     out.record(outcome, source);
                 }
             },
         );
-        out.rows_read = rows_read;
-        if let Some(rejection) = failure {
-            out.rows_read += 1;
-            progress.add_rows(1);
-            out.rejections.push(rejection);
+        match read {
+            Ok(read) => read.complete(out, progress),
+            Err(rejection) => rejected_whole(rejection),
         }
-        out
-    }
-
-    /// Validates one CSV record that starts on `line`.
-    fn csv_row(
-        &self,
-        layout: &CsvLayout,
-        record: &csv::ByteRecord,
-        line: u64,
-        source: &str,
-    ) -> Result<(Provider, u64), Rejection> {
-        if record.len() != layout.headers.len() {
-            return Err(Rejection::new(
-                source,
-                line,
-                None,
-                format!(
-                    "row has {} fields but the header has {} (truncated or misquoted row?)",
-                    record.len(),
-                    layout.headers.len()
-                ),
-            ));
-        }
-        let mut cells = Vec::with_capacity(record.len());
-        for (header, value) in layout.headers.iter().zip(record.iter()) {
-            match std::str::from_utf8(value) {
-                Ok(text) => cells.push(text),
-                Err(_) => {
-                    return Err(Rejection::new(
-                        source,
-                        line,
-                        Some(header),
-                        "cell is not valid UTF-8",
-                    ))
-                }
-            }
-        }
-        let row = CsvCells {
-            layout,
-            cells: &cells,
-        };
-        self.cells_row(&row, source, line)
-            .map(|provider| (provider, line))
     }
 
     fn read_ndjson(&self, source: &str, bytes: &[u8]) -> Ingested {
-        let mut out = Ingested::default();
-        for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            let line_number = index as u64 + 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            out.rows_read += 1;
-            let parsed = std::str::from_utf8(line)
-                .map_err(|_| "line is not valid UTF-8".to_owned())
-                .and_then(|text| {
-                    serde_json::from_str::<Provider>(text)
-                        .map_err(|e| format!("not a provider record: {e}"))
-                });
-            match parsed {
-                Ok(provider) => match self.provider(provider, source, line_number) {
-                    Ok(p) => out.accept(p, source, line_number),
-                    Err(r) => out.rejections.push(r),
-                },
-                Err(reason) => {
-                    out.rejections
-                        .push(Rejection::new(source, line_number, None, reason))
-                }
-            }
-        }
-        out
+        self.check_parsed(parse_bytes(source, Format::Ndjson, bytes))
     }
 
     fn read_json(&self, source: &str, bytes: &[u8]) -> Ingested {
-        let value: serde_json::Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                let mut out =
-                    file_rejected(source, format!("not valid JSON (truncated file?): {e}"));
-                out.rejections[0].line = e.line() as u64;
-                return out;
-            }
-        };
-        if hsds::looks_like_hsds(&value) {
-            return hsds::import(self, source, value);
-        }
-        let serde_json::Value::Array(items) = value else {
-            return file_rejected(
-                source,
-                "expected a JSON array of provider records (or an HSDS export)",
-            );
-        };
-        let mut out = Ingested::default();
-        for (index, item) in items.into_iter().enumerate() {
-            let position = index as u64 + 1;
-            out.rows_read += 1;
-            match serde_json::from_value::<Provider>(item) {
-                Ok(provider) => match self.provider(provider, source, position) {
-                    Ok(p) => out.accept(p, source, position),
-                    Err(r) => out.rejections.push(r),
-                },
-                Err(e) => out.rejections.push(Rejection::new(
-                    source,
-                    position,
-                    None,
-                    format!("not a provider record: {e}"),
-                )),
-            }
-        }
-        out
+        self.check_parsed(parse_bytes(source, Format::Json, bytes))
     }
 
     fn read_geojson(&self, source: &str, bytes: &[u8]) -> Ingested {
@@ -676,9 +503,8 @@ impl Validator<'_> {
                 }
             }
         }
-        let mut provider = self
-            .build_flat(&row, source)
-            .map_err(|e| reject(Some(e.field), e.reason))?;
+        let mut provider =
+            validate::build_flat(&row, source).map_err(|e| reject(Some(e.field), e.reason))?;
         if let Some(coordinates) = polygon {
             provider
                 .service_area
@@ -688,67 +514,15 @@ impl Validator<'_> {
     }
 }
 
-/// Records read from a CSV file, reused from batch to batch.
-#[derive(Default)]
-struct CsvBatch {
-    records: Vec<csv::ByteRecord>,
-    /// The line each record starts on.
-    lines: Vec<u64>,
-    /// Records in use (the rest are spare).
-    len: usize,
-}
-
-/// Where a CSV file's columns are, worked out once from its header row.
-/// When a name repeats, its last column counts, as in a [`FlatRow`].
-struct CsvLayout {
-    /// Column names, trimmed and lower-cased, in file order.
-    headers: Vec<String>,
-    /// For each of [`FLAT_COLUMNS`], its column in the file.
-    flat: [Option<usize>; FLAT_COLUMNS.len()],
-    /// Each distinct name with its column, in the order of names.
-    by_name: Vec<(String, usize)>,
-}
-
-impl CsvLayout {
-    fn new(headers: Vec<String>) -> Self {
-        let last: BTreeMap<&str, usize> = headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.as_str(), i))
-            .collect();
-        let flat = std::array::from_fn(|c| last.get(FLAT_COLUMNS[c]).copied());
-        let by_name = last.iter().map(|(h, i)| ((*h).to_owned(), *i)).collect();
-        Self {
-            headers,
-            flat,
-            by_name,
-        }
-    }
-}
-
-/// One CSV record's cells, checked to be UTF-8, seen as a flat row.
-struct CsvCells<'a> {
-    layout: &'a CsvLayout,
-    cells: &'a [&'a str],
-}
-
-impl Cells for CsvCells<'_> {
-    fn cell(&self, column: usize) -> Option<&str> {
-        self.layout.flat[column].and_then(|i| self.cells.get(i).copied())
-    }
-
-    fn oversized(&self) -> Option<(&str, usize)> {
-        self.layout.by_name.iter().find_map(|(name, i)| {
-            let length = self.cells.get(*i).map_or(0, |c| c.len());
-            (length > MAX_CELL_BYTES).then_some((name.as_str(), length))
-        })
-    }
-}
-
 fn file_rejected(source: &str, reason: impl Into<String>) -> Ingested {
+    rejected_whole(Rejection::new(source, 0, None, reason))
+}
+
+/// An input rejected whole: one row read, one rejection.
+fn rejected_whole(rejection: Rejection) -> Ingested {
     Ingested {
         rows_read: 1,
-        rejections: vec![Rejection::new(source, 0, None, reason)],
+        rejections: vec![rejection],
         ..Ingested::default()
     }
 }
@@ -863,12 +637,7 @@ impl Validator<'_> {
 
     /// Reads the bundled hotlines and sample directory.
     pub fn read_bundled(&self) -> Ingested {
-        let mut all = Ingested::default();
-        for (name, format, bytes) in bundled_inputs() {
-            all.extend(self.read_bytes(name, format, bytes));
-        }
-        all.finish();
-        all
+        self.check_all(parse_bundled())
     }
 }
 
@@ -1113,6 +882,40 @@ mod tests {
             (read.rows_read + more.rows_read + missing.rows_read) as u64
         );
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn parsing_then_checking_reads_what_reading_in_one_step_reads() {
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let validator = Validator::new(gazetteer(), &vocabulary);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for name in [
+            "tests/fixtures/ingest/good.csv",
+            "tests/fixtures/ingest/malformed.csv",
+            "tests/fixtures/ingest/providers.ndjson",
+            "tests/fixtures/ingest/directory.geojson",
+            "data/hotlines.json",
+            "tests/fixtures/ingest/missing.csv",
+        ] {
+            let path = root.join(name);
+            let one_step = validator.read_file(&path);
+            let two_steps = validator.check_parsed(parse_file(&path));
+            assert_eq!(two_steps.providers, one_step.providers, "{name}");
+            assert_eq!(two_steps.origins, one_step.origins, "{name}");
+            assert_eq!(two_steps.rejections, one_step.rejections, "{name}");
+            assert_eq!(two_steps.rows_read, one_step.rows_read, "{name}");
+            assert_eq!(two_steps.warnings, one_step.warnings, "{name}");
+        }
+        let mut bundled = Ingested::default();
+        for (name, format, bytes) in bundled_inputs() {
+            bundled.extend(validator.read_bytes(name, format, bytes));
+        }
+        bundled.finish();
+        let parsed = validator.read_bundled();
+        assert_eq!(parsed.rows_read, bundled.rows_read);
+        assert_eq!(parsed.providers, bundled.providers);
+        assert_eq!(parsed.rejections, bundled.rejections);
+        assert_eq!(parsed.duplicates, bundled.duplicates);
     }
 
     #[test]

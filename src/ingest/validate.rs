@@ -168,7 +168,7 @@ impl<'a> Validator<'a> {
         source: &str,
         line: u64,
     ) -> Result<Provider, Rejection> {
-        self.build_flat(row, source)
+        build_flat(row, source)
             .and_then(|provider| self.check(provider))
             .map_err(|e| Rejection::new(source, line, Some(e.field), e.reason))
     }
@@ -183,174 +183,6 @@ impl<'a> Validator<'a> {
     ) -> Result<Provider, Rejection> {
         self.check(provider)
             .map_err(|e| Rejection::new(source, line, Some(e.field), e.reason))
-    }
-
-    /// Builds a provider from a flat row without the shared checks (the
-    /// GeoJSON reader adds a polygon before checking).
-    pub(super) fn build_flat(
-        &self,
-        row: &(impl Cells + ?Sized),
-        source: &str,
-    ) -> Result<Provider, FieldError> {
-        if let Some((column, length)) = row.oversized() {
-            return Err(FieldError {
-                field: FLAT_COLUMNS
-                    .iter()
-                    .find(|c| **c == column)
-                    .copied()
-                    .unwrap_or("row"),
-                reason: format!("cell is {length} bytes; at most {MAX_CELL_BYTES} are accepted"),
-            });
-        }
-        let text = |column: usize| -> Option<String> {
-            row.cell(column)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let items = |column: usize| {
-            row.cell(column)
-                .unwrap_or_default()
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        // Sized to fit: a million providers keep these lists for as long
-        // as the directory lives.
-        let list = |column: usize| -> Vec<String> {
-            let mut list = Vec::with_capacity(items(column).count());
-            list.extend(items(column).map(str::to_owned));
-            list
-        };
-        let name = text(column!("name")).ok_or_else(|| error("name", "name is empty"))?;
-        let kind_text = text(column!("kind"))
-            .ok_or_else(|| error("kind", format!("kind is empty; use one of {}", kind_list())))?;
-        let kind = Kind::parse(&kind_text).ok_or_else(|| {
-            error(
-                "kind",
-                format!("unknown kind '{kind_text}'; use one of {}", kind_list()),
-            )
-        })?;
-        let hours = text(column!("hours")).unwrap_or_default();
-        let timezone = text(column!("timezone")).unwrap_or_default();
-        let availability = if !hours.is_empty() && hours != "24/7" && timezone.is_empty() {
-            return Err(error(
-                "timezone",
-                "weekly hours need an IANA time zone, e.g. America/New_York",
-            ));
-        } else {
-            Availability::parse(&hours, &timezone).map_err(|e| {
-                let field = if matches!(e, crate::model::ScheduleError::TimeZone(_)) {
-                    "timezone"
-                } else {
-                    "hours"
-                };
-                error(field, e.to_string())
-            })?
-        };
-        let mut phones = Vec::with_capacity(items(column!("phones")).count());
-        for item in items(column!("phones")) {
-            phones.push(parse_phone(item)?);
-        }
-        let law_enforcement = match text(column!("law_enforcement"))
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("false" | "no" | "0" | "n") => false,
-            Some("true" | "yes" | "1" | "y") => true,
-            Some(other) => {
-                return Err(error(
-                    "law_enforcement",
-                    format!("'{other}' is not a yes/no value; use true or false"),
-                ))
-            }
-        };
-        let location = match (text(column!("lat")), text(column!("lon"))) {
-            (None, None) => None,
-            (Some(lat), Some(lon)) => {
-                let lat: f64 = lat
-                    .parse()
-                    .map_err(|_| error("lat", format!("'{lat}' is not a number of degrees")))?;
-                let lon: f64 = lon
-                    .parse()
-                    .map_err(|_| error("lon", format!("'{lon}' is not a number of degrees")))?;
-                Some(LatLng::new(lat, lon).map_err(|e| {
-                    let field = if matches!(e, crate::model::LatLngError::LonOutOfRange(_)) {
-                        "lon"
-                    } else {
-                        "lat"
-                    };
-                    error(field, e.to_string())
-                })?)
-            }
-            (Some(_), None) => return Err(error("lon", "lat is given without lon")),
-            (None, Some(_)) => return Err(error("lat", "lon is given without lat")),
-        };
-        let address = Address {
-            street: text(column!("street")),
-            city: text(column!("city")),
-            region: text(column!("region")),
-            postal_code: text(column!("postal_code")),
-            country: text(column!("country")).map(|c| c.to_ascii_uppercase()),
-        };
-        let address = (address != Address::default()).then_some(address);
-        let service_area = parse_areas(&list(column!("service_area")))?;
-        let visibility = match text(column!("visibility"))
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("confidential") => Visibility::Confidential,
-            Some("public") => Visibility::Public,
-            Some(other) => {
-                return Err(error(
-                    "visibility",
-                    format!("unknown visibility '{other}'; use public or confidential"),
-                ))
-            }
-        };
-        let verified_at = text(column!("verified_at"))
-            .map(|d| {
-                d.parse::<jiff::civil::Date>().map_err(|_| {
-                    error(
-                        "verified_at",
-                        format!("'{d}' is not a date; use YYYY-MM-DD"),
-                    )
-                })
-            })
-            .transpose()?;
-        let mut provider = Provider {
-            id: text(column!("id")).unwrap_or_default(),
-            name,
-            organization: text(column!("organization")),
-            kind,
-            issues: list(column!("issues")),
-            services: list(column!("services")),
-            populations: list(column!("populations")),
-            languages: list(column!("languages")),
-            availability,
-            hours_note: text(column!("hours_note")),
-            phones,
-            email: text(column!("email")),
-            website: text(column!("website")),
-            contact_name: text(column!("contact_name")),
-            law_enforcement,
-            address,
-            location,
-            precision: location.map(|_| Precision::Point),
-            service_area,
-            visibility,
-            verified_at,
-            source: text(column!("source")).unwrap_or_else(|| source.to_owned()),
-            funder: text(column!("funder")),
-            description: text(column!("description")),
-            incomplete: false,
-        };
-        if provider.id.is_empty() {
-            provider.id = stable_id(&provider);
-        }
-        Ok(provider)
     }
 
     /// The checks every provider passes, whatever its format.
@@ -668,6 +500,175 @@ fn fit(provider: &mut Provider) {
     if let Availability::Weekly { intervals, .. } = &mut provider.availability {
         intervals.shrink_to_fit();
     }
+}
+
+/// Builds a provider from a flat row without the checks that need the
+/// gazetteer and vocabulary ([`Validator::provider`]): the GeoJSON reader
+/// adds a polygon before checking, and reading can run while the gazetteer
+/// loads.
+pub(super) fn build_flat(
+    row: &(impl Cells + ?Sized),
+    source: &str,
+) -> Result<Provider, FieldError> {
+    if let Some((column, length)) = row.oversized() {
+        return Err(FieldError {
+            field: FLAT_COLUMNS
+                .iter()
+                .find(|c| **c == column)
+                .copied()
+                .unwrap_or("row"),
+            reason: format!("cell is {length} bytes; at most {MAX_CELL_BYTES} are accepted"),
+        });
+    }
+    let text = |column: usize| -> Option<String> {
+        row.cell(column)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let items = |column: usize| {
+        row.cell(column)
+            .unwrap_or_default()
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    // Sized to fit: a million providers keep these lists for as long
+    // as the directory lives.
+    let list = |column: usize| -> Vec<String> {
+        let mut list = Vec::with_capacity(items(column).count());
+        list.extend(items(column).map(str::to_owned));
+        list
+    };
+    let name = text(column!("name")).ok_or_else(|| error("name", "name is empty"))?;
+    let kind_text = text(column!("kind"))
+        .ok_or_else(|| error("kind", format!("kind is empty; use one of {}", kind_list())))?;
+    let kind = Kind::parse(&kind_text).ok_or_else(|| {
+        error(
+            "kind",
+            format!("unknown kind '{kind_text}'; use one of {}", kind_list()),
+        )
+    })?;
+    let hours = text(column!("hours")).unwrap_or_default();
+    let timezone = text(column!("timezone")).unwrap_or_default();
+    let availability = if !hours.is_empty() && hours != "24/7" && timezone.is_empty() {
+        return Err(error(
+            "timezone",
+            "weekly hours need an IANA time zone, e.g. America/New_York",
+        ));
+    } else {
+        Availability::parse(&hours, &timezone).map_err(|e| {
+            let field = if matches!(e, crate::model::ScheduleError::TimeZone(_)) {
+                "timezone"
+            } else {
+                "hours"
+            };
+            error(field, e.to_string())
+        })?
+    };
+    let mut phones = Vec::with_capacity(items(column!("phones")).count());
+    for item in items(column!("phones")) {
+        phones.push(parse_phone(item)?);
+    }
+    let law_enforcement = match text(column!("law_enforcement"))
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("false" | "no" | "0" | "n") => false,
+        Some("true" | "yes" | "1" | "y") => true,
+        Some(other) => {
+            return Err(error(
+                "law_enforcement",
+                format!("'{other}' is not a yes/no value; use true or false"),
+            ))
+        }
+    };
+    let location = match (text(column!("lat")), text(column!("lon"))) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) => {
+            let lat: f64 = lat
+                .parse()
+                .map_err(|_| error("lat", format!("'{lat}' is not a number of degrees")))?;
+            let lon: f64 = lon
+                .parse()
+                .map_err(|_| error("lon", format!("'{lon}' is not a number of degrees")))?;
+            Some(LatLng::new(lat, lon).map_err(|e| {
+                let field = if matches!(e, crate::model::LatLngError::LonOutOfRange(_)) {
+                    "lon"
+                } else {
+                    "lat"
+                };
+                error(field, e.to_string())
+            })?)
+        }
+        (Some(_), None) => return Err(error("lon", "lat is given without lon")),
+        (None, Some(_)) => return Err(error("lat", "lon is given without lat")),
+    };
+    let address = Address {
+        street: text(column!("street")),
+        city: text(column!("city")),
+        region: text(column!("region")),
+        postal_code: text(column!("postal_code")),
+        country: text(column!("country")).map(|c| c.to_ascii_uppercase()),
+    };
+    let address = (address != Address::default()).then_some(address);
+    let service_area = parse_areas(&list(column!("service_area")))?;
+    let visibility = match text(column!("visibility"))
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("confidential") => Visibility::Confidential,
+        Some("public") => Visibility::Public,
+        Some(other) => {
+            return Err(error(
+                "visibility",
+                format!("unknown visibility '{other}'; use public or confidential"),
+            ))
+        }
+    };
+    let verified_at = text(column!("verified_at"))
+        .map(|d| {
+            d.parse::<jiff::civil::Date>().map_err(|_| {
+                error(
+                    "verified_at",
+                    format!("'{d}' is not a date; use YYYY-MM-DD"),
+                )
+            })
+        })
+        .transpose()?;
+    let mut provider = Provider {
+        id: text(column!("id")).unwrap_or_default(),
+        name,
+        organization: text(column!("organization")),
+        kind,
+        issues: list(column!("issues")),
+        services: list(column!("services")),
+        populations: list(column!("populations")),
+        languages: list(column!("languages")),
+        availability,
+        hours_note: text(column!("hours_note")),
+        phones,
+        email: text(column!("email")),
+        website: text(column!("website")),
+        contact_name: text(column!("contact_name")),
+        law_enforcement,
+        address,
+        location,
+        precision: location.map(|_| Precision::Point),
+        service_area,
+        visibility,
+        verified_at,
+        source: text(column!("source")).unwrap_or_else(|| source.to_owned()),
+        funder: text(column!("funder")),
+        description: text(column!("description")),
+        incomplete: false,
+    };
+    if provider.id.is_empty() {
+        provider.id = stable_id(&provider);
+    }
+    Ok(provider)
 }
 
 fn kind_list() -> String {
