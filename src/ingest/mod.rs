@@ -235,7 +235,11 @@ impl Ingested {
 /// Names are grouped by a 64-bit hash of their normalised form, and names
 /// in a group are compared in full, so a hash collision costs a comparison
 /// but never a false pair; no normalised name is kept for the
-/// (overwhelmingly common) provider whose name is unique.
+/// (overwhelmingly common) provider whose name is unique. Within a name,
+/// points are swept by latitude, so only pairs less than the duplicate
+/// distance apart north–south are measured: a directory where thousands of
+/// offices share one name ("Sheriff's Office") costs about one measurement
+/// per office, not one per pair of offices.
 fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
     use std::hash::BuildHasher;
     let hasher = rustc_hash::FxBuildHasher;
@@ -255,8 +259,14 @@ fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
         }
     }
     drop(last_of_group);
+    // Two points further apart in latitude than this (degrees) are further
+    // apart than the duplicate distance: a great circle is at least as long
+    // as the meridian arc between their latitudes. With a margin for
+    // rounding.
+    let band_deg =
+        (DUPLICATE_DISTANCE_M / 1000.0 / crate::model::EARTH_RADIUS_KM).to_degrees() * 1.01;
     let mut duplicates = Vec::new();
-    let mut group: Vec<(usize, LatLng, String)> = Vec::new();
+    let mut group: Vec<(String, f64, usize, LatLng)> = Vec::new();
     for first in first_of_group {
         if next[first as usize] == u32::MAX {
             continue; // a name no other located provider has
@@ -266,20 +276,28 @@ fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
         while member != u32::MAX {
             let provider = &providers[member as usize];
             if let Some(point) = provider.location {
-                group.push((member as usize, point, normalize(&provider.name)));
+                let name = normalize(&provider.name);
+                group.push((name, point.lat(), member as usize, point));
             }
             member = next[member as usize];
         }
-        for (a, (i, p, name)) in group.iter().enumerate() {
-            for (j, q, other) in &group[a + 1..] {
-                if name != other {
-                    continue; // a hash collision, not the same name
+        group.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (a, (name, lat, i, p)) in group.iter().enumerate() {
+            for (other, other_lat, j, q) in &group[a + 1..] {
+                if other != name || other_lat - lat > band_deg {
+                    break;
                 }
-                let distance_m = p.distance_km(*q) * 1000.0;
+                // Measured from the earlier record, as reported.
+                let (first, second, distance_km) = if i < j {
+                    (*i, *j, p.distance_km(*q))
+                } else {
+                    (*j, *i, q.distance_km(*p))
+                };
+                let distance_m = distance_km * 1000.0;
                 if distance_m <= DUPLICATE_DISTANCE_M {
                     duplicates.push(Duplicate {
-                        first: providers[*i].id.clone(),
-                        second: providers[*j].id.clone(),
+                        first: providers[first].id.clone(),
+                        second: providers[second].id.clone(),
                         distance_m: (distance_m * 10.0).round() / 10.0,
                     });
                 }
@@ -882,6 +900,65 @@ mod tests {
             (read.rows_read + more.rows_read + missing.rows_read) as u64
         );
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A provider named `name` at (`lat`, `lon`).
+    fn named(id: usize, name: &str, lat: f64, lon: f64) -> Provider {
+        let mut provider: Provider = serde_json::from_value(serde_json::json!({
+            "id": format!("p{id:05}"),
+            "name": name,
+            "kind": "hotline",
+            "availability": {"type": "unknown"},
+            "source": "test",
+        }))
+        .expect("provider");
+        provider.location = LatLng::new(lat, lon).ok();
+        provider
+    }
+
+    #[test]
+    fn duplicates_are_every_same_name_pair_within_50_m() {
+        // Fixed-seed points in a few small clusters, two names (one in
+        // two spellings that normalise alike), some far apart in longitude
+        // at the same latitude, and one record without a location.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let names = ["County Sheriff", "county sheriff.", "Shelter"];
+        let mut providers = Vec::new();
+        for id in 0..600 {
+            let cluster = (id % 5) as f64;
+            let lat = 10.0 + cluster * 0.0004 + random() * 0.0006;
+            let lon = if id % 7 == 0 { 120.0 } else { -70.0 } + random() * 0.0006;
+            providers.push(named(id, names[id % 3], lat, lon));
+        }
+        let mut unplaced = named(600, "Shelter", 0.0, 0.0);
+        unplaced.location = None;
+        providers.push(unplaced);
+
+        let mut expected = Vec::new();
+        for (i, a) in providers.iter().enumerate() {
+            for b in &providers[i + 1..] {
+                let (Some(p), Some(q)) = (a.location, b.location) else {
+                    continue;
+                };
+                let distance_m = p.distance_km(q) * 1000.0;
+                if normalize(&a.name) == normalize(&b.name) && distance_m <= DUPLICATE_DISTANCE_M {
+                    expected.push(Duplicate {
+                        first: a.id.clone(),
+                        second: b.id.clone(),
+                        distance_m: (distance_m * 10.0).round() / 10.0,
+                    });
+                }
+            }
+        }
+        expected.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.second.cmp(&b.second)));
+        assert!(expected.len() > 100, "the fixture has pairs to find");
+        assert_eq!(find_duplicates(&providers), expected);
     }
 
     #[test]
