@@ -15,6 +15,14 @@
 //! - **GeoJSON** (`.geojson`): a FeatureCollection whose properties are the
 //!   flat columns; a `Point` geometry is the location, a `Polygon` or
 //!   `MultiPolygon` the service area.
+//!
+//! Large inputs: a CSV file is streamed and its rows validated in batches
+//! on every core, outcomes kept in input order with their lines
+//! (`ordered.rs`, `flat_csv.rs`); a [`Progress`] counts rows and bytes for
+//! a display on another thread; [`write_ndjson`] serialises on every core
+//! and streams. Reading can also be split in two ([`parse_file`],
+//! [`parse_bundled`], then [`Validator::check_parsed`]): the first step
+//! needs no gazetteer, so `serve` runs it while the gazetteer loads.
 
 mod flat_csv;
 pub mod hsds;
