@@ -9,7 +9,7 @@ use refmatch::ingest::{self, Ingested, Validator};
 use refmatch::matching::{MatchError, MatchResponse, Matcher, Query};
 use refmatch::model::LatLng;
 use refmatch::model::Vocabulary;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -62,6 +62,10 @@ enum Command {
         /// H3 resolution for service-area cells (3–8).
         #[arg(long, default_value_t = 5)]
         h3_resolution: u8,
+        /// Never draw the progress bar. It is drawn on stderr only when
+        /// stderr is a terminal; otherwise one line per file and phase.
+        #[arg(long)]
+        no_progress: bool,
     },
     /// Write a deterministic synthetic directory (.csv, .parquet, .ndjson or HSDS .json by extension).
     Generate {
@@ -233,18 +237,48 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
         Some(dir) => GazetteerFiles::from_dir(dir)?,
         None => GazetteerFiles::bundled(),
     };
+    let loading = std::time::Instant::now();
+    // `serve` parses its directory files while the gazetteer loads: that
+    // part of reading needs no gazetteer, and the load leaves a core idle.
+    let parsing = match &cli.command {
+        Command::Serve { data, .. } => Some(start_parsing(data.clone())),
+        _ => None,
+    };
     let gazetteer = Gazetteer::load(&files).context("loading the gazetteer")?;
+    let gazetteer_ms = loading.elapsed().as_secs_f64() * 1000.0;
     match cli.command {
         Command::Serve {
             addr,
-            data,
             h3_resolution,
             cors_origin,
+            .. // data: parsed above
         } => {
+            tracing::info!(ms = %format!("{gazetteer_ms:.1}"), "gazetteer loaded");
+            let parsed = match parsing.map(std::thread::JoinHandle::join) {
+                Some(Ok(parsed)) => parsed?,
+                _ => anyhow::bail!("reading the directory stopped unexpectedly"),
+            };
+            let reading = std::time::Instant::now();
             let vocabulary = Vocabulary::bundled()?;
+            let validator = Validator::new(&gazetteer, &vocabulary);
+            let ingested = validator.check_all(parsed);
+            tracing::info!(
+                rows = ingested.rows_read,
+                ms = %format!("{:.1}", reading.elapsed().as_secs_f64() * 1000.0),
+                since_start_ms = %format!("{:.1}", loading.elapsed().as_secs_f64() * 1000.0),
+                "directory checked (parsed while the gazetteer loaded)"
+            );
+            report_rejections(&ingested);
+            let mut ingested = ingested;
+            let indexing = std::time::Instant::now();
             let directory =
-                load_directory(&gazetteer, &vocabulary, data.as_deref(), h3_resolution)?;
-            tracing::info!(providers = directory.len(), "directory ready");
+                Directory::build_from(&mut ingested, &gazetteer, index_options(h3_resolution))?;
+            tracing::info!(
+                providers = directory.len(),
+                ms = %format!("{:.1}", indexing.elapsed().as_secs_f64() * 1000.0),
+                since_start_ms = %format!("{:.1}", loading.elapsed().as_secs_f64() * 1000.0),
+                "directory ready"
+            );
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let router = api::router_with(
                 AppState {
@@ -275,45 +309,10 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             files,
             out,
             h3_resolution,
+            no_progress,
         } => {
-            let vocabulary = Vocabulary::bundled()?;
-            let validator = Validator::new(&gazetteer, &vocabulary);
-            let started = std::time::Instant::now();
-            let mut ingested = Ingested::default();
-            for path in &files {
-                eprint!("reading {} … ", path.display());
-                let one = validator.read_file(path);
-                eprintln!(
-                    "{} rows, {} accepted, {} rejected",
-                    one.rows_read,
-                    one.providers.len(),
-                    one.rejections.len()
-                );
-                ingested.extend(one);
-            }
-            ingested.finish();
-            eprintln!(
-                "resolving service areas and indexing {} providers …",
-                ingested.providers.len()
-            );
-            let before = ingested.rejections.len();
-            let directory =
-                Directory::build_from(&mut ingested, &gazetteer, index_options(h3_resolution))?;
-            let dropped = ingested.rejections.len() - before;
-            let summary = ingest::write_output(&out, directory.providers(), &ingested)?;
-            eprintln!(
-                "{} rows read: {} accepted, {} rejected ({} by service area), {} likely duplicates; {} indexed in {:.2} s; wrote {}",
-                summary.rows_read,
-                summary.accepted,
-                summary.rejected,
-                dropped,
-                summary.duplicates,
-                directory.len(),
-                started.elapsed().as_secs_f64(),
-                out.display()
-            );
-            print_json(&summary)?;
-            Ok(std::process::ExitCode::SUCCESS)
+            let bar = !no_progress && std::io::stderr().is_terminal();
+            ingest_files(&gazetteer, &files, &out, h3_resolution, bar)
         }
         Command::Generate { count, seed, out } => {
             let providers = refmatch::synthetic::generate(&gazetteer, count, seed);
@@ -345,6 +344,156 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
+}
+
+/// `refmatch ingest`: reads and validates every file, rejects repeated ids,
+/// indexes, and writes the output. Prints one line per file and phase on
+/// stderr and, when `bar`, a progress bar (bytes and rows read, rate, ETA)
+/// or a spinner while each step runs. The summary goes to stdout.
+fn ingest_files(
+    gazetteer: &Gazetteer,
+    files: &[PathBuf],
+    out: &std::path::Path,
+    h3_resolution: u8,
+    bar: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    let vocabulary = Vocabulary::bundled()?;
+    let validator = Validator::new(gazetteer, &vocabulary);
+    let started = std::time::Instant::now();
+    let mut ingested = Ingested::default();
+    for (i, path) in files.iter().enumerate() {
+        let one = if bar {
+            let name = path
+                .file_name()
+                .unwrap_or(path.as_os_str())
+                .to_string_lossy();
+            let label = format!("[{}/{}] {name}", i + 1, files.len());
+            let one = read_with_bar(&validator, path, label);
+            eprint!("reading {} … ", path.display());
+            one
+        } else {
+            eprint!("reading {} … ", path.display());
+            validator.read_file(path)
+        };
+        eprintln!(
+            "{} rows, {} accepted, {} rejected",
+            one.rows_read,
+            one.providers.len(),
+            one.rejections.len()
+        );
+        ingested.extend(one);
+    }
+    let read = started.elapsed();
+
+    let spinner = phase_spinner(bar, "checking ids and duplicates");
+    ingested.finish();
+    let checked = started.elapsed();
+    spinner.finish_and_clear();
+
+    eprintln!(
+        "resolving service areas and indexing {} providers …",
+        ingested.providers.len()
+    );
+    let spinner = phase_spinner(bar, "resolving service areas and indexing");
+    let before = ingested.rejections.len();
+    let directory = Directory::build_from(&mut ingested, gazetteer, index_options(h3_resolution))?;
+    let dropped = ingested.rejections.len() - before;
+    let indexed = started.elapsed();
+    spinner.finish_and_clear();
+
+    let spinner = phase_spinner(bar, "writing");
+    let summary = ingest::write_output(out, directory.providers(), &ingested)?;
+    let written = started.elapsed();
+    spinner.finish_and_clear();
+    eprintln!(
+        "{} rows read: {} accepted, {} rejected ({} by service area), {} likely duplicates; {} indexed in {:.2} s; wrote {}",
+        summary.rows_read,
+        summary.accepted,
+        summary.rejected,
+        dropped,
+        summary.duplicates,
+        directory.len(),
+        written.as_secs_f64(),
+        out.display()
+    );
+    eprintln!(
+        "phases: read {:.2} s, ids and duplicates {:.2} s, index {:.2} s, write {:.2} s",
+        read.as_secs_f64(),
+        (checked - read).as_secs_f64(),
+        (indexed - checked).as_secs_f64(),
+        (written - indexed).as_secs_f64()
+    );
+    print_json(&summary)?;
+    // The process ends here: freeing a million records one by one would
+    // take seconds and return nothing to anyone.
+    std::mem::forget(directory);
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Reads one file while a bar on stderr shows bytes read of the file's
+/// size, the rate, the time left and the rows read, redrawn every 100 ms.
+fn read_with_bar(validator: &Validator, path: &std::path::Path, label: String) -> Ingested {
+    use indicatif::{HumanCount, ProgressBar, ProgressStyle};
+    let total = std::fs::metadata(path).map_or(0, |m| m.len());
+    let style = ProgressStyle::with_template(
+        "{prefix} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+    )
+    .map(|style| style.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = ProgressBar::new(total).with_style(style).with_prefix(label);
+    let progress = ingest::Progress::default();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let one = std::thread::scope(|scope| {
+        let ticker = scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                bar.set_position(progress.bytes());
+                bar.set_message(format!("{} rows", HumanCount(progress.rows())));
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            }
+        });
+        let one = validator.read_file_with(path, &progress);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        ticker.thread().unpark();
+        one
+    });
+    bar.finish_and_clear();
+    one
+}
+
+/// A spinner with the elapsed time on stderr while a step runs, when `bar`;
+/// otherwise a bar that draws nothing.
+fn phase_spinner(bar: bool, message: &'static str) -> indicatif::ProgressBar {
+    if !bar {
+        return indicatif::ProgressBar::hidden();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(message);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
+}
+
+/// Parses `serve`'s directory (the files of `data`, or the bundled data) on
+/// a thread of its own, to be checked once the gazetteer is loaded.
+fn start_parsing(
+    data: Option<PathBuf>,
+) -> std::thread::JoinHandle<anyhow::Result<Vec<ingest::Parsed>>> {
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let parsed = match data {
+            Some(dir) => data_files(&dir)?
+                .iter()
+                .map(|path| ingest::parse_file(path))
+                .collect(),
+            None => ingest::parse_bundled(),
+        };
+        tracing::info!(
+            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "directory parsed"
+        );
+        Ok(parsed)
+    })
 }
 
 /// The input files of a `--data` directory: its `providers.ndjson` if it

@@ -1,6 +1,7 @@
 //! Drives the `refmatch` binary the way a user runs it: `geocode`,
-//! `geocode --file`, `reverse`, and `serve` answering real HTTP on loopback
-//! and stopping cleanly on SIGTERM.
+//! `geocode --file`, `reverse`, `ingest` writing plain lines (no progress
+//! bar) to a piped stderr, and `serve` answering real HTTP on loopback and
+//! stopping cleanly on SIGTERM.
 
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -264,4 +265,52 @@ fn match_errors_name_the_option_and_exit_2_or_1() {
     let nowhere = refmatch().args(["match"]).output().expect("runs");
     assert_eq!(nowhere.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("--near"));
+
+#[test]
+fn ingest_to_a_pipe_prints_lines_and_no_progress_bar() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let input = dir.join("directory.csv");
+    let generated = refmatch()
+        .args(["generate", "--count", "2000", "--seed", "11", "--out"])
+        .arg(&input)
+        .output()
+        .expect("runs");
+    assert!(generated.status.success());
+    let run = |out: &str, extra: &[&str]| {
+        let output = refmatch()
+            .arg("ingest")
+            .arg(&input)
+            .arg("--out")
+            .arg(dir.join(out))
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    };
+    let piped = run("piped", &[]);
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\r'),
+        "no bar escape codes on a pipe: {stderr:?}"
+    );
+    assert!(
+        stderr.contains("directory.csv … 2000 rows, 2000 accepted, 0 rejected"),
+        "{stderr}"
+    );
+    let summary: Value = serde_json::from_slice(&piped.stdout).expect("summary JSON");
+    assert_eq!(summary["rows_read"], 2000);
+    assert_eq!(summary["accepted"], 2000);
+
+    let quiet = run("quiet", &["--no-progress"]);
+    assert_eq!(piped.stdout, quiet.stdout, "same summary either way");
+    let providers =
+        |out: &str| std::fs::read(dir.join(out).join("providers.ndjson")).expect("read");
+    assert_eq!(providers("piped"), providers("quiet"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -15,18 +15,33 @@
 //! - **GeoJSON** (`.geojson`): a FeatureCollection whose properties are the
 //!   flat columns; a `Point` geometry is the location, a `Polygon` or
 //!   `MultiPolygon` the service area.
+//!
+//! Large inputs: a CSV file is streamed and its rows validated in batches
+//! on every core, outcomes kept in input order with their lines
+//! (`ordered.rs`, `flat_csv.rs`); a [`Progress`] counts rows and bytes for
+//! a display on another thread; [`write_ndjson`] serialises on every core
+//! and streams. Reading can also be split in two ([`parse_file`],
+//! [`parse_bundled`], then [`Validator::check_parsed`]): the first step
+//! needs no gazetteer, so `serve` runs it while the gazetteer loads.
 
+mod flat_csv;
 pub mod hsds;
+mod ordered;
 pub mod parquet;
+mod parsed;
+mod progress;
 mod validate;
 
+pub use parsed::{parse_bundled, parse_bytes, parse_file, Parsed};
+pub use progress::Progress;
 pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS, MAX_RADIUS_KM};
 
 use crate::gazetteer::normalize;
 use crate::model::{AreaSpec, LatLng, Provider};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
-
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 pub use validate::FieldError;
 
@@ -63,6 +78,10 @@ impl Rejection {
         }
     }
 }
+
+/// What became of one row: a provider and the line (or position) it was
+/// read from, or a rejection.
+type Outcome = Result<(Provider, u64), Rejection>;
 
 /// Two accepted providers that look like the same contact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,40 +158,64 @@ impl Format {
 }
 
 impl Ingested {
-    /// Adds another input's outcome.
+    /// Adds another input's outcome. The first non-empty outcome is moved
+    /// in rather than copied, so reading one large file never holds its
+    /// providers twice.
     pub fn extend(&mut self, other: Ingested) {
-        self.providers.extend(other.providers);
-        self.origins.extend(other.origins);
-        self.rejections.extend(other.rejections);
+        fn append<T>(to: &mut Vec<T>, mut from: Vec<T>) {
+            if to.is_empty() {
+                std::mem::swap(to, &mut from);
+            } else {
+                to.append(&mut from);
+            }
+        }
+        append(&mut self.providers, other.providers);
+        append(&mut self.origins, other.origins);
+        append(&mut self.rejections, other.rejections);
+        append(&mut self.warnings, other.warnings);
         self.rows_read += other.rows_read;
-        self.warnings.extend(other.warnings);
     }
 
     /// Rejects providers whose id repeats an earlier one, then reports
     /// likely duplicates (same normalised name within
     /// [`DUPLICATE_DISTANCE_M`]). Call once after all inputs are read.
     pub fn finish(&mut self) {
-        let mut seen = HashSet::new();
-        let mut kept = Vec::with_capacity(self.providers.len());
-        let mut kept_origins = Vec::with_capacity(self.providers.len());
-        let origins = std::mem::take(&mut self.origins);
-        for (provider, (source, line)) in
-            std::mem::take(&mut self.providers).into_iter().zip(origins)
-        {
-            if seen.insert(provider.id.clone()) {
-                kept.push(provider);
-                kept_origins.push((source, line));
-            } else {
+        let keep: Vec<bool> = {
+            let mut seen: FxHashSet<&str> = FxHashSet::default();
+            seen.reserve(self.providers.len());
+            self.providers
+                .iter()
+                .map(|p| seen.insert(p.id.as_str()))
+                .collect()
+        };
+        if keep.contains(&false) {
+            for (index, provider) in self.providers.iter().enumerate() {
+                if keep[index] {
+                    continue;
+                }
+                let (source, line) = self
+                    .origins
+                    .get(index)
+                    .map_or(("", 0), |(source, line)| (source.as_str(), *line));
                 self.rejections.push(Rejection::new(
-                    &source,
+                    source,
                     line,
                     Some("id"),
                     format!("id '{}' is used by an earlier record", provider.id),
                 ));
             }
+            // In place: a copy of a million records is 600 MB.
+            let mut index = 0;
+            self.providers.retain(|_| {
+                index += 1;
+                keep[index - 1]
+            });
+            let mut index = 0;
+            self.origins.retain(|_| {
+                index += 1;
+                keep.get(index - 1).copied().unwrap_or(true)
+            });
         }
-        self.providers = kept;
-        self.origins = kept_origins;
         self.duplicates = find_duplicates(&self.providers);
     }
 }
@@ -183,27 +226,86 @@ impl Ingested {
         self.providers.push(provider);
         self.origins.push((source.to_owned(), line));
     }
-}
 
-fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
-    let mut by_name: HashMap<String, Vec<(usize, LatLng)>> = HashMap::new();
-    for (i, provider) in providers.iter().enumerate() {
-        if let Some(point) = provider.location {
-            by_name
-                .entry(normalize(&provider.name))
-                .or_default()
-                .push((i, point));
+    /// Records the outcome of one row: a provider read from `line`, or a
+    /// rejection.
+    fn record(&mut self, outcome: Outcome, source: &str) {
+        match outcome {
+            Ok((provider, line)) => self.accept(provider, source, line),
+            Err(rejection) => self.rejections.push(rejection),
         }
     }
+}
+
+/// Likely duplicates: providers with the same normalised name whose
+/// points are within [`DUPLICATE_DISTANCE_M`], sorted by ids.
+///
+/// Names are grouped by a 64-bit hash of their normalised form, and names
+/// in a group are compared in full, so a hash collision costs a comparison
+/// but never a false pair; no normalised name is kept for the
+/// (overwhelmingly common) provider whose name is unique. Within a name,
+/// points are swept by latitude, so only pairs less than the duplicate
+/// distance apart north–south are measured: a directory where thousands of
+/// offices share one name ("Sheriff's Office") costs about one measurement
+/// per office, not one per pair of offices.
+fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    // Per provider: the next located provider (by index) in its group.
+    let mut next: Vec<u32> = vec![u32::MAX; providers.len()];
+    let mut last_of_group: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut first_of_group: Vec<u32> = Vec::new();
+    for (i, provider) in providers.iter().enumerate() {
+        if provider.location.is_none() {
+            continue;
+        }
+        let i = i as u32;
+        let key = hasher.hash_one(normalize(&provider.name));
+        match last_of_group.insert(key, i) {
+            Some(previous) => next[previous as usize] = i,
+            None => first_of_group.push(i),
+        }
+    }
+    drop(last_of_group);
+    // Two points further apart in latitude than this (degrees) are further
+    // apart than the duplicate distance: a great circle is at least as long
+    // as the meridian arc between their latitudes. With a margin for
+    // rounding.
+    let band_deg =
+        (DUPLICATE_DISTANCE_M / 1000.0 / crate::model::EARTH_RADIUS_KM).to_degrees() * 1.01;
     let mut duplicates = Vec::new();
-    for group in by_name.values().filter(|g| g.len() > 1) {
-        for (a, &(i, p)) in group.iter().enumerate() {
-            for &(j, q) in &group[a + 1..] {
-                let distance_m = p.distance_km(q) * 1000.0;
+    let mut group: Vec<(String, f64, usize, LatLng)> = Vec::new();
+    for first in first_of_group {
+        if next[first as usize] == u32::MAX {
+            continue; // a name no other located provider has
+        }
+        group.clear();
+        let mut member = first;
+        while member != u32::MAX {
+            let provider = &providers[member as usize];
+            if let Some(point) = provider.location {
+                let name = normalize(&provider.name);
+                group.push((name, point.lat(), member as usize, point));
+            }
+            member = next[member as usize];
+        }
+        group.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (a, (name, lat, i, p)) in group.iter().enumerate() {
+            for (other, other_lat, j, q) in &group[a + 1..] {
+                if other != name || other_lat - lat > band_deg {
+                    break;
+                }
+                // Measured from the earlier record, as reported.
+                let (first, second, distance_km) = if i < j {
+                    (*i, *j, p.distance_km(*q))
+                } else {
+                    (*j, *i, q.distance_km(*p))
+                };
+                let distance_m = distance_km * 1000.0;
                 if distance_m <= DUPLICATE_DISTANCE_M {
                     duplicates.push(Duplicate {
-                        first: providers[i].id.clone(),
-                        second: providers[j].id.clone(),
+                        first: providers[first].id.clone(),
+                        second: providers[second].id.clone(),
                         distance_m: (distance_m * 10.0).round() / 10.0,
                     });
                 }
@@ -217,26 +319,70 @@ fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
 impl Validator<'_> {
     /// Reads one file; an unreadable file is one rejection with line 0.
     pub fn read_file(&self, path: &Path) -> Ingested {
+        self.read_file_with(path, &Progress::default())
+    }
+
+    /// Reads one file, counting rows and bytes read in `progress` as it
+    /// goes (CSV, batch by batch; other formats once the file is read), so
+    /// that another thread can show how far it is. A CSV file is streamed
+    /// rather than loaded whole.
+    pub fn read_file_with(&self, path: &Path, progress: &Progress) -> Ingested {
         let source = path.display().to_string();
         let format = match Format::from_path(path) {
             Ok(format) => format,
-            Err(reason) => return file_rejected(&source, reason),
+            Err(reason) => {
+                progress.add_rows(1);
+                return file_rejected(&source, reason);
+            }
         };
+        if format == Format::Csv {
+            match std::fs::File::open(path) {
+                Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => {
+                    let input = progress::Counting::new(file, progress);
+                    return self.read_csv(&source, input, progress);
+                }
+                // Not a plain file (a directory, a pipe): reading it whole
+                // below gives the error, or the bytes, as for any format.
+                Ok(_) => {}
+                Err(e) => {
+                    progress.add_rows(1);
+                    return file_rejected(&source, format!("cannot read the file: {e}"));
+                }
+            }
+        }
         match std::fs::read(path) {
-            Ok(bytes) => self.read_bytes(&source, format, &bytes),
-            Err(e) => file_rejected(&source, format!("cannot read the file: {e}")),
+            Ok(bytes) => {
+                progress.add_bytes(bytes.len() as u64);
+                self.read_bytes_with(&source, format, &bytes, progress)
+            }
+            Err(e) => {
+                progress.add_rows(1);
+                file_rejected(&source, format!("cannot read the file: {e}"))
+            }
         }
     }
 
     /// Reads an input held in memory.
     pub fn read_bytes(&self, source: &str, format: Format, bytes: &[u8]) -> Ingested {
-        match format {
-            Format::Csv => self.read_csv(source, bytes),
+        self.read_bytes_with(source, format, bytes, &Progress::default())
+    }
+
+    fn read_bytes_with(
+        &self,
+        source: &str,
+        format: Format,
+        bytes: &[u8],
+        progress: &Progress,
+    ) -> Ingested {
+        let out = match format {
+            Format::Csv => return self.read_csv(source, bytes, progress),
             Format::Ndjson => self.read_ndjson(source, bytes),
             Format::Json => self.read_json(source, bytes),
             Format::GeoJson => self.read_geojson(source, bytes),
             Format::Parquet => self.read_parquet(source, bytes),
-        }
+        };
+        progress.add_rows(out.rows_read as u64);
+        out
     }
 
     fn read_parquet(&self, source: &str, bytes: &[u8]) -> Ingested {
@@ -262,165 +408,37 @@ impl Validator<'_> {
         out
     }
 
-    fn read_csv(&self, source: &str, bytes: &[u8]) -> Ingested {
+    /// Reads the flat CSV format from `input`, validating records in
+    /// batches on every core (see [`flat_csv::read_rows`]).
+    fn read_csv(&self, source: &str, input: impl std::io::Read, progress: &Progress) -> Ingested {
         let mut out = Ingested::default();
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-        let headers: Vec<String> = match reader.headers() {
-            Ok(h) => h
-                .iter()
-                .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-                .collect(),
-            Err(e) => return file_rejected(source, format!("cannot read the header row: {e}")),
-        };
-        if !headers.iter().any(|h| h == "name") || !headers.iter().any(|h| h == "kind") {
-            return file_rejected(
-                source,
-                format!(
-                    "the header row needs at least 'name' and 'kind'; columns are {}",
-                    FLAT_COLUMNS.join(",")
-                ),
-            );
-        }
-        let unknown: Vec<&str> = headers
-            .iter()
-            .filter(|h| !FLAT_COLUMNS.contains(&h.as_str()))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            out.warnings.push(format!(
-                "{source}: ignored unknown columns: {}",
-                unknown.join(", ")
-            ));
-        }
-        let mut record = csv::ByteRecord::new();
-        loop {
-            let line = reader.position().line();
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    out.rows_read += 1;
-                    out.rejections.push(Rejection::new(
-                        source,
-                        line,
-                        None,
-                        format!("unreadable CSV row: {e}"),
-                    ));
-                    // A CSV error leaves the reader mid-record; stop here
-                    // rather than guess where the next record starts.
-                    break;
+        let read = flat_csv::read_rows(
+            source,
+            input,
+            progress,
+            |layout, record, line| {
+                flat_csv::with_cells(layout, record, line, source, |row| {
+                    self.cells_row(row, source, line)
+                })
+            },
+            |outcomes| {
+                for outcome in outcomes {
+                    out.record(outcome, source);
                 }
-            }
-            out.rows_read += 1;
-            let line = record.position().map_or(line, |p| p.line());
-            if record.len() != headers.len() {
-                out.rejections.push(Rejection::new(
-                    source,
-                    line,
-                    None,
-                    format!(
-                        "row has {} fields but the header has {} (truncated or misquoted row?)",
-                        record.len(),
-                        headers.len()
-                    ),
-                ));
-                continue;
-            }
-            let mut row = FlatRow::new();
-            let mut bad_utf8 = None;
-            for (header, value) in headers.iter().zip(record.iter()) {
-                match std::str::from_utf8(value) {
-                    Ok(text) => {
-                        row.insert(header.clone(), text.to_owned());
-                    }
-                    Err(_) => {
-                        bad_utf8 = Some(header.clone());
-                        break;
-                    }
-                }
-            }
-            if let Some(field) = bad_utf8 {
-                out.rejections.push(Rejection::new(
-                    source,
-                    line,
-                    Some(&field),
-                    "cell is not valid UTF-8",
-                ));
-                continue;
-            }
-            match self.flat_row(&row, source, line) {
-                Ok(provider) => out.accept(provider, source, line),
-                Err(rejection) => out.rejections.push(rejection),
-            }
+            },
+        );
+        match read {
+            Ok(read) => read.complete(out, progress),
+            Err(rejection) => rejected_whole(rejection),
         }
-        out
     }
 
     fn read_ndjson(&self, source: &str, bytes: &[u8]) -> Ingested {
-        let mut out = Ingested::default();
-        for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            let line_number = index as u64 + 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            out.rows_read += 1;
-            let parsed = std::str::from_utf8(line)
-                .map_err(|_| "line is not valid UTF-8".to_owned())
-                .and_then(|text| {
-                    serde_json::from_str::<Provider>(text)
-                        .map_err(|e| format!("not a provider record: {e}"))
-                });
-            match parsed {
-                Ok(provider) => match self.provider(provider, source, line_number) {
-                    Ok(p) => out.accept(p, source, line_number),
-                    Err(r) => out.rejections.push(r),
-                },
-                Err(reason) => {
-                    out.rejections
-                        .push(Rejection::new(source, line_number, None, reason))
-                }
-            }
-        }
-        out
+        self.check_parsed(parse_bytes(source, Format::Ndjson, bytes))
     }
 
     fn read_json(&self, source: &str, bytes: &[u8]) -> Ingested {
-        let value: serde_json::Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                let mut out =
-                    file_rejected(source, format!("not valid JSON (truncated file?): {e}"));
-                out.rejections[0].line = e.line() as u64;
-                return out;
-            }
-        };
-        if hsds::looks_like_hsds(&value) {
-            return hsds::import(self, source, value);
-        }
-        let serde_json::Value::Array(items) = value else {
-            return file_rejected(
-                source,
-                "expected a JSON array of provider records (or an HSDS export)",
-            );
-        };
-        let mut out = Ingested::default();
-        for (index, item) in items.into_iter().enumerate() {
-            let position = index as u64 + 1;
-            out.rows_read += 1;
-            match serde_json::from_value::<Provider>(item) {
-                Ok(provider) => match self.provider(provider, source, position) {
-                    Ok(p) => out.accept(p, source, position),
-                    Err(r) => out.rejections.push(r),
-                },
-                Err(e) => out.rejections.push(Rejection::new(
-                    source,
-                    position,
-                    None,
-                    format!("not a provider record: {e}"),
-                )),
-            }
-        }
-        out
+        self.check_parsed(parse_bytes(source, Format::Json, bytes))
     }
 
     fn read_geojson(&self, source: &str, bytes: &[u8]) -> Ingested {
@@ -511,9 +529,8 @@ impl Validator<'_> {
                 }
             }
         }
-        let mut provider = self
-            .build_flat(&row, source)
-            .map_err(|e| reject(Some(e.field), e.reason))?;
+        let mut provider =
+            validate::build_flat(&row, source).map_err(|e| reject(Some(e.field), e.reason))?;
         if let Some(coordinates) = polygon {
             provider
                 .service_area
@@ -524,9 +541,14 @@ impl Validator<'_> {
 }
 
 fn file_rejected(source: &str, reason: impl Into<String>) -> Ingested {
+    rejected_whole(Rejection::new(source, 0, None, reason))
+}
+
+/// An input rejected whole: one row read, one rejection.
+fn rejected_whole(rejection: Rejection) -> Ingested {
     Ingested {
         rows_read: 1,
-        rejections: vec![Rejection::new(source, 0, None, reason)],
+        rejections: vec![rejection],
         ..Ingested::default()
     }
 }
@@ -566,30 +588,39 @@ impl Summary {
             duplicates: ingested.duplicates.len(),
             ..Summary::default()
         };
+        // Counted under borrowed keys, converted once at the end.
+        let mut by_country: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_issue: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_precision: BTreeMap<&str, usize> = BTreeMap::new();
         for provider in providers {
             let address = provider.address.as_ref();
             let country = address
-                .and_then(|a| a.country.clone())
-                .unwrap_or_else(|| "unknown".into());
-            *summary.by_country.entry(country.clone()).or_default() += 1;
-            if crate::gazetteer::is_us_or_territory(&country) {
-                if let Some(region) = address.and_then(|a| a.region.clone()) {
-                    *summary.by_state.entry(region).or_default() += 1;
+                .and_then(|a| a.country.as_deref())
+                .unwrap_or("unknown");
+            *by_country.entry(country).or_default() += 1;
+            if crate::gazetteer::is_us_or_territory(country) {
+                if let Some(region) = address.and_then(|a| a.region.as_deref()) {
+                    *by_state.entry(region).or_default() += 1;
                 }
             }
-            *summary
-                .by_kind
-                .entry(provider.kind.code().to_owned())
-                .or_default() += 1;
+            *by_kind.entry(provider.kind.code()).or_default() += 1;
             for issue in &provider.issues {
-                *summary.by_issue.entry(issue.clone()).or_default() += 1;
+                *by_issue.entry(issue).or_default() += 1;
             }
-            let precision = provider.precision.map_or("none", |p| p.as_str());
-            *summary
-                .by_precision
-                .entry(precision.to_owned())
+            *by_precision
+                .entry(provider.precision.map_or("none", |p| p.as_str()))
                 .or_default() += 1;
         }
+        let owned = |counts: BTreeMap<&str, usize>| -> BTreeMap<String, usize> {
+            counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect()
+        };
+        summary.by_country = owned(by_country);
+        summary.by_state = owned(by_state);
+        summary.by_kind = owned(by_kind);
+        summary.by_issue = owned(by_issue);
+        summary.by_precision = owned(by_precision);
         for rejection in &ingested.rejections {
             let field = rejection.field.clone().unwrap_or_else(|| "row".into());
             *summary.rejects_by_field.entry(field).or_default() += 1;
@@ -632,12 +663,7 @@ impl Validator<'_> {
 
     /// Reads the bundled hotlines and sample directory.
     pub fn read_bundled(&self) -> Ingested {
-        let mut all = Ingested::default();
-        for (name, format, bytes) in bundled_inputs() {
-            all.extend(self.read_bytes(name, format, bytes));
-        }
-        all.finish();
-        all
+        self.check_all(parse_bundled())
     }
 }
 
@@ -688,16 +714,19 @@ pub fn write_output(
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let providers_path = dir.join(PROVIDERS_FILE);
-    let mut text = String::new();
-    for provider in providers {
-        let line = serde_json::to_string(provider).map_err(|e| WriteError::Serialise {
+    let file = std::fs::File::create(&providers_path).map_err(io(&providers_path))?;
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
+    write_ndjson(&mut file, providers).map_err(|e| match e {
+        NdjsonError::Io(source) => WriteError::Io {
+            path: providers_path.display().to_string(),
+            source,
+        },
+        NdjsonError::Json(e) => WriteError::Serialise {
             path: providers_path.display().to_string(),
             source: Box::new(e),
-        })?;
-        text.push_str(&line);
-        text.push('\n');
-    }
-    std::fs::write(&providers_path, text).map_err(io(&providers_path))?;
+        },
+    })?;
+    file.flush().map_err(io(&providers_path))?;
 
     let csv_error = |path: &Path| {
         let path = path.display().to_string();
@@ -747,6 +776,71 @@ pub fn write_output(
     Ok(summary)
 }
 
+/// Why [`write_ndjson`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NdjsonError {
+    /// Writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A provider could not be serialised.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// Writes providers as normalised JSON, one per line, in order. Chunks of
+/// providers are serialised on every core while this thread writes, and
+/// no more than a few chunks of text are held at once.
+///
+/// # Errors
+/// The first write or serialisation error; nothing is written after it.
+pub fn write_ndjson(
+    writer: &mut impl std::io::Write,
+    providers: &[Provider],
+) -> Result<(), NdjsonError> {
+    const CHUNK: usize = 1024;
+    #[derive(Default)]
+    struct Chunk {
+        range: std::ops::Range<usize>,
+        text: Vec<u8>,
+    }
+    let mut next = 0;
+    let failed = std::cell::Cell::new(false);
+    let mut result = Ok(());
+    ordered::in_order(
+        ordered::worker_threads(),
+        Chunk::default,
+        |chunk| {
+            if next >= providers.len() || failed.get() {
+                return false;
+            }
+            chunk.range = next..(next + CHUNK).min(providers.len());
+            next = chunk.range.end;
+            true
+        },
+        |chunk| -> Result<(), serde_json::Error> {
+            chunk.text.clear();
+            for provider in &providers[chunk.range.clone()] {
+                serde_json::to_writer(&mut chunk.text, provider)?;
+                chunk.text.push(b'\n');
+            }
+            Ok(())
+        },
+        |chunk, serialised| {
+            if failed.get() {
+                return;
+            }
+            let written = serialised
+                .map_err(NdjsonError::from)
+                .and_then(|()| Ok(writer.write_all(&chunk.text)?));
+            if let Err(e) = written {
+                failed.set(true);
+                result = Err(e);
+            }
+        },
+    );
+    result
+}
+
 /// Writes providers in the flat CSV format.
 ///
 /// # Errors
@@ -762,4 +856,181 @@ pub fn write_flat_csv<W: std::io::Write>(
     }
     writer.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gazetteer::Gazetteer;
+    use crate::model::Vocabulary;
+    use std::sync::OnceLock;
+
+    fn gazetteer() -> &'static Gazetteer {
+        static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+        GAZETTEER.get_or_init(|| Gazetteer::bundled().expect("bundled gazetteer loads"))
+    }
+
+    /// A CSV spanning several read batches: row `i` is on line `i + 1`,
+    /// and every 97th row names an unknown kind.
+    fn batches_csv(rows: usize) -> String {
+        let mut text = String::from("id,name,kind,lat,lon,service_area\n");
+        for i in 1..=rows {
+            let kind = if i % 97 == 0 { "wizard" } else { "hotline" };
+            text.push_str(&format!("r{i},Row {i},{kind},36.7,-119.8,radius:10\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn progress_reports_every_row_and_byte_read() {
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let validator = Validator::new(gazetteer(), &vocabulary);
+        let dir = std::env::temp_dir().join(format!("refmatch-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let csv = dir.join("rows.csv");
+        let text = batches_csv(3 * ordered::BATCH_ROWS + 5);
+        std::fs::write(&csv, &text).expect("write");
+
+        let progress = Progress::default();
+        let read = validator.read_file_with(&csv, &progress);
+        assert_eq!(read.rows_read, 3 * ordered::BATCH_ROWS + 5);
+        assert_eq!(progress.rows(), read.rows_read as u64);
+        assert_eq!(progress.bytes(), text.len() as u64);
+
+        // Other formats count once the file is read; a missing file is
+        // the one row it is reported as.
+        let ndjson =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest/providers.ndjson");
+        let more = validator.read_file_with(&ndjson, &progress);
+        let missing = validator.read_file_with(&dir.join("missing.csv"), &progress);
+        assert_eq!(
+            progress.rows(),
+            (read.rows_read + more.rows_read + missing.rows_read) as u64
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A provider named `name` at (`lat`, `lon`).
+    fn named(id: usize, name: &str, lat: f64, lon: f64) -> Provider {
+        let mut provider: Provider = serde_json::from_value(serde_json::json!({
+            "id": format!("p{id:05}"),
+            "name": name,
+            "kind": "hotline",
+            "availability": {"type": "unknown"},
+            "source": "test",
+        }))
+        .expect("provider");
+        provider.location = LatLng::new(lat, lon).ok();
+        provider
+    }
+
+    #[test]
+    fn duplicates_are_every_same_name_pair_within_50_m() {
+        // Fixed-seed points in a few small clusters, two names (one in
+        // two spellings that normalise alike), some far apart in longitude
+        // at the same latitude, and one record without a location.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let names = ["County Sheriff", "county sheriff.", "Shelter"];
+        let mut providers = Vec::new();
+        for id in 0..600 {
+            let cluster = (id % 5) as f64;
+            let lat = 10.0 + cluster * 0.0004 + random() * 0.0006;
+            let lon = if id % 7 == 0 { 120.0 } else { -70.0 } + random() * 0.0006;
+            providers.push(named(id, names[id % 3], lat, lon));
+        }
+        let mut unplaced = named(600, "Shelter", 0.0, 0.0);
+        unplaced.location = None;
+        providers.push(unplaced);
+
+        let mut expected = Vec::new();
+        for (i, a) in providers.iter().enumerate() {
+            for b in &providers[i + 1..] {
+                let (Some(p), Some(q)) = (a.location, b.location) else {
+                    continue;
+                };
+                let distance_m = p.distance_km(q) * 1000.0;
+                if normalize(&a.name) == normalize(&b.name) && distance_m <= DUPLICATE_DISTANCE_M {
+                    expected.push(Duplicate {
+                        first: a.id.clone(),
+                        second: b.id.clone(),
+                        distance_m: (distance_m * 10.0).round() / 10.0,
+                    });
+                }
+            }
+        }
+        expected.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.second.cmp(&b.second)));
+        assert!(expected.len() > 100, "the fixture has pairs to find");
+        assert_eq!(find_duplicates(&providers), expected);
+    }
+
+    #[test]
+    fn parsing_then_checking_reads_what_reading_in_one_step_reads() {
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let validator = Validator::new(gazetteer(), &vocabulary);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for name in [
+            "tests/fixtures/ingest/good.csv",
+            "tests/fixtures/ingest/malformed.csv",
+            "tests/fixtures/ingest/providers.ndjson",
+            "tests/fixtures/ingest/directory.geojson",
+            "data/hotlines.json",
+            "tests/fixtures/ingest/missing.csv",
+        ] {
+            let path = root.join(name);
+            let one_step = validator.read_file(&path);
+            let two_steps = validator.check_parsed(parse_file(&path));
+            assert_eq!(two_steps.providers, one_step.providers, "{name}");
+            assert_eq!(two_steps.origins, one_step.origins, "{name}");
+            assert_eq!(two_steps.rejections, one_step.rejections, "{name}");
+            assert_eq!(two_steps.rows_read, one_step.rows_read, "{name}");
+            assert_eq!(two_steps.warnings, one_step.warnings, "{name}");
+        }
+        let mut bundled = Ingested::default();
+        for (name, format, bytes) in bundled_inputs() {
+            bundled.extend(validator.read_bytes(name, format, bytes));
+        }
+        bundled.finish();
+        let parsed = validator.read_bundled();
+        assert_eq!(parsed.rows_read, bundled.rows_read);
+        assert_eq!(parsed.providers, bundled.providers);
+        assert_eq!(parsed.rejections, bundled.rejections);
+        assert_eq!(parsed.duplicates, bundled.duplicates);
+    }
+
+    #[test]
+    fn csv_rows_validated_on_every_core_keep_their_order_and_lines() {
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let validator = Validator::new(gazetteer(), &vocabulary);
+        let rows = 5 * ordered::BATCH_ROWS + 3;
+        let read = validator.read_bytes("rows.csv", Format::Csv, batches_csv(rows).as_bytes());
+        assert_eq!(read.rows_read, rows);
+        let expected_ids: Vec<String> = (1..=rows)
+            .filter(|i| i % 97 != 0)
+            .map(|i| format!("r{i}"))
+            .collect();
+        let ids: Vec<&str> = read.providers.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, expected_ids);
+        let lines: Vec<u64> = read.origins.iter().map(|(_, line)| *line).collect();
+        let expected_lines: Vec<u64> = (1..=rows as u64)
+            .filter(|i| i % 97 != 0)
+            .map(|i| i + 1)
+            .collect();
+        assert_eq!(lines, expected_lines);
+        let rejected: Vec<(u64, Option<&str>)> = read
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.field.as_deref()))
+            .collect();
+        let expected_rejected: Vec<(u64, Option<&str>)> = (1..=rows as u64)
+            .filter(|i| i % 97 == 0)
+            .map(|i| (i + 1, Some("kind")))
+            .collect();
+        assert_eq!(rejected, expected_rejected);
+    }
 }

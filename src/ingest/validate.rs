@@ -49,6 +49,57 @@ pub const MAX_RADIUS_KM: f64 = 20_000.0;
 /// A row of the flat format: column → text, as read.
 pub type FlatRow = BTreeMap<String, String>;
 
+/// The position of `name` in [`FLAT_COLUMNS`]; a compile error in a
+/// `const` context when it is not a flat column.
+const fn flat_column(name: &str) -> usize {
+    let name = name.as_bytes();
+    let mut i = 0;
+    while i < FLAT_COLUMNS.len() {
+        let column = FLAT_COLUMNS[i].as_bytes();
+        if column.len() == name.len() {
+            let mut j = 0;
+            while j < name.len() && column[j] == name[j] {
+                j += 1;
+            }
+            if j == name.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a flat column")
+}
+
+/// The index of a flat column, checked when compiling.
+macro_rules! column {
+    ($name:literal) => {
+        const { flat_column($name) }
+    };
+}
+
+/// A row of the flat format however it is held: a [`FlatRow`], or the
+/// cells of a CSV record read without copying them into a map.
+pub(super) trait Cells {
+    /// The text of column `FLAT_COLUMNS[column]`, if the row has that column.
+    fn cell(&self, column: usize) -> Option<&str>;
+
+    /// The first cell, in the order of column names, longer than
+    /// [`MAX_CELL_BYTES`]: its column name and length in bytes.
+    fn oversized(&self) -> Option<(&str, usize)>;
+}
+
+impl Cells for FlatRow {
+    fn cell(&self, column: usize) -> Option<&str> {
+        self.get(FLAT_COLUMNS[column]).map(String::as_str)
+    }
+
+    fn oversized(&self) -> Option<(&str, usize)> {
+        self.iter()
+            .find(|(_, value)| value.len() > MAX_CELL_BYTES)
+            .map(|(column, value)| (column.as_str(), value.len()))
+    }
+}
+
 /// Everything validation needs to know, built once per ingest.
 pub struct Validator<'a> {
     /// For geocoding addresses and checking codes.
@@ -107,7 +158,17 @@ impl<'a> Validator<'a> {
     /// Builds and checks a provider from a flat row; `line` and `source`
     /// label a rejection.
     pub fn flat_row(&self, row: &FlatRow, source: &str, line: u64) -> Result<Provider, Rejection> {
-        self.build_flat(row, source)
+        self.cells_row(row, source, line)
+    }
+
+    /// [`Validator::flat_row`] for a row however it is held.
+    pub(super) fn cells_row(
+        &self,
+        row: &(impl Cells + ?Sized),
+        source: &str,
+        line: u64,
+    ) -> Result<Provider, Rejection> {
+        build_flat(row, source)
             .and_then(|provider| self.check(provider))
             .map_err(|e| Rejection::new(source, line, Some(e.field), e.reason))
     }
@@ -124,175 +185,11 @@ impl<'a> Validator<'a> {
             .map_err(|e| Rejection::new(source, line, Some(e.field), e.reason))
     }
 
-    /// Builds a provider from a flat row without the shared checks (the
-    /// GeoJSON reader adds a polygon before checking).
-    pub(super) fn build_flat(&self, row: &FlatRow, source: &str) -> Result<Provider, FieldError> {
-        for (column, value) in row {
-            if value.len() > MAX_CELL_BYTES {
-                return Err(FieldError {
-                    field: FLAT_COLUMNS
-                        .iter()
-                        .find(|c| **c == column.as_str())
-                        .copied()
-                        .unwrap_or("row"),
-                    reason: format!(
-                        "cell is {} bytes; at most {MAX_CELL_BYTES} are accepted",
-                        value.len()
-                    ),
-                });
-            }
-        }
-        let text = |column: &str| -> Option<String> {
-            row.get(column)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let list = |column: &str| -> Vec<String> {
-            row.get(column)
-                .map(|v| {
-                    v.split(';')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let name = text("name").ok_or_else(|| error("name", "name is empty"))?;
-        let kind_text = text("kind")
-            .ok_or_else(|| error("kind", format!("kind is empty; use one of {}", kind_list())))?;
-        let kind = Kind::parse(&kind_text).ok_or_else(|| {
-            error(
-                "kind",
-                format!("unknown kind '{kind_text}'; use one of {}", kind_list()),
-            )
-        })?;
-        let hours = text("hours").unwrap_or_default();
-        let timezone = text("timezone").unwrap_or_default();
-        let availability = if !hours.is_empty() && hours != "24/7" && timezone.is_empty() {
-            return Err(error(
-                "timezone",
-                "weekly hours need an IANA time zone, e.g. America/New_York",
-            ));
-        } else {
-            Availability::parse(&hours, &timezone).map_err(|e| {
-                let field = if matches!(e, crate::model::ScheduleError::TimeZone(_)) {
-                    "timezone"
-                } else {
-                    "hours"
-                };
-                error(field, e.to_string())
-            })?
-        };
-        let phones = list("phones")
-            .iter()
-            .map(|item| parse_phone(item))
-            .collect::<Result<Vec<_>, _>>()?;
-        let law_enforcement = match text("law_enforcement")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("false" | "no" | "0" | "n") => false,
-            Some("true" | "yes" | "1" | "y") => true,
-            Some(other) => {
-                return Err(error(
-                    "law_enforcement",
-                    format!("'{other}' is not a yes/no value; use true or false"),
-                ))
-            }
-        };
-        let location = match (text("lat"), text("lon")) {
-            (None, None) => None,
-            (Some(lat), Some(lon)) => {
-                let lat: f64 = lat
-                    .parse()
-                    .map_err(|_| error("lat", format!("'{lat}' is not a number of degrees")))?;
-                let lon: f64 = lon
-                    .parse()
-                    .map_err(|_| error("lon", format!("'{lon}' is not a number of degrees")))?;
-                Some(LatLng::new(lat, lon).map_err(|e| {
-                    let field = if matches!(e, crate::model::LatLngError::LonOutOfRange(_)) {
-                        "lon"
-                    } else {
-                        "lat"
-                    };
-                    error(field, e.to_string())
-                })?)
-            }
-            (Some(_), None) => return Err(error("lon", "lat is given without lon")),
-            (None, Some(_)) => return Err(error("lat", "lon is given without lat")),
-        };
-        let address = Address {
-            street: text("street"),
-            city: text("city"),
-            region: text("region"),
-            postal_code: text("postal_code"),
-            country: text("country").map(|c| c.to_ascii_uppercase()),
-        };
-        let address = (address != Address::default()).then_some(address);
-        let service_area = parse_areas(&list("service_area"))?;
-        let visibility = match text("visibility")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("confidential") => Visibility::Confidential,
-            Some("public") => Visibility::Public,
-            Some(other) => {
-                return Err(error(
-                    "visibility",
-                    format!("unknown visibility '{other}'; use public or confidential"),
-                ))
-            }
-        };
-        let verified_at = text("verified_at")
-            .map(|d| {
-                d.parse::<jiff::civil::Date>().map_err(|_| {
-                    error(
-                        "verified_at",
-                        format!("'{d}' is not a date; use YYYY-MM-DD"),
-                    )
-                })
-            })
-            .transpose()?;
-        let mut provider = Provider {
-            id: text("id").unwrap_or_default(),
-            name,
-            organization: text("organization"),
-            kind,
-            issues: list("issues"),
-            services: list("services"),
-            populations: list("populations"),
-            languages: list("languages"),
-            availability,
-            hours_note: text("hours_note"),
-            phones,
-            email: text("email"),
-            website: text("website"),
-            contact_name: text("contact_name"),
-            law_enforcement,
-            address,
-            location,
-            precision: location.map(|_| Precision::Point),
-            service_area,
-            visibility,
-            verified_at,
-            source: text("source").unwrap_or_else(|| source.to_owned()),
-            funder: text("funder"),
-            description: text("description"),
-            incomplete: false,
-        };
-        if provider.id.is_empty() {
-            provider.id = stable_id(&provider);
-        }
-        Ok(provider)
-    }
-
     /// The checks every provider passes, whatever its format.
     fn check(&self, mut provider: Provider) -> Result<Provider, FieldError> {
-        provider.name = provider.name.trim().to_owned();
+        if provider.name.trim().len() != provider.name.len() {
+            provider.name = provider.name.trim().to_owned();
+        }
         if provider.name.is_empty() {
             return Err(error("name", "name is empty"));
         }
@@ -464,6 +361,7 @@ impl<'a> Validator<'a> {
                 "the record has neither a location nor a service area, so it can never be matched",
             ));
         }
+        fit(&mut provider);
         Ok(provider)
     }
 
@@ -577,6 +475,200 @@ impl<'a> Validator<'a> {
         let found = self.gazetteer.geocode(&parts.join(", ")).ok()?;
         Some((found.best.point, found.best.precision))
     }
+}
+
+/// Drops the spare room of a provider's lists. Accepted records live as
+/// long as the directory, and a list grown by pushing (or deserialised)
+/// keeps up to three quarters of its room unused: at a million providers
+/// that is hundreds of megabytes.
+fn fit(provider: &mut Provider) {
+    provider.issues.shrink_to_fit();
+    provider.services.shrink_to_fit();
+    provider.populations.shrink_to_fit();
+    provider.languages.shrink_to_fit();
+    provider.phones.shrink_to_fit();
+    provider.service_area.shrink_to_fit();
+    for area in &mut provider.service_area {
+        match area {
+            AreaSpec::States { codes } | AreaSpec::Countries { codes } => codes.shrink_to_fit(),
+            AreaSpec::Counties { fips } => fips.shrink_to_fit(),
+            AreaSpec::Zips { zips } => zips.shrink_to_fit(),
+            AreaSpec::Polygon { coordinates } => coordinates.shrink_to_fit(),
+            AreaSpec::Radius { .. } | AreaSpec::Nationwide { .. } | AreaSpec::Worldwide => {}
+        }
+    }
+    if let Availability::Weekly { intervals, .. } = &mut provider.availability {
+        intervals.shrink_to_fit();
+    }
+}
+
+/// Builds a provider from a flat row without the checks that need the
+/// gazetteer and vocabulary ([`Validator::provider`]): the GeoJSON reader
+/// adds a polygon before checking, and reading can run while the gazetteer
+/// loads.
+pub(super) fn build_flat(
+    row: &(impl Cells + ?Sized),
+    source: &str,
+) -> Result<Provider, FieldError> {
+    if let Some((column, length)) = row.oversized() {
+        return Err(FieldError {
+            field: FLAT_COLUMNS
+                .iter()
+                .find(|c| **c == column)
+                .copied()
+                .unwrap_or("row"),
+            reason: format!("cell is {length} bytes; at most {MAX_CELL_BYTES} are accepted"),
+        });
+    }
+    let text = |column: usize| -> Option<String> {
+        row.cell(column)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let items = |column: usize| {
+        row.cell(column)
+            .unwrap_or_default()
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    // Sized to fit: a million providers keep these lists for as long
+    // as the directory lives.
+    let list = |column: usize| -> Vec<String> {
+        let mut list = Vec::with_capacity(items(column).count());
+        list.extend(items(column).map(str::to_owned));
+        list
+    };
+    let name = text(column!("name")).ok_or_else(|| error("name", "name is empty"))?;
+    let kind_text = text(column!("kind"))
+        .ok_or_else(|| error("kind", format!("kind is empty; use one of {}", kind_list())))?;
+    let kind = Kind::parse(&kind_text).ok_or_else(|| {
+        error(
+            "kind",
+            format!("unknown kind '{kind_text}'; use one of {}", kind_list()),
+        )
+    })?;
+    let hours = text(column!("hours")).unwrap_or_default();
+    let timezone = text(column!("timezone")).unwrap_or_default();
+    let availability = if !hours.is_empty() && hours != "24/7" && timezone.is_empty() {
+        return Err(error(
+            "timezone",
+            "weekly hours need an IANA time zone, e.g. America/New_York",
+        ));
+    } else {
+        Availability::parse(&hours, &timezone).map_err(|e| {
+            let field = if matches!(e, crate::model::ScheduleError::TimeZone(_)) {
+                "timezone"
+            } else {
+                "hours"
+            };
+            error(field, e.to_string())
+        })?
+    };
+    let mut phones = Vec::with_capacity(items(column!("phones")).count());
+    for item in items(column!("phones")) {
+        phones.push(parse_phone(item)?);
+    }
+    let law_enforcement = match text(column!("law_enforcement"))
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("false" | "no" | "0" | "n") => false,
+        Some("true" | "yes" | "1" | "y") => true,
+        Some(other) => {
+            return Err(error(
+                "law_enforcement",
+                format!("'{other}' is not a yes/no value; use true or false"),
+            ))
+        }
+    };
+    let location = match (text(column!("lat")), text(column!("lon"))) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) => {
+            let lat: f64 = lat
+                .parse()
+                .map_err(|_| error("lat", format!("'{lat}' is not a number of degrees")))?;
+            let lon: f64 = lon
+                .parse()
+                .map_err(|_| error("lon", format!("'{lon}' is not a number of degrees")))?;
+            Some(LatLng::new(lat, lon).map_err(|e| {
+                let field = if matches!(e, crate::model::LatLngError::LonOutOfRange(_)) {
+                    "lon"
+                } else {
+                    "lat"
+                };
+                error(field, e.to_string())
+            })?)
+        }
+        (Some(_), None) => return Err(error("lon", "lat is given without lon")),
+        (None, Some(_)) => return Err(error("lat", "lon is given without lat")),
+    };
+    let address = Address {
+        street: text(column!("street")),
+        city: text(column!("city")),
+        region: text(column!("region")),
+        postal_code: text(column!("postal_code")),
+        country: text(column!("country")).map(|c| c.to_ascii_uppercase()),
+    };
+    let address = (address != Address::default()).then_some(address);
+    let service_area = parse_areas(&list(column!("service_area")))?;
+    let visibility = match text(column!("visibility"))
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("confidential") => Visibility::Confidential,
+        Some("public") => Visibility::Public,
+        Some(other) => {
+            return Err(error(
+                "visibility",
+                format!("unknown visibility '{other}'; use public or confidential"),
+            ))
+        }
+    };
+    let verified_at = text(column!("verified_at"))
+        .map(|d| {
+            d.parse::<jiff::civil::Date>().map_err(|_| {
+                error(
+                    "verified_at",
+                    format!("'{d}' is not a date; use YYYY-MM-DD"),
+                )
+            })
+        })
+        .transpose()?;
+    let mut provider = Provider {
+        id: text(column!("id")).unwrap_or_default(),
+        name,
+        organization: text(column!("organization")),
+        kind,
+        issues: list(column!("issues")),
+        services: list(column!("services")),
+        populations: list(column!("populations")),
+        languages: list(column!("languages")),
+        availability,
+        hours_note: text(column!("hours_note")),
+        phones,
+        email: text(column!("email")),
+        website: text(column!("website")),
+        contact_name: text(column!("contact_name")),
+        law_enforcement,
+        address,
+        location,
+        precision: location.map(|_| Precision::Point),
+        service_area,
+        visibility,
+        verified_at,
+        source: text(column!("source")).unwrap_or_else(|| source.to_owned()),
+        funder: text(column!("funder")),
+        description: text(column!("description")),
+        incomplete: false,
+    };
+    if provider.id.is_empty() {
+        provider.id = stable_id(&provider);
+    }
+    Ok(provider)
 }
 
 fn kind_list() -> String {
