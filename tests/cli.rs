@@ -265,6 +265,7 @@ fn match_errors_name_the_option_and_exit_2_or_1() {
     let nowhere = refmatch().args(["match"]).output().expect("runs");
     assert_eq!(nowhere.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("--near"));
+}
 
 #[test]
 fn ingest_to_a_pipe_prints_lines_and_no_progress_bar() {
