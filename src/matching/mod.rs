@@ -507,7 +507,12 @@ impl<'a> Matcher<'a> {
                 let failed = needs.fails(provider, i);
                 failed.within(allowed).then_some(failed)
             };
-            let mut level_found: Vec<Candidate<'a>> = Vec::new();
+            // Serving providers split by tier before any scoring: local ones
+            // always rank first, so when enough of them pass, the (at a
+            // million providers, tens of thousands of) national ones are
+            // never scored.
+            let mut local = Vec::new();
+            let mut national = Vec::new();
             for &i in &serving {
                 let Some(provider) = directory.provider(i) else {
                     continue;
@@ -518,18 +523,29 @@ impl<'a> Matcher<'a> {
                 if taken.contains(&i) {
                     continue;
                 }
-                let distance_km = provider.location.map(|l| l.distance_km(point));
-                if needs.within_radius(distance_km) {
-                    let cover = self.cover(i, point, &trusted, place.country.as_deref());
-                    level_found.push(self.candidate(
-                        i,
-                        provider,
-                        distance_km,
-                        cover,
-                        failed,
-                        place,
-                    ));
+                let cover = self.cover(i, point, &trusted, place.country.as_deref());
+                let is_local = provider.kind != Kind::Hotline
+                    && provider.location.is_some()
+                    && cover.as_ref().is_some_and(|c| !c.is_national());
+                if is_local {
+                    local.push((i, provider, failed, cover));
+                } else {
+                    national.push((i, provider, failed, cover));
                 }
+            }
+            let mut level_found: Vec<Candidate<'a>> = Vec::new();
+            let score_all = |pending: Vec<(u32, &Provider, RelaxSet, Option<Cover<'a>>)>,
+                             into: &mut Vec<Candidate<'a>>| {
+                for (i, provider, failed, cover) in pending {
+                    let distance_km = provider.location.map(|l| l.distance_km(point));
+                    if needs.within_radius(distance_km) {
+                        into.push(self.candidate(i, provider, distance_km, cover, failed, place));
+                    }
+                }
+            };
+            score_all(local, &mut level_found);
+            if level_found.len() < need {
+                score_all(national, &mut level_found);
             }
             // Nearby providers rank after every serving one, so they are
             // looked for only when serving ones leave room. The search may
