@@ -119,21 +119,22 @@ impl Directory {
         options: IndexOptions,
     ) -> Result<Directory, IndexError> {
         let providers = std::mem::take(&mut ingested.providers);
-        let origins: FxHashMap<String, (String, u64)> = providers
-            .iter()
-            .map(|p| p.id.clone())
-            .zip(std::mem::take(&mut ingested.origins))
-            .collect();
+        // `origins[i]` is where input provider `i` was read; a rejection
+        // names its input position, so nothing is copied per provider.
+        let origins = std::mem::take(&mut ingested.origins);
         let (directory, dropped) = Directory::build(providers, gazetteer, options)?;
         for rejection in dropped {
             let (source, line) = origins
-                .get(&rejection.provider_id)
-                .cloned()
-                .unwrap_or_default();
+                .get(rejection.input_index)
+                .map_or(("", 0), |(source, line)| (source.as_str(), *line));
+            let field = match rejection.reason {
+                RejectionReason::DuplicateId => "id",
+                RejectionReason::Area(_) => "service_area",
+            };
             ingested.rejections.push(crate::ingest::Rejection::new(
-                &source,
+                source,
                 line,
-                Some("service_area"),
+                Some(field),
                 rejection.reason.to_string(),
             ));
         }
@@ -151,7 +152,7 @@ impl Directory {
     /// [`IndexError`] for an unsupported H3 resolution in `options`, or more
     /// than `u32::MAX` providers.
     pub fn build(
-        providers: Vec<Provider>,
+        mut providers: Vec<Provider>,
         gazetteer: &Gazetteer,
         options: IndexOptions,
     ) -> Result<(Directory, Vec<Rejection>), IndexError> {
@@ -166,28 +167,36 @@ impl Directory {
         let duplicate = duplicate_ids(&providers);
 
         let mut rejections = Vec::new();
-        let mut kept = Vec::with_capacity(providers.len());
+        let mut keep = Vec::with_capacity(providers.len());
         let mut areas = Vec::with_capacity(providers.len());
-        for (provider, duplicate) in providers.into_iter().zip(duplicate) {
-            if duplicate {
-                rejections.push(Rejection {
-                    provider_id: provider.id,
-                    reason: RejectionReason::DuplicateId,
-                });
-                continue;
-            }
-            match resolver.resolve(&provider.service_area, provider.location) {
+        for (input_index, (provider, duplicate)) in providers.iter().zip(duplicate).enumerate() {
+            let outcome = if duplicate {
+                Err(RejectionReason::DuplicateId)
+            } else {
+                resolver
+                    .resolve(&provider.service_area, provider.location)
+                    .map_err(RejectionReason::Area)
+            };
+            keep.push(match outcome {
                 Ok(area) => {
-                    kept.push(provider);
                     areas.push(area);
+                    true
                 }
-                Err(error) => rejections.push(Rejection {
-                    provider_id: provider.id,
-                    reason: RejectionReason::Area(error),
-                }),
-            }
+                Err(reason) => {
+                    rejections.push(Rejection {
+                        provider_id: provider.id.clone(),
+                        input_index,
+                        reason,
+                    });
+                    false
+                }
+            });
         }
-        Ok((Self::assemble(kept, areas), rejections))
+        // Drop the rejected in place: a second array of a million records
+        // would double the peak memory of a large ingest.
+        let mut kept = keep.into_iter();
+        providers.retain(|_| kept.next().unwrap_or(false));
+        Ok((Self::assemble(providers, areas), rejections))
     }
 
     /// Builds every index over providers whose areas are resolved.

@@ -104,6 +104,8 @@ pub enum IndexError {
 pub struct Rejection {
     /// The provider's `id`.
     pub provider_id: String,
+    /// Its position in the input given to [`Directory::build`].
+    pub input_index: usize,
     /// What was wrong.
     pub reason: RejectionReason,
 }

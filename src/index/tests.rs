@@ -369,6 +369,8 @@ fn build_reports_every_dropped_provider() {
     let (directory, rejections) = build(providers);
     assert_eq!(directory.len(), 1);
     assert_eq!(directory.get("ok").unwrap().service_area.len(), 1);
+    let positions: Vec<usize> = rejections.iter().map(|r| r.input_index).collect();
+    assert_eq!(positions, [1, 2, 3], "rejections name their input position");
     let got: Vec<(&str, &RejectionReason)> = rejections
         .iter()
         .map(|r| (r.provider_id.as_str(), &r.reason))
