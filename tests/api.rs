@@ -1,36 +1,14 @@
 //! Drives the axum router in-process with `tower::ServiceExt::oneshot`:
 //! every success and every 4xx path of the geocoding endpoints.
 
+mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use common::{state, urlencode};
 use http_body_util::BodyExt;
-use refmatch::api::{router, AppState};
-use refmatch::gazetteer::Gazetteer;
-use refmatch::index::{Directory, IndexOptions};
-use refmatch::ingest::Validator;
-use refmatch::model::Vocabulary;
+use refmatch::api::router;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
-
-fn state() -> AppState {
-    static STATE: OnceLock<AppState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
-            let vocabulary = Vocabulary::bundled().expect("vocabulary");
-            let ingested = Validator::new(&gazetteer, &vocabulary).read_bundled();
-            let (directory, _) =
-                Directory::build(ingested.providers, &gazetteer, IndexOptions::default())
-                    .expect("directory builds");
-            AppState {
-                gazetteer: Arc::new(gazetteer),
-                directory: Arc::new(directory),
-                vocabulary: Arc::new(vocabulary),
-            }
-        })
-        .clone()
-}
 
 /// Sends a request and returns status, content type and parsed JSON body.
 async fn send(method: &str, uri: &str) -> (StatusCode, String, Value) {
@@ -360,16 +338,4 @@ async fn unknown_route_and_wrong_method_are_problems() {
     let (status, content_type, body) = send("POST", "/v1/geocode?q=Fresno").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     assert_eq!(content_type, "application/problem+json");
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

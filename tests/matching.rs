@@ -4,39 +4,18 @@
 //! distances against an independent haversine, paging, every 4xx path,
 //! RFC 7946 validity of every GeoJSON body, OpenAPI coverage, gzip, CORS.
 
+mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use common::{state, urlencode};
 use http_body_util::BodyExt;
-use refmatch::api::{openapi, router, router_with, AppState, RouterOptions};
-use refmatch::gazetteer::Gazetteer;
-use refmatch::index::{Directory, IndexOptions};
-use refmatch::ingest::Validator;
-use refmatch::model::{Kind, Provider, Vocabulary};
+use refmatch::api::{openapi, router, router_with, RouterOptions};
+use refmatch::model::{Kind, Provider};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
-
-fn state() -> AppState {
-    static STATE: OnceLock<AppState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
-            let vocabulary = Vocabulary::bundled().expect("vocabulary");
-            let ingested = Validator::new(&gazetteer, &vocabulary).read_bundled();
-            let (directory, _) =
-                Directory::build(ingested.providers, &gazetteer, IndexOptions::default())
-                    .expect("directory builds");
-            AppState {
-                gazetteer: Arc::new(gazetteer),
-                directory: Arc::new(directory),
-                vocabulary: Arc::new(vocabulary),
-            }
-        })
-        .clone()
-}
 
 fn provider(id: &str) -> Provider {
     state()
@@ -191,17 +170,6 @@ fn phone_numbers(feature: &Value) -> Vec<String> {
         .expect("phones")
         .iter()
         .map(|p| p["number"].as_str().expect("number").to_owned())
-        .collect()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
         .collect()
 }
 
