@@ -299,3 +299,37 @@ pub fn hotlines_for(directory: &Directory, country: &str) -> Vec<u32> {
     found.sort();
     found.into_iter().map(|(_, _, i)| i).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bbox_crossing_the_antimeridian_holds_both_sides() {
+        let pacific = BoundingBox::parse("140,-20,-165,20").unwrap();
+        assert!(pacific.contains(13.47, 144.75)); // Guam
+        assert!(pacific.contains(-14.27, -170.70)); // American Samoa
+        assert!(!pacific.contains(0.0, 0.0));
+        let plain = BoundingBox::parse("-124.5, 32.5, -114, 42").unwrap();
+        assert!(plain.contains(36.74, -119.78));
+        assert!(!plain.contains(36.74, -100.0));
+    }
+
+    proptest! {
+        #[test]
+        fn bbox_parse_never_panics(text in ".{0,60}") {
+            if let Ok(bbox) = BoundingBox::parse(&text) {
+                prop_assert!(bbox.min_lat <= bbox.max_lat);
+                prop_assert!((-180.0..=180.0).contains(&bbox.min_lon));
+            }
+        }
+
+        #[test]
+        fn bbox_contains_its_corners(a in -180.0f64..180.0, b in -90.0f64..90.0, c in -180.0f64..180.0, d in -90.0f64..90.0) {
+            let (lo, hi) = if b <= d { (b, d) } else { (d, b) };
+            let bbox = BoundingBox::parse(&format!("{a},{lo},{c},{hi}")).unwrap();
+            prop_assert!(bbox.contains(lo, a) && bbox.contains(hi, c));
+        }
+    }
+}

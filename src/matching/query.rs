@@ -505,6 +505,91 @@ fn values<'v>(name: &str, value: &'v str, already: usize) -> Result<Vec<&'v str>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn terms() -> Terms<'static> {
+        static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+        static VOCABULARY: OnceLock<Vocabulary> = OnceLock::new();
+        Terms {
+            gazetteer: GAZETTEER.get_or_init(|| Gazetteer::bundled().unwrap()),
+            vocabulary: VOCABULARY.get_or_init(|| Vocabulary::bundled().unwrap()),
+        }
+    }
+
+    #[test]
+    fn parses_every_parameter() {
+        let query = Query::parse(
+            [
+                ("near", " Fresno, CA "),
+                ("issue", "trafficking,domestic_violence"),
+                ("issue", "Sexual-Assault"),
+                ("language", "Spanish,fa"),
+                ("language", "spa"),
+                ("open_24h", "yes"),
+                ("open_now", "1"),
+                ("at", "2026-03-02T10:00:00-05:00"),
+                ("exclude", "law-enforcement"),
+                ("population", "minors"),
+                ("radius_km", "150.5"),
+                ("limit", "25"),
+                ("format", "json"),
+            ],
+            &["format"],
+            &terms(),
+        )
+        .unwrap();
+        assert_eq!(query.place, Place::Near("Fresno, CA".into()));
+        assert_eq!(
+            query.issues,
+            ["trafficking", "domestic_violence", "sexual_assault"]
+        );
+        assert_eq!(query.languages, ["es", "fa"], "repeats collapse");
+        assert!(query.open_24h && query.open_now);
+        assert_eq!(query.exclude, [Kind::LawEnforcement]);
+        assert_eq!(query.radius_km, Some(150.5));
+        assert_eq!(query.limit, 25);
+        assert_eq!(
+            query.relaxable(),
+            [
+                Relaxable::Language,
+                Relaxable::OpenNow,
+                Relaxable::Open24h,
+                Relaxable::Population
+            ]
+        );
+    }
+
+    proptest! {
+        /// Any parameters at all give a query or a typed error naming a
+        /// parameter, never a panic; an accepted query is within limits.
+        #[test]
+        fn parse_never_panics(
+            params in proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("near".to_owned()), Just("lat".to_owned()), Just("lon".to_owned()),
+                        Just("issue".to_owned()), Just("language".to_owned()),
+                        Just("limit".to_owned()), Just("radius_km".to_owned()),
+                        Just("at".to_owned()), Just("open_now".to_owned()),
+                        Just("exclude".to_owned()), "[a-z_]{0,8}",
+                    ],
+                    ".{0,40}",
+                ),
+                0..8,
+            )
+        ) {
+            let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            match Query::parse(pairs, &[], &terms()) {
+                Ok(query) => {
+                    prop_assert!((1..=MAX_LIMIT).contains(&query.limit));
+                    prop_assert!(query.radius_km.is_none_or(|r| r > 0.0 && r <= MAX_RADIUS_KM));
+                    prop_assert!(query.issues.len() <= MAX_VALUES);
+                }
+                Err(error) => prop_assert!(error.detail.len() > 10, "{error:?}"),
+            }
+        }
+    }
 
     #[test]
     fn relaxable_filters_serialise_as_their_parameter_names() {
