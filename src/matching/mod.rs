@@ -7,7 +7,8 @@
 //! 2. gathers candidates: providers whose service area covers the point
 //!    (H3 lookup confirmed against the exact geometry, nationwide and
 //!    worldwide lists) and the nearest located providers passing the
-//!    filters (filtered during the R-tree search).
+//!    filters (found by [`Directory::nearest_matching`], which skips index
+//!    nodes whose attributes cannot pass).
 //!    Nearest providers that do not serve the point are kept only in the
 //!    caller's own country (the US with its territories), so a caller never
 //!    gets a foreign-only line, and only within `radius_km` or else
