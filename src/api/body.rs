@@ -56,12 +56,17 @@ fn feature<P>(provider: &Provider, properties: P) -> Feature<P> {
     }
 }
 
-/// Hours as `opening_hours` text (`24/7`, `Mo 09:00-17:00; …`), `None`
-/// when unknown.
-fn hours(availability: &Availability) -> Option<String> {
-    match availability {
-        Availability::Unknown => None,
-        other => Some(other.to_string()),
+/// Hours as `opening_hours` text (`24/7`, `Mo-Fr 09:00-17:00`), `null`
+/// when unknown; written straight into the body, with no intermediate
+/// string.
+struct Hours<'a>(&'a Availability);
+
+impl Serialize for Hours<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Availability::Unknown => serializer.serialize_none(),
+            other => serializer.collect_str(other),
+        }
     }
 }
 
@@ -102,7 +107,7 @@ impl<'a> ProviderProperties<'a> {
         out.serialize_field("languages", &p.languages)?;
         out.serialize_field("open_24h", &p.availability.is_open_24h())?;
         // `opening_hours` syntax, in `timezone`.
-        out.serialize_field("hours", &hours(&p.availability))?;
+        out.serialize_field("hours", &Hours(&p.availability))?;
         out.serialize_field("timezone", &timezone(&p.availability))?;
         out.serialize_field("hours_note", &p.hours_note)?;
         out.serialize_field("phones", &self.phones)?;
@@ -161,12 +166,32 @@ impl Serialize for MatchProperties<'_> {
     }
 }
 
-/// The `query` member of a match body: the resolved place and the filters.
-#[derive(Debug, Serialize)]
+/// The `query` member of a match body: the resolved place's fields and
+/// the filters.
+#[derive(Debug)]
 pub struct MatchEcho<'a> {
-    #[serde(flatten)]
     place: &'a ResolvedPlace,
     filters: &'a AppliedFilters,
+}
+
+impl Serialize for MatchEcho<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let p = self.place;
+        let mut out = serializer.serialize_struct("MatchEcho", 10)?;
+        out.serialize_field("name", &p.name)?;
+        out.serialize_field("lat", &p.lat)?;
+        out.serialize_field("lon", &p.lon)?;
+        out.serialize_field("precision", &p.precision)?;
+        out.serialize_field("country", &p.country)?;
+        out.serialize_field("region", &p.region)?;
+        out.serialize_field("county_fips", &p.county_fips)?;
+        out.serialize_field("county", &p.county)?;
+        if let Some(note) = &p.note {
+            out.serialize_field("note", note)?;
+        }
+        out.serialize_field("filters", self.filters)?;
+        out.end()
+    }
 }
 
 /// A match answer as a GeoJSON FeatureCollection, features in rank order.

@@ -61,6 +61,7 @@ use crate::model::{Kind, LatLng, Phone, Precision, Provider, Vocabulary};
 use jiff::Timestamp;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// How far, in km, the search for nearby providers that do not list the
 /// caller's area reaches when the query sets no `radius_km`. Beyond it a
@@ -175,8 +176,8 @@ pub struct Match {
     pub distance_km: Option<f64>,
     /// True when its service area covers the caller's point.
     pub serves_location: bool,
-    /// Why it was chosen, in plain words.
-    pub reasons: Vec<String>,
+    /// Why it was chosen, in plain words (fixed phrases are not copied).
+    pub reasons: Vec<Cow<'static, str>>,
     /// Filters it fails (empty for strict results).
     pub relaxed: Vec<Relaxable>,
     /// The numbers to give the caller: those serving the caller's country
@@ -707,14 +708,14 @@ impl<'a> Matcher<'a> {
         place: &ResolvedPlace,
         needs: &Needs<'_>,
     ) -> Match {
-        let mut reasons = Vec::new();
+        let mut reasons: Vec<Cow<'static, str>> = Vec::with_capacity(8);
         match &candidate.cover {
-            Some(cover) => reasons.push(self.describe_cover(cover, place)),
+            Some(cover) => reasons.push(self.describe_cover(cover, place).into()),
             None => reasons
-                .push("near the caller, but does not list the caller's area as served".to_owned()),
+                .push("near the caller, but does not list the caller's area as served".into()),
         }
         if let Some(d) = candidate.distance_km {
-            reasons.push(format!("{d:.1} km away"));
+            reasons.push(format!("{d:.1} km away").into());
         }
         let matched: Vec<&str> = needs
             .issues
@@ -723,54 +724,60 @@ impl<'a> Matcher<'a> {
             .map(|c| self.vocabulary.issue(c).map_or(*c, |t| t.label.as_str()))
             .collect();
         if !matched.is_empty() {
-            reasons.push(format!("handles {}", matched.join(", ").to_lowercase()));
+            reasons.push(format!("handles {}", matched.join(", ").to_lowercase()).into());
         }
         for code in needs.languages {
             if provider.languages.contains(code) {
-                reasons.push(format!("speaks {}", self.language_name(code)));
+                reasons.push(format!("speaks {}", self.language_name(code)).into());
             }
         }
         if provider.availability.is_open_24h() {
-            reasons.push("24-hour".to_owned());
+            reasons.push("24-hour".into());
         } else if let Some(at) = needs.open_at {
             if provider.availability.is_open_at(at) == Some(true) {
-                reasons.push("open now".to_owned());
+                reasons.push("open now".into());
             }
         }
         for code in needs.populations {
             if provider.populations.contains(code) {
-                reasons.push(format!("serves {}", code.replace('_', " ")));
+                reasons.push(format!("serves {}", code.replace('_', " ")).into());
             }
         }
         if needs.exclude.contains(&Kind::LawEnforcement) {
-            reasons.push("not law enforcement".to_owned());
+            reasons.push("not law enforcement".into());
         }
         let (phones, reachable) = phones_for(provider, place.country.as_deref());
         if let Some(country) = place.country.as_deref() {
             if !reachable && !phones.is_empty() {
-                reasons.push(format!(
-                    "no number listed for {}; the numbers shown may be international calls",
-                    self.country_name(country)
-                ));
+                reasons.push(
+                    format!(
+                        "no number listed for {}; the numbers shown may be international calls",
+                        self.country_name(country)
+                    )
+                    .into(),
+                );
             } else if let Some(phone) = phones
                 .iter()
                 .find(|p| p.country.as_deref() == Some(country))
             {
                 if !is_us_or_territory(country) {
-                    reasons.push(format!(
-                        "number for {}: {}",
-                        self.country_name(country),
-                        phone.number
-                    ));
+                    reasons.push(
+                        format!(
+                            "number for {}: {}",
+                            self.country_name(country),
+                            phone.number
+                        )
+                        .into(),
+                    );
                 }
             }
         }
         if provider.incomplete {
-            reasons.push("the source names this contact without full details".to_owned());
+            reasons.push("the source names this contact without full details".into());
         }
         let relaxed = candidate.relaxed.to_vec();
         for relaxed in &relaxed {
-            reasons.push(format!("does not meet {} (relaxed)", relaxed.parameter()));
+            reasons.push(format!("does not meet {} (relaxed)", relaxed.parameter()).into());
         }
         Match {
             index: candidate.index,
