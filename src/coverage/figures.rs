@@ -4,8 +4,9 @@
 use super::access::two_step_fca;
 use super::query::CoverageQuery;
 use super::regions::{regions, Unit, UnitKind};
+use super::serving::serving;
 use super::{CoverageError, REACH_KM};
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::{Gazetteer, Reverse};
 use crate::index::{CompiledFilter, Directory};
 use crate::model::{LatLng, Vocabulary};
 use serde::Serialize;
@@ -92,12 +93,6 @@ impl Report<'_> {
     }
 }
 
-/// Per people point: served by a covering provider, nearest km.
-struct PointFigures {
-    served: bool,
-    nearest_km: Option<f64>,
-}
-
 /// Computes the figures of every region of `query.regions` for
 /// `query.need` over `directory`, on up to `threads` threads.
 ///
@@ -124,46 +119,59 @@ pub fn report<'g>(
         .count();
     let threads = threads.clamp(1, 16);
 
-    // Serving and nearest per region, regions dealt round-robin to threads.
-    let per_unit: Vec<(usize, Vec<PointFigures>)> = std::thread::scope(|scope| {
+    // Where each people point is and its nearest matching provider, per
+    // region, regions dealt round-robin to threads.
+    let per_unit: Vec<Vec<(Reverse, Option<f64>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let units = &units;
                 let filter = &filter;
-                let on_ground = &on_ground;
                 scope.spawn(move || {
-                    let mut seen = vec![0u64; directory.len().div_ceil(64)];
-                    let mut touched: Vec<u32> = Vec::new();
-                    let mut out = Vec::new();
-                    for (u, unit) in units.iter().enumerate().skip(t).step_by(threads) {
-                        let (serving, points) = unit_points(
-                            gazetteer,
-                            directory,
-                            filter,
-                            on_ground,
-                            unit,
-                            &mut seen,
-                            &mut touched,
-                        );
-                        out.push((u, serving, points));
-                    }
-                    out
+                    units
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(u, unit)| (u, unit_points(gazetteer, directory, filter, unit)))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        let mut all: Vec<Option<(usize, Vec<PointFigures>)>> =
-            (0..units.len()).map(|_| None).collect();
+        let mut all: Vec<Vec<(Reverse, Option<f64>)>> =
+            (0..units.len()).map(|_| Vec::new()).collect();
         for handle in handles {
             if let Ok(part) = handle.join() {
-                for (u, serving, points) in part {
-                    all[u] = Some((serving, points));
+                for (u, points) in part {
+                    all[u] = points;
                 }
             }
         }
-        all.into_iter()
-            .map(|a| a.unwrap_or((0, Vec::new())))
-            .collect()
+        all
     });
+    let mut points = Vec::new();
+    let mut places = Vec::new();
+    let mut unit_of = Vec::new();
+    let mut nearest_at = Vec::new();
+    for (u, (unit, found)) in units.iter().zip(per_unit).enumerate() {
+        for (person, (place, nearest)) in unit.people.iter().zip(found) {
+            points.push(person.point);
+            places.push(place);
+            unit_of.push(u as u32);
+            nearest_at.push(nearest);
+        }
+    }
+    let providers: Vec<u32> = (0..directory.len() as u32)
+        .filter(|&i| on_ground(i))
+        .collect();
+    let serving = serving(
+        directory,
+        &points,
+        &places,
+        &unit_of,
+        units.len(),
+        &providers,
+        threads,
+    );
 
     let demand: Vec<(LatLng, f64)> = units
         .iter()
@@ -174,9 +182,12 @@ pub fn report<'g>(
     let mut figures = Vec::with_capacity(units.len());
     let mut unserved = Vec::new();
     let mut offset = 0;
-    for (unit, (serving, points)) in units.iter().zip(per_unit) {
+    for (u, unit) in units.iter().enumerate() {
         let weights: Vec<f64> = unit.people.iter().map(|p| p.weight).collect();
-        let nearest: Vec<Option<f64>> = points.iter().map(|p| p.nearest_km).collect();
+        let range = offset..offset + unit.people.len();
+        let nearest = &nearest_at[range.clone()];
+        let served_here = &serving.served[range];
+        let providers_serving = serving.providers[u] as usize;
         let nearest_km = if nearest.iter().all(Option::is_some) && !nearest.is_empty() {
             Some(mean(&weights, nearest.iter().map(|d| d.unwrap_or(0.0))))
         } else {
@@ -186,9 +197,9 @@ pub fn report<'g>(
         offset += unit.people.len();
         let access_per_100k = mean(&weights, access_here.iter().copied()) * 100_000.0;
         let mut unserved_population = 0.0;
-        for (person, point) in unit.people.iter().zip(&points) {
-            let near = point.nearest_km.is_some_and(|d| d <= query.threshold_km);
-            if !point.served && !near {
+        for ((person, nearest), served) in unit.people.iter().zip(nearest).zip(served_here) {
+            let near = nearest.is_some_and(|d| d <= query.threshold_km);
+            if !served && !near {
                 unserved_population += person.weight;
                 if person.weight > 0.0 {
                     unserved.push(Unserved {
@@ -199,7 +210,7 @@ pub fn report<'g>(
             }
         }
         let gap = match nearest_km {
-            _ if serving > 0 => Gap::Served,
+            _ if providers_serving > 0 => Gap::Served,
             Some(d) if d <= query.threshold_km => Gap::Served,
             Some(d) if d <= REACH_KM => Gap::Far,
             _ => Gap::None,
@@ -207,7 +218,7 @@ pub fn report<'g>(
         figures.push(RegionFigures {
             population: unit.population,
             people_points: unit.people.len(),
-            providers_serving: serving,
+            providers_serving,
             nearest_km,
             gap,
             unserved_population: unserved_population.round() as u64,
@@ -237,46 +248,28 @@ fn mean(weights: &[f64], values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// The distinct matching providers serving any of `unit`'s people points,
-/// and each point's figures. `seen` is a scratch bitmap over providers,
-/// left all zero on return.
-#[allow(clippy::too_many_arguments)]
+/// Where the gazetteer places each of `unit`'s people points (reverse
+/// geocoding only H3 cell centres, whose place is not known) and the
+/// distance to its nearest matching provider, km.
 fn unit_points(
     gazetteer: &Gazetteer,
     directory: &Directory,
     filter: &CompiledFilter<'_>,
-    on_ground: &dyn Fn(u32) -> bool,
     unit: &Unit<'_>,
-    seen: &mut [u64],
-    touched: &mut Vec<u32>,
-) -> (usize, Vec<PointFigures>) {
-    let mut points = Vec::with_capacity(unit.people.len());
-    for person in &unit.people {
-        let place = if unit.kind == UnitKind::H3 && person.place.is_none() {
-            gazetteer.reverse(person.point)
-        } else {
-            person.reverse()
-        };
-        let mut served = false;
-        for i in directory.covering_in(person.point, &place) {
-            if on_ground(i) {
-                served = true;
-                let (word, bit) = (i as usize / 64, 1u64 << (i % 64));
-                if seen[word] & bit == 0 {
-                    seen[word] |= bit;
-                    touched.push(i);
-                }
-            }
-        }
-        let nearest_km = directory
-            .nearest_matching(person.point, 1, None, filter, |_| true)
-            .first()
-            .map(|&(_, km)| km);
-        points.push(PointFigures { served, nearest_km });
-    }
-    let serving = touched.len();
-    for i in touched.drain(..) {
-        seen[i as usize / 64] = 0;
-    }
-    (serving, points)
+) -> Vec<(Reverse, Option<f64>)> {
+    unit.people
+        .iter()
+        .map(|person| {
+            let place = if unit.kind == UnitKind::H3 && person.place.is_none() {
+                gazetteer.reverse(person.point)
+            } else {
+                person.reverse()
+            };
+            let nearest_km = directory
+                .nearest_matching(person.point, 1, None, filter, |_| true)
+                .first()
+                .map(|&(_, km)| km);
+            (place, nearest_km)
+        })
+        .collect()
 }

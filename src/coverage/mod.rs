@@ -11,7 +11,8 @@
 //!
 //! Code map: `query.rs` (need, region set, options, parameters), `regions.rs`
 //! (region units with population and people points), `figures.rs` (serving
-//! providers, nearest distance, gap class), `access.rs` (2SFCA),
+//! providers, nearest distance, gap class), `serving.rs` (which matching
+//! providers' areas cover which people points), `access.rs` (2SFCA),
 //! `suggest.rs` (greedy siting), `output.rs` (GeoJSON, CSV, Parquet).
 //!
 //! # Definitions
@@ -48,6 +49,7 @@ mod figures;
 mod output;
 mod query;
 mod regions;
+mod serving;
 mod suggest;
 
 pub use access::{two_step_fca, Decay};
@@ -58,7 +60,7 @@ pub use query::{
     DEFAULT_SITES, DEFAULT_THRESHOLD_KM, DEFAULT_TOLERANCE_DEG, MAX_CATCHMENT_KM, MAX_CELLS,
     MAX_SITES, MAX_THRESHOLD_KM, SUGGEST_PARAMETERS,
 };
-pub use regions::{regions, Unit, UnitKind};
+pub use regions::{regions, PeoplePoint, Unit, UnitKind};
 pub use suggest::{suggest, Site, Suggestion};
 
 /// Beyond this distance, km, a matching provider is not "within reach" of

@@ -452,3 +452,110 @@ fn tables_hold_one_row_per_region() {
         .unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
 }
+
+/// The bundled hotlines and sample directory.
+fn sample() -> &'static Directory {
+    static SAMPLE: OnceLock<Directory> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let ingested = crate::ingest::Validator::new(gazetteer(), vocabulary()).read_bundled();
+        Directory::build(ingested.providers, gazetteer(), IndexOptions::default())
+            .unwrap()
+            .0
+    })
+}
+
+/// Does `area` cover `person` by the rule of `serving.rs`: shared regions
+/// by the gazetteer's attribution of the point, the other parts exactly?
+fn covers_by_attribution(area: &crate::index::ResolvedArea, person: &PeoplePoint) -> bool {
+    use crate::index::AreaPart;
+    area.parts().iter().any(|part| match part {
+        AreaPart::Shared(region) => {
+            let key = region.key();
+            person
+                .county_fips
+                .as_ref()
+                .is_some_and(|f| key == format!("county:{f}"))
+                || person
+                    .region
+                    .as_ref()
+                    .is_some_and(|r| key == format!("state:{r}"))
+                || person
+                    .country
+                    .as_ref()
+                    .is_some_and(|c| key == format!("country:{c}"))
+        }
+        AreaPart::Radius { center, radius_km } => center.distance_km(person.point) <= *radius_km,
+        AreaPart::Polygon(region) => region.covers(person.point),
+        AreaPart::Nationwide(code) => person
+            .country
+            .as_deref()
+            .is_some_and(|c| crate::index::nationwide_countries(code).contains(&c)),
+        AreaPart::Worldwide => true,
+    })
+}
+
+#[test]
+fn serving_counts_agree_with_covering_in_at_every_point() {
+    let directory = sample();
+    let kinds: HashSet<String> = directory
+        .providers()
+        .iter()
+        .flat_map(|p| {
+            p.service_area
+                .iter()
+                .map(|a| format!("{a:?}").chars().take(6).collect::<String>())
+        })
+        .collect();
+    // The sample has region, radius, polygon, nationwide and worldwide areas.
+    assert!(kinds.len() >= 4, "{kinds:?}");
+    let mut border = 0;
+    let mut pairs = 0;
+    for params in [
+        &[("by", "county"), ("issue", "trafficking")][..],
+        &[("by", "state"), ("include_hotlines", "true")][..],
+        &[
+            ("by", "country"),
+            ("include_hotlines", "true"),
+            ("language", "es"),
+        ][..],
+    ] {
+        let query = parse(params, Purpose::Report).unwrap();
+        let report = report(gazetteer(), directory, vocabulary(), &query, 2).unwrap();
+        let filter = directory.compile(&query.need.attribute_filter(vocabulary()));
+        for (unit, figures) in report.units.iter().zip(&report.figures) {
+            // Every provider the index finds at some people point...
+            let mut found = HashSet::new();
+            for person in &unit.people {
+                for i in directory.covering_in(person.point, &person.reverse()) {
+                    if filter.accepts(i)
+                        && (query.need.include_hotlines || directory.located().contains(i))
+                    {
+                        found.insert(i);
+                    }
+                }
+            }
+            // ...serves the region, except where only a point-in-polygon
+            // test on the 1:10M outline of a region the gazetteer does not
+            // place the point in says so (a place across a border river).
+            let serving = found
+                .iter()
+                .filter(|&&i| {
+                    let area = directory.area(i).unwrap();
+                    unit.people.iter().any(|p| covers_by_attribution(area, p))
+                })
+                .count();
+            border += found.len() - serving;
+            pairs += found.len();
+            assert_eq!(
+                figures.providers_serving, serving,
+                "{params:?} {} {}",
+                unit.id, unit.name
+            );
+        }
+    }
+    // Border places are few: under 5% of the provider-region pairs.
+    assert!(
+        border * 20 < pairs,
+        "{border} of {pairs} provider-region pairs differ only at borders"
+    );
+}
