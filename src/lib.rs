@@ -11,6 +11,7 @@
 //! ingest     readers (CSV, JSON, GeoJSON, HSDS) → validated providers + rejections
 //! index      directory snapshot: R-tree, H3 coverage, attribute bitsets
 //! matching   query → candidates → score → ranked results with reasons
+//! coverage   regions × need → gap figures, 2SFCA, suggested sites (polars)
 //! api        axum router, problem+json errors, JSON bodies
 //! ```
 //!
@@ -19,6 +20,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod coverage;
 pub mod gazetteer;
 pub mod index;
 pub mod ingest;

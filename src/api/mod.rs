@@ -6,10 +6,11 @@
 //! `/openapi.json` serves the OpenAPI 3.1 document built from it):
 //! `/healthz`, `/v1/match`, `/v1/providers`, `/v1/providers/{id}`,
 //! `/v1/hotlines`, `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`,
-//! `/openapi.json`. GeoJSON bodies follow RFC 7946: `[lon, lat]` degrees,
-//! `Content-Type: application/geo+json`.
+//! `/v1/coverage`, `/v1/coverage/suggest`, `/openapi.json`. GeoJSON bodies
+//! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
 
 pub mod body;
+mod coverage;
 pub mod openapi;
 
 use crate::gazetteer::{Gazetteer, GeocodeError};
@@ -266,6 +267,8 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/geocode", get(geocode))
         .route("/v1/reverse", get(reverse))
+        .route("/v1/coverage", get(coverage::report))
+        .route("/v1/coverage/suggest", get(coverage::suggest))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -137,6 +137,24 @@ pub const ENDPOINTS: &[Endpoint] = &[
         errors: &[400],
         formats: false,
     },
+    Endpoint {
+        path: "/v1/coverage",
+        summary: "Coverage gaps of one need per region (state, county, country or H3 cell): serving providers, nearest distance, gap class, 2SFCA access; GeoJSON outlines or a CSV table.",
+        query: super::coverage::REPORT_PARAMETERS,
+        path_parameters: &[],
+        content_type: "application/geo+json",
+        errors: &[400],
+        formats: false,
+    },
+    Endpoint {
+        path: "/v1/coverage/suggest",
+        summary: "Greedy maximal-coverage sites (gazetteer places) for new providers of one need, with the population each adds.",
+        query: crate::coverage::SUGGEST_PARAMETERS,
+        path_parameters: &[],
+        content_type: "application/geo+json",
+        errors: &[400],
+        formats: false,
+    },
 ];
 
 /// Parameters that must be present (the rest are optional).

@@ -1,0 +1,193 @@
+//! `GET /v1/coverage` (gap figures per region, GeoJSON or CSV) and
+//! `GET /v1/coverage/suggest` (sites for new providers, GeoJSON points).
+//! Both compute on a blocking thread: a national county report takes
+//! about a second of CPU.
+
+use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
+use crate::coverage::{
+    self, CoverageError, CoverageQuery, Purpose, TableFormat, COVERAGE_PARAMETERS,
+};
+use crate::matching::ParameterDoc;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The `format` parameter of `/v1/coverage`.
+pub const FORMAT: ParameterDoc = ParameterDoc {
+    name: "format",
+    schema_type: "string",
+    description: "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures).",
+};
+
+/// Every parameter of `GET /v1/coverage`: the parser's table and `format`.
+pub const REPORT_PARAMETERS: &[ParameterDoc] = &[
+    COVERAGE_PARAMETERS[0],
+    COVERAGE_PARAMETERS[1],
+    COVERAGE_PARAMETERS[2],
+    COVERAGE_PARAMETERS[3],
+    COVERAGE_PARAMETERS[4],
+    COVERAGE_PARAMETERS[5],
+    COVERAGE_PARAMETERS[6],
+    COVERAGE_PARAMETERS[7],
+    COVERAGE_PARAMETERS[8],
+    COVERAGE_PARAMETERS[9],
+    COVERAGE_PARAMETERS[10],
+    COVERAGE_PARAMETERS[11],
+    COVERAGE_PARAMETERS[12],
+    COVERAGE_PARAMETERS[13],
+    FORMAT,
+];
+
+/// Threads a coverage request may use.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+impl From<CoverageError> for ApiError {
+    fn from(error: CoverageError) -> Self {
+        match error {
+            CoverageError::TooManyCells { .. } => ApiError::InvalidParameter {
+                parameter: "resolution".to_owned(),
+                detail: error.to_string(),
+            },
+            other => {
+                tracing::error!(error = %other, "coverage report");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// Body formats of `/v1/coverage`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    GeoJson,
+    Csv,
+}
+
+fn format(params: &Pairs) -> Result<Format, ApiError> {
+    let mut found = None;
+    for (name, value) in params.iter().filter(|(k, _)| k == "format") {
+        if found.is_some() {
+            return Err(ApiError::invalid(
+                name,
+                "'format' is given more than once; give it once",
+            ));
+        }
+        found = Some(match value.trim() {
+            "geojson" => Format::GeoJson,
+            "csv" => Format::Csv,
+            other => {
+                return Err(ApiError::invalid(
+                    "format",
+                    format!("format must be geojson or csv, got '{other}'"),
+                ))
+            }
+        });
+    }
+    Ok(found.unwrap_or(Format::GeoJson))
+}
+
+/// Runs `work` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, "coverage worker");
+        ApiError::Internal
+    })?
+}
+
+/// `GET /v1/coverage`.
+pub(super) async fn report(
+    State(state): State<AppState>,
+    params: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let format = format(&params)?;
+    let query = CoverageQuery::parse(
+        pairs(&params),
+        &["format"],
+        Purpose::Report,
+        &state.matcher().terms(),
+    )?;
+    blocking(move || {
+        let report = coverage::report(
+            &state.gazetteer,
+            &state.directory,
+            &state.vocabulary,
+            &query,
+            threads(),
+        )?;
+        match format {
+            Format::GeoJson => {
+                let body = serde_json::to_vec(&report.geojson(None)).map_err(|error| {
+                    tracing::error!(%error, "serialising a coverage report");
+                    ApiError::Internal
+                })?;
+                Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+            }
+            Format::Csv => {
+                let mut body = Vec::new();
+                report.write_table(TableFormat::Csv, &mut body)?;
+                Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+            }
+        }
+    })
+    .await
+}
+
+/// `GET /v1/coverage/suggest`.
+pub(super) async fn suggest(
+    State(state): State<AppState>,
+    params: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params?;
+    let query = CoverageQuery::parse(
+        pairs(&params),
+        &[],
+        Purpose::Suggest,
+        &state.matcher().terms(),
+    )?;
+    blocking(move || {
+        let report = coverage::report(
+            &state.gazetteer,
+            &state.directory,
+            &state.vocabulary,
+            &query,
+            threads(),
+        )?;
+        let suggestion = coverage::suggest(&report, &state.gazetteer, threads());
+        let features: Vec<serde_json::Value> = suggestion
+            .sites
+            .iter()
+            .map(|site| {
+                json!({
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [site.lon, site.lat]},
+                    "properties": site,
+                })
+            })
+            .collect();
+        let mut metadata = report.metadata();
+        if let Some(m) = metadata.as_object_mut() {
+            m.insert("sites_asked".into(), query.sites.into());
+            m.insert("candidates".into(), suggestion.candidates.into());
+            m.insert("unserved_before".into(), suggestion.unserved_before.into());
+            m.insert("unserved_after".into(), suggestion.unserved_after.into());
+        }
+        let body = serde_json::to_vec(&json!({
+            "type": "FeatureCollection",
+            "metadata": metadata,
+            "features": features,
+        }))
+        .map_err(|error| {
+            tracing::error!(%error, "serialising suggestions");
+            ApiError::Internal
+        })?;
+        Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+    })
+    .await
+}

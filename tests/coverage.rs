@@ -1,0 +1,394 @@
+//! Coverage analytics through the router (`tower::ServiceExt::oneshot`)
+//! over the bundled data, and through the `refmatch coverage` binary:
+//! every region once, RFC 7946 validity (the `geojson` crate) with
+//! right-hand-rule rings, CSV, suggestions, every 4xx path, OpenAPI.
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use refmatch::api::{openapi, router, AppState};
+use refmatch::gazetteer::Gazetteer;
+use refmatch::index::{Directory, IndexOptions};
+use refmatch::ingest::Validator;
+use refmatch::model::Vocabulary;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::process::Command;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+
+fn state() -> AppState {
+    static STATE: OnceLock<AppState> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
+            let vocabulary = Vocabulary::bundled().expect("vocabulary");
+            let ingested = Validator::new(&gazetteer, &vocabulary).read_bundled();
+            let (directory, _) =
+                Directory::build(ingested.providers, &gazetteer, IndexOptions::default())
+                    .expect("directory builds");
+            AppState {
+                gazetteer: Arc::new(gazetteer),
+                directory: Arc::new(directory),
+                vocabulary: Arc::new(vocabulary),
+            }
+        })
+        .clone()
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or_else(|_| {
+            panic!(
+                "body is not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.bytes)
+            )
+        })
+    }
+}
+
+async fn get(uri: &str) -> Answer {
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let response = router(state())
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        content_type,
+        bytes,
+    }
+}
+
+/// Parses with the independent `geojson` crate and checks every ring by
+/// the right-hand rule (RFC 7946 §3.1.6): exterior counter-clockwise,
+/// holes clockwise, closed, at least 4 positions, `[lon, lat]` in range.
+fn check_rfc7946(what: &str, text: &str) -> geojson::FeatureCollection {
+    let parsed = geojson::GeoJson::from_str(text)
+        .unwrap_or_else(|e| panic!("{what}: not valid GeoJSON: {e}"));
+    let geojson::GeoJson::FeatureCollection(collection) = parsed else {
+        panic!("{what}: not a FeatureCollection");
+    };
+    for feature in &collection.features {
+        let Some(geometry) = &feature.geometry else {
+            continue;
+        };
+        let polygons = match &geometry.value {
+            geojson::Value::MultiPolygon(p) => p.clone(),
+            geojson::Value::Polygon(p) => vec![p.clone()],
+            geojson::Value::Point(p) => {
+                assert!((-180.0..=180.0).contains(&p[0]) && (-90.0..=90.0).contains(&p[1]));
+                continue;
+            }
+            other => panic!("{what}: unexpected geometry {other:?}"),
+        };
+        for polygon in polygons {
+            for (i, ring) in polygon.iter().enumerate() {
+                assert!(ring.len() >= 4, "{what}: short ring in {:?}", feature.id);
+                assert_eq!(ring.first(), ring.last(), "{what}: open ring");
+                for p in ring {
+                    assert!((-180.0..=180.0).contains(&p[0]), "{what}: lon {}", p[0]);
+                    assert!((-90.0..=90.0).contains(&p[1]), "{what}: lat {}", p[1]);
+                }
+                let area: f64 = ring
+                    .windows(2)
+                    .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+                    .sum();
+                assert_eq!(
+                    area > 0.0,
+                    i == 0,
+                    "{what}: ring {i} of {:?} breaks the right-hand rule",
+                    feature.id
+                );
+            }
+        }
+    }
+    collection
+}
+
+fn ids(collection: &geojson::FeatureCollection) -> Vec<String> {
+    collection
+        .features
+        .iter()
+        .map(|f| match &f.id {
+            Some(geojson::feature::Id::String(id)) => id.clone(),
+            other => panic!("feature id must be a string, got {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn county_report_lists_every_county_once_as_valid_geojson() {
+    let answer = get("/v1/coverage?by=county&issue=labor_trafficking&language=es").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+    assert_eq!(answer.content_type, "application/geo+json");
+    let text = String::from_utf8(answer.bytes.clone()).expect("UTF-8");
+    let collection = check_rfc7946("county report", &text);
+    let ids = ids(&collection);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a county appears twice");
+    let expected: HashSet<String> = state()
+        .gazetteer
+        .counties()
+        .iter()
+        .map(|c| c.fips.clone())
+        .collect();
+    assert_eq!(unique.len(), expected.len());
+    assert!(ids.iter().all(|id| expected.contains(id)));
+
+    let body = answer.json();
+    let metadata = &body["metadata"];
+    assert_eq!(
+        metadata["need"]["issues"],
+        serde_json::json!(["labor_trafficking"])
+    );
+    assert_eq!(metadata["threshold_km"], 60.0);
+    assert!(metadata["population_source"]
+        .as_str()
+        .unwrap()
+        .contains("2020"));
+    let counts = &metadata["counts_by_gap"];
+    let total: u64 = ["served", "far", "none"]
+        .iter()
+        .map(|g| counts[g].as_u64().expect("count"))
+        .sum();
+    assert_eq!(total as usize, ids.len());
+    for feature in body["features"].as_array().expect("features") {
+        let p = &feature["properties"];
+        let gap = p["gap"].as_str().expect("gap");
+        let serving = p["providers_serving"].as_u64().expect("serving");
+        if serving > 0 {
+            assert_eq!(gap, "served", "{p}");
+        }
+        if gap != "served" {
+            assert!(
+                p["nearest_km"].is_null() || p["nearest_km"].as_f64().unwrap() > 60.0,
+                "{p}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn csv_and_h3_and_state_reports() {
+    let answer = get("/v1/coverage?by=state&issue=trafficking&format=csv").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.content_type.starts_with("text/csv"));
+    let text = String::from_utf8(answer.bytes).expect("UTF-8");
+    assert_eq!(text.lines().count(), 1 + state().gazetteer.states().len());
+    assert!(text.starts_with("id,name,kind,population,"));
+
+    let answer = get("/v1/coverage?by=h3&resolution=4&bbox=-125,32,-114,42&tolerance=0").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+    let text = String::from_utf8(answer.bytes).expect("UTF-8");
+    let collection = check_rfc7946("h3", &text);
+    let ids = ids(&collection);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+    assert!(ids.len() > 50);
+}
+
+#[tokio::test]
+async fn suggest_returns_ranked_sites() {
+    let answer = get(
+        "/v1/coverage/suggest?by=county&issue=labor_trafficking&language=es&open_24h=true&sites=3",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+    let text = String::from_utf8(answer.bytes.clone()).expect("UTF-8");
+    check_rfc7946("suggest", &text);
+    let body = answer.json();
+    let sites = body["features"].as_array().expect("features");
+    assert!(!sites.is_empty() && sites.len() <= 3);
+    let mut last = u64::MAX;
+    for (i, site) in sites.iter().enumerate() {
+        let p = &site["properties"];
+        assert_eq!(p["rank"], i + 1);
+        let added = p["population_added"].as_u64().expect("added");
+        assert!(added > 0 && added <= last, "{p}");
+        last = added;
+    }
+    assert!(
+        body["metadata"]["unserved_before"].as_u64() >= body["metadata"]["unserved_after"].as_u64()
+    );
+}
+
+#[tokio::test]
+async fn every_bad_parameter_is_a_problem_naming_it() {
+    let cases = [
+        ("/v1/coverage?by=zip", "by"),
+        ("/v1/coverage?by=h3&resolution=2", "resolution"),
+        ("/v1/coverage?by=h3&resolution=x", "resolution"),
+        ("/v1/coverage?by=h3&resolution=8", "resolution"),
+        ("/v1/coverage?by=state&resolution=5", "resolution"),
+        ("/v1/coverage?by=h3&bbox=1,2", "bbox"),
+        ("/v1/coverage?by=h3&bbox=-100,40,-110,45", "bbox"),
+        ("/v1/coverage?by=h3&bbox=-100,40,-90,95", "bbox"),
+        ("/v1/coverage?issue=unicorns", "issue"),
+        ("/v1/coverage?language=zz-top", "language"),
+        ("/v1/coverage?population=martians", "population"),
+        ("/v1/coverage?open_24h=perhaps", "open_24h"),
+        ("/v1/coverage?include_hotlines=2", "include_hotlines"),
+        ("/v1/coverage?kind=wizard", "kind"),
+        ("/v1/coverage?exclude=wizard", "exclude"),
+        ("/v1/coverage?threshold_km=-5", "threshold_km"),
+        ("/v1/coverage?threshold_km=abc", "threshold_km"),
+        ("/v1/coverage?catchment_km=0", "catchment_km"),
+        ("/v1/coverage?decay=cubic", "decay"),
+        ("/v1/coverage?tolerance=5", "tolerance"),
+        ("/v1/coverage?format=xlsx", "format"),
+        ("/v1/coverage?format=csv&format=geojson", "format"),
+        ("/v1/coverage?sites=3", "sites"),
+        ("/v1/coverage?by=state&by=county", "by"),
+        ("/v1/coverage?issue=", "issue"),
+        ("/v1/coverage?nonsense=1", "nonsense"),
+        ("/v1/coverage/suggest?sites=0", "sites"),
+        ("/v1/coverage/suggest?sites=1000", "sites"),
+        ("/v1/coverage/suggest?format=csv", "format"),
+        ("/v1/coverage/suggest?tolerance=0.1", "tolerance"),
+    ];
+    for (uri, parameter) in cases {
+        let answer = get(uri).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(answer.content_type, "application/problem+json", "{uri}");
+        let problem = answer.json();
+        assert_eq!(problem["parameter"], parameter, "{uri}: {problem}");
+        assert!(!problem["detail"].as_str().unwrap_or_default().is_empty());
+    }
+    let answer = get("/v1/coverage?%ff=1").await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn openapi_documents_the_coverage_endpoints() {
+    let document = openapi::document();
+    for path in ["/v1/coverage", "/v1/coverage/suggest"] {
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} is documented"));
+        let names: Vec<&str> = parameters
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(
+            names.contains(&"issue") && names.contains(&"threshold_km"),
+            "{names:?}"
+        );
+    }
+    let report = &document["paths"]["/v1/coverage"]["get"]["parameters"];
+    assert!(report
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "format"));
+    let suggest = &document["paths"]["/v1/coverage/suggest"]["get"]["parameters"];
+    assert!(suggest
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "sites"));
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("refmatch-coverage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+#[test]
+fn cli_writes_geojson_csv_and_parquet_by_extension() {
+    let geojson = scratch("gaps.geojson");
+    let output = Command::new(env!("CARGO_BIN_EXE_refmatch"))
+        .args([
+            "coverage",
+            "--by",
+            "county",
+            "--issue",
+            "labor_trafficking",
+            "--language",
+            "es",
+            "--open-24h",
+            "--suggest",
+            "3",
+            "--out",
+        ])
+        .arg(&geojson)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&geojson).expect("written");
+    let collection = check_rfc7946("cli", &text);
+    assert_eq!(
+        collection.features.len(),
+        state().gazetteer.counties().len()
+    );
+    let suggestion: Value =
+        serde_json::from_slice(&output.stdout).expect("suggestion JSON on stdout");
+    assert!(suggestion["sites"].as_array().is_some_and(|s| s.len() <= 3));
+
+    for (name, magic) in [
+        ("gaps.csv", &b"id,name"[..]),
+        ("gaps.parquet", &b"PAR1"[..]),
+    ] {
+        let path = scratch(name);
+        let output = Command::new(env!("CARGO_BIN_EXE_refmatch"))
+            .args([
+                "coverage",
+                "--by",
+                "state",
+                "--issue",
+                "trafficking",
+                "--out",
+            ])
+            .arg(&path)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let bytes = std::fs::read(&path).expect("written");
+        assert_eq!(&bytes[..magic.len()], magic, "{name}");
+    }
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_refmatch"))
+        .args(["coverage", "--threshold-km", "0", "--out"])
+        .arg(scratch("bad.geojson"))
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--threshold-km"));
+    let bad = Command::new(env!("CARGO_BIN_EXE_refmatch"))
+        .args(["coverage", "--out"])
+        .arg(scratch("gaps.xlsx"))
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+}
