@@ -161,6 +161,7 @@ fn providers(n: usize) -> Vec<Provider> {
                 address: None,
                 location: Some(location),
                 precision: None,
+                location_confidential: false,
                 service_area,
                 visibility: Visibility::Public,
                 verified_at: None,

@@ -1795,7 +1795,7 @@ impl<'g> Generator<'g> {
 
         // Contact details.
         let number = index + 1;
-        let phones = phones(archetype, place, region, foreign, &languages, &mut rng);
+        let mut phones = phones(archetype, place, region, foreign, &languages, &mut rng);
         let email = rng.chance(0.75).then(|| {
             let role = rng.pick(EMAIL_ROLES).copied().unwrap_or("intake");
             format!("{role}+syn-{number:06}@example.org")
@@ -1811,6 +1811,15 @@ impl<'g> Generator<'g> {
                 rng.pick(LAST_NAMES).copied().unwrap_or("Example")
             )
         });
+        if contact_name.is_some() {
+            // The named contact's own desk: a direct line, confidential.
+            // Derived without the generator so the rest of the record is
+            // unchanged: the first number with other last two digits (still
+            // in the fictional 555-01xx range).
+            if let Some(direct) = direct_line(phones.first(), number) {
+                phones.push(direct);
+            }
+        }
         let street = (!archetype.hide_street && rng.chance(0.8)).then(|| {
             let house = 100 + 100 * rng.below(99);
             let street = rng.pick(STREETS).copied().unwrap_or("Example St");
@@ -1850,6 +1859,9 @@ impl<'g> Generator<'g> {
             address: Some(address),
             location: Some(location),
             precision: Some(precision),
+            // Shelters keep their street to themselves; their point is
+            // coarsened for the public too.
+            location_confidential: archetype.hide_street,
             service_area,
             visibility,
             verified_at,
@@ -2135,6 +2147,28 @@ fn country_name(gazetteer: &Gazetteer, code: &str) -> String {
             .to_owned(),
         None => code.to_owned(),
     }
+}
+
+/// A confidential direct line beside `main`: the same number with its last
+/// two digits replaced by a function of `number` (deterministic).
+fn direct_line(main: Option<&Phone>, number: usize) -> Option<Phone> {
+    let main = main?;
+    let digits = main
+        .number
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_digit());
+    let cut = digits.clone().nth_back(1)?.0;
+    if !main.number[cut..].chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut direct = Phone::new(
+        &format!("{}{:02}", &main.number[..cut], (number * 37 + 11) % 100),
+        PhoneKind::Voice,
+    );
+    direct.country.clone_from(&main.country);
+    direct.note = Some("direct line".to_owned());
+    direct.confidential = true;
+    Some(direct)
 }
 
 #[cfg(test)]

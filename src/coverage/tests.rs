@@ -44,6 +44,7 @@ fn provider(id: &str, kind: Kind, location: Option<LatLng>, area: Vec<AreaSpec>)
         address: None,
         location,
         precision: None,
+        location_confidential: false,
         service_area: area,
         visibility: Visibility::Public,
         verified_at: None,

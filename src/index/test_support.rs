@@ -38,6 +38,7 @@ pub(crate) fn provider(id: &str, location: Option<LatLng>, area: Vec<AreaSpec>) 
         address: None,
         location,
         precision: None,
+        location_confidential: false,
         service_area: area,
         visibility: Visibility::Public,
         verified_at: None,

@@ -71,6 +71,9 @@ fn export_one(p: &Provider) -> Value {
     if let Some(precision) = p.precision {
         attributes.push(attribute("precision", precision.as_str()));
     }
+    if p.location_confidential {
+        attributes.push(attribute("location_confidential", "true"));
+    }
     if p.incomplete {
         attributes.push(attribute("incomplete", "true"));
     }
@@ -116,8 +119,15 @@ fn export_one(p: &Provider) -> Value {
                 PhoneKind::Tty => "textphone",
             };
             let mut object = json!({"number": phone.number, "type": kind});
+            let mut flags = Vec::new();
             if phone.kind == PhoneKind::TollFree {
-                object["attributes"] = json!([attribute("toll_free", "true")]);
+                flags.push(attribute("toll_free", "true"));
+            }
+            if phone.confidential {
+                flags.push(attribute("confidential", "true"));
+            }
+            if !flags.is_empty() {
+                object["attributes"] = json!(flags);
             }
             if let Some(country) = &phone.country {
                 object["country"] = json!(country);
@@ -258,9 +268,12 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
     let mut phones = Vec::new();
     for phone in array(service, "phones") {
         let number = text(phone, "number").ok_or(("phones", "a phone has no number".to_owned()))?;
-        let toll_free = array(phone, "attributes")
-            .iter()
-            .any(|a| text(a, "link_type").as_deref() == Some("refmatch:toll_free"));
+        let flag = |name: &str| {
+            array(phone, "attributes")
+                .iter()
+                .any(|a| text(a, "link_type").as_deref() == Some(&format!("refmatch:{name}")))
+        };
+        let toll_free = flag("toll_free");
         let kind = match text(phone, "type").as_deref() {
             Some("text") => PhoneKind::Text,
             Some("textphone") => PhoneKind::Tty,
@@ -270,6 +283,7 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
         let mut p = Phone::new(&number, kind);
         p.country = text(phone, "country");
         p.note = text(phone, "description");
+        p.confidential = flag("confidential");
         phones.push(p);
     }
 
@@ -372,6 +386,7 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
         address,
         location,
         precision,
+        location_confidential: one("location_confidential").as_deref() == Some("true"),
         service_area,
         visibility: match one("visibility").as_deref() {
             Some("public") => Visibility::Public,

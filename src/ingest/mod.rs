@@ -5,7 +5,7 @@
 //! Formats (chosen by file extension, see [`Format::from_path`]):
 //! - **CSV** (`.csv`): the flat format, one provider per row, columns
 //!   [`FLAT_COLUMNS`]; multi-valued cells separated by `;`; phones as
-//!   `number|kind|country|note`; service areas as `radius:40`, `state:CA`,
+//!   `number|kind|country|note|confidential`; service areas as `radius:40`, `state:CA`,
 //!   `county:06019`, `zip:93721`, `country:PE`, `nationwide:US`, `worldwide`.
 //! - **JSON** (`.json`): an array of providers in the normalised form
 //!   ([`Provider`]'s serde shape), or an HSDS 3.1 export (see [`hsds`]).

@@ -11,7 +11,7 @@ use crate::model::{
 use std::collections::{BTreeMap, HashMap};
 
 /// The columns of the flat format (CSV and GeoJSON properties), in order.
-pub const FLAT_COLUMNS: [&str; 29] = [
+pub const FLAT_COLUMNS: [&str; 30] = [
     "id",
     "name",
     "organization",
@@ -41,6 +41,7 @@ pub const FLAT_COLUMNS: [&str; 29] = [
     "source",
     "funder",
     "description",
+    "location_confidential",
 ];
 
 /// Largest radius accepted for a service area, in km (half the equator).
@@ -570,20 +571,11 @@ pub(super) fn build_flat(
     for item in items(column!("phones")) {
         phones.push(parse_phone(item)?);
     }
-    let law_enforcement = match text(column!("law_enforcement"))
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("false" | "no" | "0" | "n") => false,
-        Some("true" | "yes" | "1" | "y") => true,
-        Some(other) => {
-            return Err(error(
-                "law_enforcement",
-                format!("'{other}' is not a yes/no value; use true or false"),
-            ))
-        }
-    };
+    let law_enforcement = yes_no(text(column!("law_enforcement")), "law_enforcement")?;
+    let location_confidential = yes_no(
+        text(column!("location_confidential")),
+        "location_confidential",
+    )?;
     let location = match (text(column!("lat")), text(column!("lon"))) {
         (None, None) => None,
         (Some(lat), Some(lon)) => {
@@ -657,6 +649,7 @@ pub(super) fn build_flat(
         address,
         location,
         precision: location.map(|_| Precision::Point),
+        location_confidential,
         service_area,
         visibility,
         verified_at,
@@ -675,7 +668,20 @@ fn kind_list() -> String {
     Kind::ALL.map(Kind::code).join(", ")
 }
 
-/// `number|kind|country|note`, where only the number is required.
+/// A yes/no cell: empty is no.
+fn yes_no(cell: Option<String>, field: &'static str) -> Result<bool, FieldError> {
+    match cell.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "no" | "0" | "n") => Ok(false),
+        Some("true" | "yes" | "1" | "y") => Ok(true),
+        Some(other) => Err(error(
+            field,
+            format!("'{other}' is not a yes/no value; use true or false"),
+        )),
+    }
+}
+
+/// `number|kind|country|note|confidential`, where only the number is
+/// required; a fifth part `confidential` marks a direct line.
 fn parse_phone(item: &str) -> Result<Phone, FieldError> {
     let mut parts = item.split('|').map(str::trim);
     let number = parts.next().unwrap_or_default();
@@ -692,6 +698,16 @@ fn parse_phone(item: &str) -> Result<Phone, FieldError> {
         .filter(|c| !c.is_empty())
         .map(str::to_ascii_uppercase);
     phone.note = parts.next().filter(|n| !n.is_empty()).map(str::to_owned);
+    phone.confidential = match parts.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") => false,
+        Some("confidential") => true,
+        Some(other) => {
+            return Err(error(
+                "phones",
+                format!("unknown phone flag '{other}'; the fifth part may only be 'confidential'"),
+            ))
+        }
+    };
     if phone.number.is_empty() {
         return Err(error("phones", "a phone number is empty"));
     }
@@ -792,13 +808,16 @@ pub fn to_flat_row(provider: &Provider) -> Vec<String> {
                 PhoneKind::Tty => "tty",
             };
             let mut item = format!("{}|{kind}", p.number);
-            if p.country.is_some() || p.note.is_some() {
+            if p.country.is_some() || p.note.is_some() || p.confidential {
                 item.push('|');
                 item.push_str(p.country.as_deref().unwrap_or_default());
             }
-            if let Some(note) = &p.note {
+            if p.note.is_some() || p.confidential {
                 item.push('|');
-                item.push_str(note);
+                item.push_str(p.note.as_deref().unwrap_or_default());
+            }
+            if p.confidential {
+                item.push_str("|confidential");
             }
             item
         })
@@ -851,5 +870,10 @@ pub fn to_flat_row(provider: &Provider) -> Vec<String> {
         provider.source.clone(),
         opt(&provider.funder),
         opt(&provider.description),
+        if provider.location_confidential {
+            "true".to_owned()
+        } else {
+            String::new()
+        },
     ]
 }

@@ -119,6 +119,10 @@ pub struct Phone {
     /// A short note ("Spanish", "Youth", "from within Russia").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A direct line to a person or a shelter's own desk: shown to
+    /// advocates only, never to the public.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential: bool,
 }
 
 impl Phone {
@@ -130,6 +134,7 @@ impl Phone {
             kind,
             country: None,
             note: None,
+            confidential: false,
         }
     }
 }
@@ -331,6 +336,11 @@ pub struct Provider {
     /// How precisely `location` is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<Precision>,
+    /// True when the location itself must not be shown to the public (a
+    /// shelter): public answers carry a coarsened point, while matching
+    /// uses the true one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub location_confidential: bool,
     /// The area served: the union of these parts.
     #[serde(default)]
     pub service_area: Vec<AreaSpec>,
