@@ -3,10 +3,12 @@
 //! Nothing here touches I/O or a heavy dependency; the types hold their
 //! invariants (a [`LatLng`] is always a finite, in-range WGS84 position).
 
+mod access;
 mod provider;
 mod schedule;
 mod vocabulary;
 
+pub use access::{Freshness, Role, DEFAULT_VERIFICATION_WINDOW_DAYS, FRESHNESS_EDGE};
 pub use provider::{dial_digits, Address, AreaSpec, Kind, Phone, PhoneKind, Provider, Visibility};
 pub use schedule::{Availability, OpenInterval, ScheduleError};
 pub use vocabulary::{IssueTerm, PopulationTerm, Vocabulary, VocabularyError};

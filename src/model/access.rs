@@ -1,0 +1,180 @@
+//! Who is asking, what they may see, and how fresh a record is.
+//!
+//! The directory is confidential: the public sees only records marked
+//! [`Visibility::Public`](super::Visibility), and of those never the
+//! confidential fields ([`Provider::redact_for_public`]). Advocates see
+//! everything and cannot edit; administrators edit.
+
+use super::{Provider, Visibility};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A caller's role. Requests without an API key are [`Role::Public`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// No key: public records only, confidential fields removed.
+    Public,
+    /// Hotline advocate: reads everything, edits nothing (but may decide
+    /// submissions).
+    Advocate,
+    /// Administrator: reads and edits everything.
+    Admin,
+}
+
+impl Role {
+    /// The snake_case code used on the wire and in the key table.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Public => "public",
+            Role::Advocate => "advocate",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses `public`, `advocate` or `admin` (case-insensitive).
+    pub fn parse(text: &str) -> Option<Role> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "public" => Some(Role::Public),
+            "advocate" => Some(Role::Advocate),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// True when this role sees confidential records and fields.
+    pub fn sees_confidential(self) -> bool {
+        self >= Role::Advocate
+    }
+
+    /// True when this role may create, change and delete records.
+    pub fn may_edit(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// True when this role may list and decide intake submissions.
+    pub fn may_review(self) -> bool {
+        self >= Role::Advocate
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Default verification window: a record not verified for this many days
+/// is stale.
+pub const DEFAULT_VERIFICATION_WINDOW_DAYS: u32 = 365;
+
+/// Largest ranking edge a freshly verified record gets over a stale or
+/// never-verified one (score units; a tier is worth 1).
+pub const FRESHNESS_EDGE: f64 = 0.05;
+
+/// How recently records must have been verified.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Freshness {
+    /// The date "today" is taken to be (civil date, UTC).
+    pub today: jiff::civil::Date,
+    /// Records verified more than this many days before `today` are stale.
+    pub window_days: u32,
+}
+
+impl Freshness {
+    /// The window `window_days` as of today (UTC).
+    pub fn now(window_days: u32) -> Freshness {
+        Freshness {
+            today: jiff::tz::TimeZone::UTC
+                .to_datetime(jiff::Timestamp::now())
+                .date(),
+            window_days,
+        }
+    }
+
+    /// Days since `provider` was verified; `None` when it never was. A date
+    /// in the future counts as today.
+    pub fn age_days(&self, provider: &Provider) -> Option<i64> {
+        let verified = provider.verified_at?;
+        let days = (self.today - verified).get_days();
+        Some(i64::from(days.max(0)))
+    }
+
+    /// True when `provider` was never verified or not within the window.
+    pub fn is_stale(&self, provider: &Provider) -> bool {
+        self.age_days(provider)
+            .is_none_or(|age| age > i64::from(self.window_days))
+    }
+
+    /// The ranking edge of `provider`: [`FRESHNESS_EDGE`] for a record
+    /// verified today, falling linearly to 0 at the end of the window;
+    /// 0 when stale or never verified.
+    pub fn edge(&self, provider: &Provider) -> f64 {
+        match self.age_days(provider) {
+            Some(age) if age <= i64::from(self.window_days) && self.window_days > 0 => {
+                FRESHNESS_EDGE * (1.0 - age as f64 / f64::from(self.window_days))
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+impl Provider {
+    /// True when the public may see this record at all.
+    pub fn is_public(&self) -> bool {
+        self.visibility == Visibility::Public
+    }
+
+    /// The record as the public may see it: without the street address,
+    /// e-mail, contact name and confidential direct lines. The location is
+    /// kept (matching uses the true point); answers coarsen it where
+    /// [`Provider::location_confidential`] is set.
+    pub fn redact_for_public(&self) -> Provider {
+        let mut public = self.clone();
+        public.email = None;
+        public.contact_name = None;
+        if let Some(address) = &mut public.address {
+            address.street = None;
+        }
+        public.phones.retain(|phone| !phone.confidential);
+        public
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_order_their_rights() {
+        assert!(!Role::Public.sees_confidential());
+        assert!(Role::Advocate.sees_confidential() && !Role::Advocate.may_edit());
+        assert!(Role::Admin.may_edit() && Role::Admin.may_review());
+        for role in [Role::Public, Role::Advocate, Role::Admin] {
+            assert_eq!(Role::parse(role.code()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn freshness_edge_falls_to_zero_at_the_window() {
+        let today: jiff::civil::Date = "2026-11-29".parse().unwrap();
+        let freshness = Freshness {
+            today,
+            window_days: 365,
+        };
+        let mut provider: Provider = serde_json::from_value(serde_json::json!({
+            "id": "x", "name": "X", "kind": "hotline", "availability": {"type": "open24h"}, "source": "t"
+        }))
+        .unwrap();
+        assert!(freshness.is_stale(&provider));
+        assert_eq!(freshness.edge(&provider), 0.0);
+        provider.verified_at = Some(today);
+        assert!((freshness.edge(&provider) - FRESHNESS_EDGE).abs() < 1e-12);
+        provider.verified_at = Some("2025-11-29".parse().unwrap());
+        assert!(!freshness.is_stale(&provider));
+        assert!(freshness.edge(&provider).abs() < 1e-12);
+        provider.verified_at = Some("2025-11-28".parse().unwrap());
+        assert!(freshness.is_stale(&provider));
+    }
+}
