@@ -12,6 +12,8 @@
 //! index      directory snapshot: R-tree, H3 coverage, attribute bitsets
 //! matching   query → candidates → score → ranked results with reasons
 //! coverage   regions × need → gap figures, 2SFCA, suggested sites (polars)
+//! store      store of record (SQLite): records, history, audit, submissions, keys
+//! live       store + index kept in step: validated edits, atomic snapshot swaps
 //! api        axum router, problem+json errors, JSON bodies
 //! ```
 //!
@@ -24,6 +26,8 @@ pub mod coverage;
 pub mod gazetteer;
 pub mod index;
 pub mod ingest;
+pub mod live;
 pub mod matching;
 pub mod model;
+pub mod store;
 pub mod synthetic;

@@ -2,13 +2,16 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use refmatch::api::access::RateLimits;
 use refmatch::api::{self, AppState};
 use refmatch::gazetteer::{Gazetteer, GazetteerFiles};
 use refmatch::index::{Directory, IndexOptions};
 use refmatch::ingest::{self, Ingested, Validator};
-use refmatch::matching::{MatchError, MatchResponse, Matcher, Query};
-use refmatch::model::LatLng;
+use refmatch::live::LiveDirectory;
+use refmatch::matching::{MatchError, MatchResponse, Matcher, Query, View};
 use refmatch::model::Vocabulary;
+use refmatch::model::{LatLng, Role};
+use refmatch::store::{Actor, SqliteStore, Store};
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +48,27 @@ enum Command {
         /// `*` allows any. Default: none (same-origin only).
         #[arg(long, env = "REFMATCH_CORS_ORIGINS", value_delimiter = ',')]
         cors_origin: Vec<String>,
+        /// The store of record (SQLite). Created on first run and seeded
+        /// from --data (or the bundled data); afterwards --data is unused.
+        #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
+        store: PathBuf,
+        /// Days a record's verification stays fresh; older ones are stale.
+        #[arg(long, default_value_t = refmatch::model::DEFAULT_VERIFICATION_WINDOW_DAYS)]
+        verification_window_days: u32,
+        /// Requests a minute per client address without a key (0: no limit).
+        #[arg(long, env = "REFMATCH_PUBLIC_RATE_LIMIT", default_value_t = RateLimits::default().public_per_minute)]
+        public_rate_limit: u32,
+        /// Requests a minute per API key (0: no limit).
+        #[arg(long, env = "REFMATCH_KEY_RATE_LIMIT", default_value_t = RateLimits::default().key_per_minute)]
+        key_rate_limit: u32,
+        /// Intake submissions an hour per client address (0: no limit).
+        #[arg(long, default_value_t = RateLimits::default().submissions_per_hour)]
+        submission_rate_limit: u32,
+    },
+    /// Manage API keys (stored hashed in the store of record).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
     },
     /// Rank the providers for a caller's place and needs, as the API's
     /// /v1/match does, and print a table (or the API's JSON or GeoJSON).
@@ -108,6 +132,25 @@ enum Command {
         /// Longitude in degrees.
         #[arg(allow_negative_numbers = true)]
         lon: f64,
+    },
+}
+
+/// Where `serve` keeps its store of record unless told otherwise.
+const DEFAULT_STORE: &str = "data/live/refmatch.sqlite";
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Create a key and print it once (only its SHA-256 is stored).
+    Create {
+        /// advocate (reads everything, decides submissions) or admin (also edits).
+        #[arg(long)]
+        role: String,
+        /// Who or what the key is for; shown in the audit log.
+        #[arg(long)]
+        name: String,
+        /// The store of record, as for `serve --store`.
+        #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
+        store: PathBuf,
     },
 }
 
@@ -354,41 +397,75 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             addr,
             h3_resolution,
             cors_origin,
-            .. // data: parsed above
+            store,
+            verification_window_days,
+            public_rate_limit,
+            key_rate_limit,
+            submission_rate_limit,
+            data,
         } => {
             tracing::info!(ms = %format!("{gazetteer_ms:.1}"), "gazetteer loaded");
-            let parsed = match parsing.map(std::thread::JoinHandle::join) {
-                Some(Ok(parsed)) => parsed?,
-                _ => anyhow::bail!("reading the directory stopped unexpectedly"),
-            };
-            let reading = std::time::Instant::now();
             let vocabulary = Vocabulary::bundled()?;
-            let validator = Validator::new(&gazetteer, &vocabulary);
-            let ingested = validator.check_all(parsed);
+            let opened = SqliteStore::open(&store)
+                .with_context(|| format!("opening the store {}", store.display()))?;
+            let (live, report) = LiveDirectory::open(
+                Box::new(opened),
+                Arc::new(gazetteer),
+                Arc::new(vocabulary),
+                index_options(h3_resolution),
+                |gazetteer, vocabulary| {
+                    // Parsed beside the gazetteer load; used only to seed a
+                    // new store.
+                    let parsed = match parsing.map(std::thread::JoinHandle::join) {
+                        Some(Ok(Ok(parsed))) => parsed,
+                        Some(Ok(Err(error))) => {
+                            tracing::error!(%error, "reading the seed directory");
+                            Vec::new()
+                        }
+                        _ => Vec::new(),
+                    };
+                    Validator::new(gazetteer, vocabulary).check_all(parsed)
+                },
+            )?;
+            match report.seeded {
+                Some(count) => tracing::info!(
+                    records = count,
+                    rejected = report.rejections.len(),
+                    store = %store.display(),
+                    "new store seeded from {}",
+                    data.as_deref().map_or_else(|| "the bundled data".to_owned(), |d| d.display().to_string())
+                ),
+                None if data.is_some() => tracing::warn!(
+                    store = %store.display(),
+                    "the store already holds the directory; --data only seeds a new store (use POST /v1/imports to add files)"
+                ),
+                None => {}
+            }
+            for rejection in report.rejections.iter().take(20) {
+                tracing::warn!(
+                    source = %rejection.source,
+                    line = rejection.line,
+                    field = rejection.field.as_deref().unwrap_or(""),
+                    "{}",
+                    rejection.reason
+                );
+            }
             tracing::info!(
-                rows = ingested.rows_read,
-                ms = %format!("{:.1}", reading.elapsed().as_secs_f64() * 1000.0),
-                since_start_ms = %format!("{:.1}", loading.elapsed().as_secs_f64() * 1000.0),
-                "directory checked (parsed while the gazetteer loaded)"
-            );
-            report_rejections(&ingested);
-            let mut ingested = ingested;
-            let indexing = std::time::Instant::now();
-            let directory =
-                Directory::build_from(&mut ingested, &gazetteer, index_options(h3_resolution))?;
-            tracing::info!(
-                providers = directory.len(),
-                ms = %format!("{:.1}", indexing.elapsed().as_secs_f64() * 1000.0),
+                providers = report.providers,
+                ms = %format!("{:.1}", report.elapsed.as_secs_f64() * 1000.0),
                 since_start_ms = %format!("{:.1}", loading.elapsed().as_secs_f64() * 1000.0),
                 "directory ready"
             );
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+            let mut state = AppState::new(Arc::new(live));
+            state.verification_window_days = verification_window_days;
+            state.limits = RateLimits {
+                public_per_minute: public_rate_limit,
+                key_per_minute: key_rate_limit,
+                submissions_per_hour: submission_rate_limit,
+            };
             let router = api::router_with(
-                AppState {
-                    gazetteer: Arc::new(gazetteer),
-                    directory: Arc::new(directory),
-                    vocabulary: Arc::new(vocabulary),
-                },
+                state,
                 &api::RouterOptions {
                     cors_origins: cors_origin,
                 },
@@ -396,6 +473,37 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             runtime
                 .block_on(api::serve(addr, router))
                 .with_context(|| format!("serving on {addr}"))?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            action: KeysAction::Create { role, name, store },
+        } => {
+            let role = match Role::parse(&role) {
+                Some(role @ (Role::Advocate | Role::Admin)) => role,
+                _ => {
+                    eprintln!("error: --role must be advocate or admin, got '{role}'");
+                    return Ok(std::process::ExitCode::from(2));
+                }
+            };
+            if name.trim().is_empty() {
+                eprintln!("error: --name must say who the key is for");
+                return Ok(std::process::ExitCode::from(2));
+            }
+            let mut opened = SqliteStore::open(&store)
+                .with_context(|| format!("opening the store {}", store.display()))?;
+            let operator = Actor {
+                name: "cli:keys",
+                role: Role::Admin,
+            };
+            let (key, secret) = opened.create_key(name.trim(), role, &operator)?;
+            eprintln!(
+                "created key #{} '{}' with role {} in {}; it is shown once, keep it safe:",
+                key.id,
+                key.name,
+                key.role,
+                store.display()
+            );
+            println!("{secret}");
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Match(args) => {
@@ -655,10 +763,13 @@ fn run_coverage(
     args: &CoverageArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
     use refmatch::coverage::{self, CoverageQuery, Purpose, TableFormat};
+    // The CLI reads the directory files directly: whoever runs it sees
+    // every record, as an advocate does.
     let matcher = Matcher {
         gazetteer,
         directory,
         vocabulary,
+        view: View::now(Role::Advocate),
     };
     let pairs = args.pairs();
     let purpose = if args.suggest.is_some() {
@@ -749,10 +860,13 @@ fn run_match(
     vocabulary: &Vocabulary,
     args: &MatchArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
+    // The CLI reads the directory files directly: whoever runs it sees
+    // every record, as an advocate does.
     let matcher = Matcher {
         gazetteer,
         directory,
         vocabulary,
+        view: View::now(Role::Advocate),
     };
     let pairs = args.pairs();
     let parsed = Query::parse(
@@ -785,8 +899,14 @@ fn run_match(
         }
     };
     match args.format {
-        MatchFormat::Json => print_json(&api::body::match_json(&response, directory))?,
-        MatchFormat::Geojson => print_json(&api::body::match_geojson(&response, directory))?,
+        MatchFormat::Json => {
+            print_json(&api::body::match_json(&response, directory, &matcher.view))?
+        }
+        MatchFormat::Geojson => print_json(&api::body::match_geojson(
+            &response,
+            directory,
+            &matcher.view,
+        ))?,
         MatchFormat::Table => print_match_table(&response, directory)?,
     }
     Ok(std::process::ExitCode::SUCCESS)

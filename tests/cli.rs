@@ -126,8 +126,12 @@ fn serve_answers_http_and_stops_on_sigterm() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
+    let store =
+        std::env::temp_dir().join(format!("refmatch-cli-serve-{}.sqlite", std::process::id()));
     let mut server = refmatch()
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg("--store")
+        .arg(&store)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -172,6 +176,11 @@ fn serve_answers_http_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = store.clone().into_os_string();
+        path.push(suffix);
+        std::fs::remove_file(path).ok();
+    }
 }
 
 #[test]

@@ -4,39 +4,17 @@
 //! right-hand-rule rings, CSV, suggestions, every 4xx path, OpenAPI.
 #![allow(clippy::unwrap_used)]
 
+mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use common::state;
 use http_body_util::BodyExt;
-use refmatch::api::{openapi, router, AppState};
-use refmatch::gazetteer::Gazetteer;
-use refmatch::index::{Directory, IndexOptions};
-use refmatch::ingest::Validator;
-use refmatch::model::Vocabulary;
+use refmatch::api::{openapi, router};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::process::Command;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
-
-fn state() -> AppState {
-    static STATE: OnceLock<AppState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
-            let vocabulary = Vocabulary::bundled().expect("vocabulary");
-            let ingested = Validator::new(&gazetteer, &vocabulary).read_bundled();
-            let (directory, _) =
-                Directory::build(ingested.providers, &gazetteer, IndexOptions::default())
-                    .expect("directory builds");
-            AppState {
-                gazetteer: Arc::new(gazetteer),
-                directory: Arc::new(directory),
-                vocabulary: Arc::new(vocabulary),
-            }
-        })
-        .clone()
-}
 
 struct Answer {
     status: StatusCode,
@@ -57,7 +35,10 @@ impl Answer {
 }
 
 async fn get(uri: &str) -> Answer {
-    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, common::advocate_auth())
+        .body(Body::empty())
+        .expect("request");
     let response = router(state())
         .oneshot(request)
         .await

@@ -3,8 +3,8 @@
 //! `[lon, lat]` in degrees. The CLI prints the same bodies.
 
 use crate::index::Directory;
-use crate::matching::{AppliedFilters, Match, MatchResponse, Page, ResolvedPlace};
-use crate::model::{Availability, Phone, Provider};
+use crate::matching::{AppliedFilters, Match, MatchResponse, Page, ResolvedPlace, View};
+use crate::model::{Address, Availability, LatLng, Phone, Provider};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
@@ -44,11 +44,12 @@ pub struct FeatureCollection<P, Q> {
     next_cursor: Option<String>,
 }
 
-fn feature<P>(provider: &Provider, properties: P) -> Feature<P> {
+/// A feature at `location` (the point the viewer may be shown).
+fn feature<P>(provider: &Provider, location: Option<LatLng>, properties: P) -> Feature<P> {
     Feature {
         kind: "Feature",
         id: provider.id.clone(),
-        geometry: provider.location.map(|at| PointGeometry {
+        geometry: location.map(|at| PointGeometry {
             kind: "Point",
             coordinates: at.to_lon_lat(),
         }),
@@ -77,21 +78,54 @@ fn timezone(availability: &Availability) -> Option<&str> {
     }
 }
 
-/// The properties every provider feature carries.
+/// The address a viewer may see: all of it for staff; for the public no
+/// street, and no postal code where the location is confidential.
+struct ShownAddress<'a> {
+    address: &'a Address,
+    staff: bool,
+    location_confidential: bool,
+}
+
+impl Serialize for ShownAddress<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let a = self.address;
+        let mut out = serializer.serialize_struct("Address", 5)?;
+        if self.staff {
+            out.serialize_field("street", &a.street)?;
+        }
+        out.serialize_field("city", &a.city)?;
+        out.serialize_field("region", &a.region)?;
+        if self.staff || !self.location_confidential {
+            out.serialize_field("postal_code", &a.postal_code)?;
+        }
+        out.serialize_field("country", &a.country)?;
+        out.end()
+    }
+}
+
+/// The properties every provider feature carries. Confidential fields
+/// (street, e-mail, contact name, direct lines) are written only for a
+/// view that may see them; direct lines are filtered by the caller of
+/// [`ProviderProperties::new`].
 #[derive(Debug)]
 pub struct ProviderProperties<'a> {
     provider: &'a Provider,
     phones: Vec<&'a Phone>,
+    view: View,
 }
 
 impl<'a> ProviderProperties<'a> {
-    /// The properties of `provider`, listing `phones`.
-    pub fn new(provider: &'a Provider, phones: Vec<&'a Phone>) -> Self {
-        ProviderProperties { provider, phones }
+    /// The properties of `provider` for `view`, listing `phones`.
+    pub fn new(provider: &'a Provider, phones: Vec<&'a Phone>, view: &View) -> Self {
+        ProviderProperties {
+            provider,
+            phones,
+            view: *view,
+        }
     }
 
-    /// Number of fields [`ProviderProperties::write`] writes.
-    const FIELDS: usize = 16;
+    /// Number of fields [`ProviderProperties::write`] writes at most.
+    const FIELDS: usize = 24;
 
     /// Writes the provider's fields into a struct being serialised (shared
     /// by the listing and match bodies without `#[serde(flatten)]`, which
@@ -114,7 +148,28 @@ impl<'a> ProviderProperties<'a> {
         out.serialize_field("website", &p.website)?;
         out.serialize_field("law_enforcement", &p.law_enforcement)?;
         out.serialize_field("precision", &p.precision)?;
-        out.serialize_field("incomplete", &p.incomplete)
+        out.serialize_field("incomplete", &p.incomplete)?;
+        out.serialize_field("verified_at", &p.verified_at)?;
+        out.serialize_field("stale", &self.view.freshness.is_stale(p))?;
+        let staff = self.view.role.sees_confidential();
+        out.serialize_field(
+            "address",
+            &p.address.as_ref().map(|address| ShownAddress {
+                address,
+                staff,
+                location_confidential: p.location_confidential,
+            }),
+        )?;
+        if staff {
+            out.serialize_field("visibility", &p.visibility)?;
+            out.serialize_field("location_confidential", &p.location_confidential)?;
+            out.serialize_field("email", &p.email)?;
+            out.serialize_field("contact_name", &p.contact_name)?;
+        } else if p.location_confidential {
+            // Say why the point is approximate.
+            out.serialize_field("location_approximate", &true)?;
+        }
+        Ok(())
     }
 }
 
@@ -134,11 +189,12 @@ pub struct MatchProperties<'a> {
 }
 
 impl<'a> MatchProperties<'a> {
-    /// The properties of one result.
-    pub fn new(result: &'a Match, provider: &'a Provider) -> Self {
+    /// The properties of one result, for `view` (the match already left
+    /// out the phones `view` may not dial).
+    pub fn new(result: &'a Match, provider: &'a Provider, view: &View) -> Self {
         MatchProperties {
             result,
-            provider: ProviderProperties::new(provider, result.phones.iter().collect()),
+            provider: ProviderProperties::new(provider, result.phones.iter().collect(), view),
         }
     }
 
@@ -198,6 +254,7 @@ impl Serialize for MatchEcho<'_> {
 pub fn match_geojson<'a>(
     response: &'a MatchResponse,
     directory: &'a Directory,
+    view: &View,
 ) -> FeatureCollection<MatchProperties<'a>, MatchEcho<'a>> {
     FeatureCollection {
         kind: "FeatureCollection",
@@ -210,7 +267,11 @@ pub fn match_geojson<'a>(
             .iter()
             .filter_map(|r| {
                 let provider = directory.provider(r.index)?;
-                Some(feature(provider, MatchProperties::new(r, provider)))
+                Some(feature(
+                    provider,
+                    view.location(directory, r.index),
+                    MatchProperties::new(r, provider, view),
+                ))
             })
             .collect(),
         count: None,
@@ -245,7 +306,11 @@ pub struct MatchJson<'a> {
 }
 
 /// A match answer as plain JSON.
-pub fn match_json<'a>(response: &'a MatchResponse, directory: &'a Directory) -> MatchJson<'a> {
+pub fn match_json<'a>(
+    response: &'a MatchResponse,
+    directory: &'a Directory,
+    view: &View,
+) -> MatchJson<'a> {
     MatchJson {
         query: MatchEcho {
             place: &response.place,
@@ -256,36 +321,59 @@ pub fn match_json<'a>(response: &'a MatchResponse, directory: &'a Directory) -> 
             .iter()
             .filter_map(|r| {
                 let provider = directory.provider(r.index)?;
+                let location = view.location(directory, r.index);
                 Some(MatchRow {
-                    lat: provider.location.map(|l| l.lat()),
-                    lon: provider.location.map(|l| l.lon()),
-                    properties: MatchProperties::new(r, provider),
+                    lat: location.map(|l| l.lat()),
+                    lon: location.map(|l| l.lon()),
+                    properties: MatchProperties::new(r, provider, view),
                 })
             })
             .collect(),
     }
 }
 
-/// One provider as a GeoJSON Feature with every phone.
-pub fn provider_feature(provider: &Provider) -> Feature<ProviderProperties<'_>> {
-    feature(
+/// Provider `index` as a GeoJSON Feature with every phone `view` may
+/// dial; `None` when there is no such provider.
+pub fn provider_feature<'a>(
+    directory: &'a Directory,
+    index: u32,
+    view: &View,
+) -> Option<Feature<ProviderProperties<'a>>> {
+    let provider = directory.provider(index)?;
+    let phones = provider
+        .phones
+        .iter()
+        .filter(|p| view.may_dial(p))
+        .collect();
+    Some(feature(
         provider,
-        ProviderProperties::new(provider, provider.phones.iter().collect()),
-    )
+        view.location(directory, index),
+        ProviderProperties::new(provider, phones, view),
+    ))
 }
 
-/// Providers as a FeatureCollection; `phones` picks each one's numbers.
+/// Providers as a FeatureCollection for `view`; `phones` picks each one's
+/// numbers (direct lines are then left out unless `view` may dial them).
 pub fn providers_geojson<'a, Q: Serialize>(
     directory: &'a Directory,
     indexes: &[u32],
     query: Option<Q>,
     page: Option<&Page>,
+    view: &View,
     phones: impl Fn(&'a Provider) -> Vec<&'a Phone>,
 ) -> FeatureCollection<ProviderProperties<'a>, Q> {
     let features: Vec<_> = indexes
         .iter()
-        .filter_map(|&i| directory.provider(i))
-        .map(|p| feature(p, ProviderProperties::new(p, phones(p))))
+        .filter_map(|&i| Some((i, directory.provider(i)?)))
+        .map(|(i, p)| {
+            let mut shown = phones(p);
+            shown.retain(|phone| view.may_dial(phone));
+            feature(
+                p,
+                view.location(directory, i),
+                ProviderProperties::new(p, shown, view),
+            )
+        })
         .collect();
     FeatureCollection {
         kind: "FeatureCollection",

@@ -3,13 +3,14 @@
 //! Both compute on a blocking thread: a national county report takes
 //! about a second of CPU.
 
+use super::access::Caller;
 use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
 use crate::coverage::{
     self, CoverageError, CoverageQuery, Purpose, TableFormat, COVERAGE_PARAMETERS,
 };
 use crate::matching::ParameterDoc;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -103,20 +104,20 @@ async fn blocking<T: Send + 'static>(
 /// `GET /v1/coverage`.
 pub(super) async fn report(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
     let format = format(&params)?;
-    let query = CoverageQuery::parse(
-        pairs(&params),
-        &["format"],
-        Purpose::Report,
-        &state.matcher().terms(),
-    )?;
+    let query = CoverageQuery::parse(pairs(&params), &["format"], Purpose::Report, &state.terms())?;
+    // The public's figures count public records only.
+    let mut query = query;
+    query.need.public_only = !caller.role.sees_confidential();
+    let snapshot = state.live.snapshot();
     blocking(move || {
         let report = coverage::report(
             &state.gazetteer,
-            &state.directory,
+            &snapshot.directory,
             &state.vocabulary,
             &query,
             threads(),
@@ -142,19 +143,19 @@ pub(super) async fn report(
 /// `GET /v1/coverage/suggest`.
 pub(super) async fn suggest(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
-    let query = CoverageQuery::parse(
-        pairs(&params),
-        &[],
-        Purpose::Suggest,
-        &state.matcher().terms(),
-    )?;
+    let query = CoverageQuery::parse(pairs(&params), &[], Purpose::Suggest, &state.terms())?;
+    // The public's figures count public records only.
+    let mut query = query;
+    query.need.public_only = !caller.role.sees_confidential();
+    let snapshot = state.live.snapshot();
     blocking(move || {
         let report = coverage::report(
             &state.gazetteer,
-            &state.directory,
+            &snapshot.directory,
             &state.vocabulary,
             &query,
             threads(),

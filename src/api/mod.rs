@@ -2,26 +2,36 @@
 //! serialise; every error leaves as `application/problem+json` (RFC 9457)
 //! whose `detail` says what to fix.
 //!
-//! Routes (all `GET`; [`openapi::ENDPOINTS`] documents each and
-//! `/openapi.json` serves the OpenAPI 3.1 document built from it):
-//! `/healthz`, `/v1/match`, `/v1/providers`, `/v1/providers/{id}`,
-//! `/v1/hotlines`, `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`,
-//! `/v1/coverage`, `/v1/coverage/suggest`, `/openapi.json`. GeoJSON bodies
+//! Routes ([`openapi::ENDPOINTS`] documents each and `/openapi.json`
+//! serves the OpenAPI 3.1 document built from it): reads `/healthz`,
+//! `/v1/match`, `/v1/providers`, `/v1/providers/{id}`, `/v1/hotlines`,
+//! `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`, `/v1/coverage`,
+//! `/v1/coverage/suggest`; the live directory's `POST /v1/providers`,
+//! `PUT`/`DELETE /v1/providers/{id}`, `/v1/providers/{id}/history`,
+//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`. GeoJSON bodies
 //! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
+//!
+//! Every request passes [`access::authenticate`]: its API key gives its
+//! role, and every answer is shaped by that role (see
+//! [`crate::model::Role`]).
 
+pub mod access;
 pub mod body;
 mod coverage;
+mod edits;
 pub mod openapi;
 
 use crate::gazetteer::{Gazetteer, GeocodeError};
-use crate::index::Directory;
-use crate::matching::{self, ListQuery, MatchError, Matcher, QueryError};
-use crate::model::{Kind, LatLng, Vocabulary};
+use crate::live::{LiveDirectory, LiveError, Snapshot};
+use crate::matching::{self, ListQuery, MatchError, Matcher, QueryError, View};
+use crate::model::{Freshness, Kind, LatLng, Vocabulary, DEFAULT_VERIFICATION_WINDOW_DAYS};
+use crate::store::StoreError;
+use access::{Caller, RateLimiter, RateLimits};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -30,36 +40,73 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
-/// Largest request body accepted, in bytes.
+/// Largest request body accepted, in bytes (records and submissions).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Largest file `POST /v1/imports` accepts, in bytes.
+pub const MAX_IMPORT_BYTES: usize = 64 << 20;
 
 /// Longest time a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Shared, read-only state of the server.
+/// Shared state of the server.
 #[derive(Clone)]
 pub struct AppState {
     /// The gazetteer used for geocoding.
     pub gazetteer: Arc<Gazetteer>,
-    /// The indexed directory being served.
-    pub directory: Arc<Directory>,
     /// Issue and population codes.
     pub vocabulary: Arc<Vocabulary>,
+    /// The live directory: store of record and served snapshot.
+    pub live: Arc<LiveDirectory>,
+    /// Days a verification stays fresh.
+    pub verification_window_days: u32,
+    /// Request limits.
+    pub limits: RateLimits,
+    /// Token buckets of the limits.
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
-    /// A matcher over this state's snapshot.
-    pub fn matcher(&self) -> Matcher<'_> {
+    /// State over `live`, with the default verification window and limits.
+    pub fn new(live: Arc<LiveDirectory>) -> AppState {
+        AppState {
+            gazetteer: Arc::clone(live.gazetteer()),
+            vocabulary: Arc::clone(live.vocabulary()),
+            live,
+            verification_window_days: DEFAULT_VERIFICATION_WINDOW_DAYS,
+            limits: RateLimits::default(),
+            limiter: Arc::new(RateLimiter::default()),
+        }
+    }
+
+    /// The view `caller` gets now.
+    pub fn view(&self, caller: &Caller) -> View {
+        View {
+            role: caller.role,
+            freshness: Freshness::now(self.verification_window_days),
+        }
+    }
+
+    /// A matcher over `snapshot` for `view`.
+    pub fn matcher<'a>(&'a self, snapshot: &'a Snapshot, view: View) -> Matcher<'a> {
         Matcher {
             gazetteer: &self.gazetteer,
-            directory: &self.directory,
+            directory: &snapshot.directory,
             vocabulary: &self.vocabulary,
+            view,
+        }
+    }
+
+    /// The query terms (issue, language and population codes).
+    pub fn terms(&self) -> matching::Terms<'_> {
+        matching::Terms {
+            vocabulary: &self.vocabulary,
+            gazetteer: &self.gazetteer,
         }
     }
 }
@@ -119,8 +166,53 @@ pub enum ApiError {
     #[error("no route {0}; see the README for the endpoints")]
     NoRoute(String),
     /// The route exists but not for this method (405).
-    #[error("method not allowed; this endpoint answers GET")]
+    #[error("method not allowed here; /openapi.json lists the methods of each endpoint")]
     MethodNotAllowed,
+    /// No usable API key for an endpoint that needs one (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The key's role may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body is not what the endpoint takes (400).
+    #[error("{0}")]
+    BadBody(String),
+    /// The body is larger than the endpoint accepts (413).
+    #[error(
+        "the body is larger than {limit} bytes; send less (split an import into several files)"
+    )]
+    TooLarge {
+        /// Largest accepted body, bytes.
+        limit: usize,
+    },
+    /// The record fails validation (422).
+    #[error("{detail}")]
+    Invalid {
+        /// The field at fault, when one is.
+        field: Option<String>,
+        /// What is wrong and what would be valid.
+        detail: String,
+    },
+    /// The record exists already, or the request conflicts with its state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` names a version that is no longer current (412).
+    #[error("{detail}")]
+    PreconditionFailed {
+        /// What happened and what to do.
+        detail: String,
+    },
+    /// A change without `If-Match` (428).
+    #[error("send If-Match with the ETag from GET /v1/providers/{{id}} (or If-Match: * to overwrite whatever is there)")]
+    PreconditionRequired,
+    /// Too many requests (429).
+    #[error("{detail}")]
+    TooManyRequests {
+        /// Seconds until a request will be accepted.
+        retry_after: u64,
+        /// What limit was hit.
+        detail: String,
+    },
     /// A bug on our side (500); details are logged, never sent.
     #[error("internal error; the server log has the details")]
     Internal,
@@ -134,6 +226,15 @@ impl ApiError {
             }
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -145,6 +246,15 @@ impl ApiError {
             ApiError::NotFound { .. } => "not-found",
             ApiError::NoRoute(_) => "no-route",
             ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::BadBody(_) => "bad-body",
+            ApiError::TooLarge { .. } => "too-large",
+            ApiError::Invalid { .. } => "invalid-record",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PreconditionFailed { .. } => "stale-version",
+            ApiError::PreconditionRequired => "precondition-required",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Internal => "internal",
         }
     }
@@ -159,6 +269,7 @@ impl ApiError {
             detail: self.to_string(),
             parameter: match self {
                 ApiError::InvalidParameter { parameter, .. } => Some(parameter.clone()),
+                ApiError::Invalid { field, .. } => field.clone(),
                 _ => None,
             },
             suggestions: match self {
@@ -180,12 +291,64 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (
+        let mut response = (
             self.status(),
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        match &self {
+            ApiError::TooManyRequests { retry_after, .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            ApiError::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"refmatch\""),
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<LiveError> for ApiError {
+    fn from(error: LiveError) -> Self {
+        match error {
+            LiveError::BadRecord(detail) => ApiError::BadBody(format!(
+                "the body is not a provider record ({detail}); send JSON in the shape of GET /v1/providers/{{id}}?format=record"
+            )),
+            LiveError::Invalid(rejection) => ApiError::Invalid {
+                field: rejection.field,
+                detail: rejection.reason,
+            },
+            LiveError::IdMismatch { .. } => ApiError::Invalid {
+                field: Some("id".to_owned()),
+                detail: error.to_string(),
+            },
+            LiveError::Store(StoreError::NotFound(what)) => ApiError::NotFound {
+                detail: format!("no {what}"),
+                suggestions: Vec::new(),
+            },
+            LiveError::Store(error @ StoreError::Conflict(_)) => {
+                ApiError::Conflict(error.to_string())
+            }
+            LiveError::Store(error @ StoreError::AlreadyDecided { .. }) => {
+                ApiError::Conflict(error.to_string())
+            }
+            LiveError::Store(StoreError::Stale { id, current }) => ApiError::PreconditionFailed {
+                detail: format!(
+                    "record '{id}' has changed since you read it (it is now at ETag \"{current}\"); GET it again, reapply your change and send the new ETag in If-Match"
+                ),
+            },
+            other => {
+                tracing::error!(error = %other, "live directory");
+                ApiError::Internal
+            }
+        }
     }
 }
 
@@ -261,8 +424,28 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_document))
         .route("/v1/match", get(match_providers))
-        .route("/v1/providers", get(list_providers))
-        .route("/v1/providers/{id}", get(one_provider))
+        .route(
+            "/v1/providers",
+            get(list_providers).post(edits::create_provider),
+        )
+        .route(
+            "/v1/providers/{id}",
+            get(one_provider)
+                .put(edits::update_provider)
+                .delete(edits::delete_provider),
+        )
+        .route("/v1/providers/{id}/history", get(edits::history))
+        .route(
+            "/v1/imports",
+            post(edits::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route(
+            "/v1/submissions",
+            get(edits::list_submissions).post(edits::submit),
+        )
+        .route("/v1/submissions/{id}/approve", post(edits::approve))
+        .route("/v1/submissions/{id}/reject", post(edits::reject))
+        .route("/v1/audit", get(edits::audit))
         .route("/v1/hotlines", get(hotlines))
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/geocode", get(geocode))
@@ -271,9 +454,13 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .route("/v1/coverage/suggest", get(coverage::suggest))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -282,6 +469,8 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         Some(layer) => router.layer(layer),
         None => router,
     };
+    // The log line of a request names its method, path and status, never
+    // its headers: API keys stay out of the logs.
     router.layer(
         TraceLayer::new_for_http()
             .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -309,7 +498,20 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::OPTIONS,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+            ])
+            .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
             .max_age(Duration::from_secs(3600)),
     )
 }
@@ -356,51 +558,155 @@ fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Re
 const GEOJSON: &str = "application/geo+json";
 const JSON: &str = "application/json";
 
+/// Records in `indexes` that are confidential: what an audit of a staff
+/// read lists.
+fn confidential_ids(snapshot: &Snapshot, indexes: impl Iterator<Item = u32>) -> Vec<&str> {
+    indexes
+        .filter_map(|i| snapshot.directory.provider(i))
+        .filter(|p| !p.is_public())
+        .map(|p| p.id.as_str())
+        .collect()
+}
+
+/// Appends the audit entries of a staff read of confidential records.
+async fn audit_reads(
+    state: &AppState,
+    caller: &Caller,
+    ids: Vec<&str>,
+    via: &'static str,
+) -> Result<(), ApiError> {
+    if ids.is_empty() || !caller.role.sees_confidential() {
+        return Ok(());
+    }
+    let live = Arc::clone(&state.live);
+    let caller = caller.clone();
+    let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+    tokio::task::spawn_blocking(move || {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        live.record_reads(&caller.actor(), &ids, via)
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "audit writer");
+        ApiError::Internal
+    })??;
+    Ok(())
+}
+
 async fn match_providers(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
     let format = format(&params)?;
-    let matcher = state.matcher();
+    let snapshot = state.live.snapshot();
+    let view = state.view(&caller);
+    let matcher = state.matcher(&snapshot, view);
     let query = matching::Query::parse(pairs(&params), &["format"], &matcher.terms())?;
     let response = matcher.run(&query)?;
-    match format {
+    let directory = &snapshot.directory;
+    let body = match format {
         Format::GeoJson => {
-            body_response(GEOJSON, &body::match_geojson(&response, &state.directory))
+            body_response(GEOJSON, &body::match_geojson(&response, directory, &view))?
         }
-        Format::Json => body_response(JSON, &body::match_json(&response, &state.directory)),
-    }
+        Format::Json => body_response(JSON, &body::match_json(&response, directory, &view))?,
+    };
+    let read = confidential_ids(&snapshot, response.results.iter().map(|r| r.index));
+    audit_reads(&state, &caller, read, "/v1/match").await?;
+    Ok(body)
 }
 
 async fn list_providers(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
-    let query = ListQuery::parse(pairs(&params), &[], &state.matcher().terms())?;
-    let page = matching::list(&state.directory, &state.vocabulary, &query)?;
+    let query = ListQuery::parse(pairs(&params), &[], &state.terms())?;
+    let snapshot = state.live.snapshot();
+    let view = state.view(&caller);
+    let page = matching::list(&snapshot.directory, &state.vocabulary, &query, &view)?;
     let collection = body::providers_geojson(
-        &state.directory,
+        &snapshot.directory,
         &page.indexes,
         None::<()>,
         Some(&page),
+        &view,
         |p| p.phones.iter().collect(),
     );
-    body_response(GEOJSON, &collection)
+    let body = body_response(GEOJSON, &collection)?;
+    let read = confidential_ids(&snapshot, page.indexes.iter().copied());
+    audit_reads(&state, &caller, read, "/v1/providers").await?;
+    Ok(body)
+}
+
+/// The `ETag` of version `version` of a record.
+fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 async fn one_provider(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    match state.directory.get(&id) {
-        Some(provider) => body_response(GEOJSON, &body::provider_feature(provider)),
-        None => Err(ApiError::NotFound {
-            detail: format!("no provider has id '{id}'; ids come from /v1/match or /v1/providers"),
-            suggestions: Vec::new(),
-        }),
+    let Query(params) = params?;
+    let mut as_record = false;
+    for (name, value) in pairs(&params) {
+        match (name, value.trim()) {
+            ("format", "geojson") => as_record = false,
+            ("format", "record") => as_record = true,
+            ("format", other) => {
+                return Err(ApiError::invalid(
+                    "format",
+                    format!("format must be geojson or record, got '{other}'"),
+                ))
+            }
+            (other, _) => {
+                return Err(ApiError::invalid(
+                    other,
+                    format!("unknown parameter '{other}'; known: format"),
+                ))
+            }
+        }
     }
+    let snapshot = state.live.snapshot();
+    let view = state.view(&caller);
+    let not_found = || ApiError::NotFound {
+        detail: format!("no provider has id '{id}'; ids come from /v1/match or /v1/providers"),
+        suggestions: Vec::new(),
+    };
+    // The public is told nothing about records it may not see.
+    let index = snapshot
+        .directory
+        .index_of(&id)
+        .filter(|&i| view.may_see(&snapshot.directory, i))
+        .ok_or_else(not_found)?;
+    let mut response = if as_record {
+        caller.require(
+            crate::model::Role::Advocate,
+            "the stored record (format=record)",
+        )?;
+        let provider = snapshot.directory.provider(index).ok_or_else(not_found)?;
+        body_response(JSON, provider)?
+    } else {
+        let feature =
+            body::provider_feature(&snapshot.directory, index, &view).ok_or_else(not_found)?;
+        body_response(GEOJSON, &feature)?
+    };
+    if let Some(version) = snapshot.version(&id) {
+        response.headers_mut().insert(header::ETAG, etag(version));
+    }
+    audit_reads(
+        &state,
+        &caller,
+        confidential_ids(&snapshot, [index].into_iter()),
+        "/v1/providers/{id}",
+    )
+    .await?;
+    Ok(response)
 }
 
 /// The `query` member of a hotlines body.
@@ -412,6 +718,7 @@ struct HotlineEcho<'a> {
 
 async fn hotlines(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
@@ -437,18 +744,29 @@ async fn hotlines(
         )
     })?;
     let code = country.iso2.as_str();
-    let indexes = matching::hotlines_for(&state.directory, code);
+    let snapshot = state.live.snapshot();
+    let view = state.view(&caller);
+    let indexes = matching::hotlines_for(&snapshot.directory, code, &view);
     let collection = body::providers_geojson(
-        &state.directory,
+        &snapshot.directory,
         &indexes,
         Some(HotlineEcho {
             country: code,
             name: &country.name,
         }),
         None,
-        |p| matching::phones_for(p, Some(code)).0,
+        &view,
+        |p| matching::phones_for(p, Some(code), view.role).0,
     );
-    body_response(GEOJSON, &collection)
+    let body = body_response(GEOJSON, &collection)?;
+    audit_reads(
+        &state,
+        &caller,
+        confidential_ids(&snapshot, indexes.iter().copied()),
+        "/v1/hotlines",
+    )
+    .await?;
+    Ok(body)
 }
 
 async fn vocabulary(State(state): State<AppState>) -> Response {
@@ -472,11 +790,13 @@ async fn openapi_document() -> Response {
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let snapshot = state.live.snapshot();
     Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "directory": {
-            "providers": state.directory.len(),
+            "providers": snapshot.directory.len(),
+            "generation": snapshot.generation,
         },
         "gazetteer": {
             "zips": state.gazetteer.zip_count(),
@@ -538,9 +858,13 @@ async fn method_not_allowed() -> ApiError {
 pub async fn serve(addr: SocketAddr, router: Router) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(address = %listener.local_addr()?, "refmatch listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    // Connection info gives the per-address rate limits their address.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

@@ -44,6 +44,9 @@ pub struct Need {
     /// Count providers of kind `hotline` too. Off by default: national
     /// hotlines serve everywhere and would hide every gap.
     pub include_hotlines: bool,
+    /// Count only records the public may see (set for callers without a
+    /// key, so figures never reveal confidential records).
+    pub public_only: bool,
 }
 
 impl Need {
@@ -72,6 +75,7 @@ impl Need {
             kinds: (kinds.len() < Kind::ALL.len()).then_some(kinds),
             open_24h: self.open_24h,
             countries_any: Vec::new(),
+            public_only: self.public_only,
         }
     }
 }

@@ -275,6 +275,11 @@ impl RegionKey {
     }
 }
 
+/// Shared regions already tiled, by key, carried from one
+/// [`AreaResolver`] to the next.
+#[derive(Debug, Clone, Default)]
+pub struct RegionCache(FxHashMap<String, Arc<Region>>);
+
 /// Resolves service areas against the gazetteer, caching regions by key so
 /// every provider naming the same county shares one [`Region`].
 ///
@@ -311,6 +316,28 @@ impl<'g> AreaResolver<'g> {
             max_cells: options.max_cells_per_region,
             regions: FxHashMap::default(),
         })
+    }
+
+    /// A resolver that starts with the regions another one resolved (see
+    /// [`AreaResolver::into_regions`]), so a rebuild after an edit tiles
+    /// only what is new. The regions must come from the same gazetteer and
+    /// options.
+    ///
+    /// # Errors
+    /// As for [`AreaResolver::new`].
+    pub fn with_regions(
+        gazetteer: &'g Gazetteer,
+        options: &IndexOptions,
+        regions: RegionCache,
+    ) -> Result<Self, super::IndexError> {
+        let mut resolver = Self::new(gazetteer, options)?;
+        resolver.regions = regions.0;
+        Ok(resolver)
+    }
+
+    /// The regions resolved so far, to seed a later resolver.
+    pub fn into_regions(self) -> RegionCache {
+        RegionCache(self.regions)
     }
 
     /// Number of distinct shared regions resolved so far.

@@ -3,7 +3,7 @@
 use super::area::{nationwide_countries, AreaPart, AreaResolver, Region, ResolvedArea};
 use super::bitset::Bitset;
 use super::coverage::CoverageIndex;
-use super::filter::{AttributeBits, AttributeFilter, CompiledFilter};
+use super::filter::{AttributeBits, AttributeFilter, CompiledFilter, Mask};
 use super::point_tree::PointTree;
 use super::sphere::{cap_envelope, unit_vector};
 use super::{IndexError, IndexOptions, Rejection, RejectionReason};
@@ -65,7 +65,31 @@ pub struct Directory {
     kinds: Vec<Bitset>,
     open_24h: Bitset,
     located: Bitset,
+    /// Providers the public may see ([`Provider::is_public`]).
+    public: Bitset,
+    /// Coarsened points of providers whose location is confidential, by
+    /// index (sorted), for [`Directory::public_location`].
+    coarse: Vec<(u32, LatLng)>,
     empty: Bitset,
+}
+
+/// H3 resolution a confidential location is coarsened to for the public:
+/// resolution 5 cells average about 253 km² (edge about 9.9 km).
+pub const COARSE_LOCATION_RESOLUTION: u8 = 5;
+
+/// The centre of the H3 cell at [`COARSE_LOCATION_RESOLUTION`] holding
+/// `point`; `point` itself if h3o cannot index it.
+pub fn coarsen(point: LatLng) -> LatLng {
+    let Ok(resolution) = h3o::Resolution::try_from(COARSE_LOCATION_RESOLUTION) else {
+        return point;
+    };
+    match h3o::LatLng::new(point.lat(), point.lon()) {
+        Ok(at) => {
+            let centre = h3o::LatLng::from(at.to_cell(resolution));
+            LatLng::new(centre.lat(), centre.lng()).unwrap_or(point)
+        }
+        Err(_) => point,
+    }
 }
 
 /// Approximate heap use of a [`Directory`]'s indexes, in bytes. Provider
@@ -152,18 +176,29 @@ impl Directory {
     /// [`IndexError`] for an unsupported H3 resolution in `options`, or more
     /// than `u32::MAX` providers.
     pub fn build(
-        mut providers: Vec<Provider>,
+        providers: Vec<Provider>,
         gazetteer: &Gazetteer,
         options: IndexOptions,
+    ) -> Result<(Directory, Vec<Rejection>), IndexError> {
+        let mut resolver = AreaResolver::new(gazetteer, &options)?;
+        Self::build_with(providers, &mut resolver, options.threads)
+    }
+
+    /// As [`Directory::build`], resolving areas with `resolver`, whose
+    /// cached regions are reused and which keeps the new ones: a live
+    /// directory rebuilt after each edit tiles only what the edit added.
+    ///
+    /// # Errors
+    /// [`IndexError::TooManyProviders`] beyond `u32::MAX` providers.
+    pub fn build_with(
+        mut providers: Vec<Provider>,
+        resolver: &mut AreaResolver<'_>,
+        threads: usize,
     ) -> Result<(Directory, Vec<Rejection>), IndexError> {
         if u32::try_from(providers.len()).is_err() {
             return Err(IndexError::TooManyProviders(providers.len()));
         }
-        let mut resolver = AreaResolver::new(gazetteer, &options)?;
-        resolver.prefetch(
-            providers.iter().flat_map(|p| &p.service_area),
-            options.threads,
-        );
+        resolver.prefetch(providers.iter().flat_map(|p| &p.service_area), threads);
         let duplicate = duplicate_ids(&providers);
 
         let mut rejections = Vec::new();
@@ -273,6 +308,8 @@ impl Directory {
         let mut kinds = vec![Bitset::new(n); Kind::ALL.len()];
         let mut open_24h = Bitset::new(n);
         let mut located = Bitset::new(n);
+        let mut public = Bitset::new(n);
+        let mut coarse = Vec::new();
         let mark = |map: &mut FxHashMap<String, Bitset>, code: &str, i: u32| match map.get_mut(code)
         {
             Some(set) => set.insert(i),
@@ -298,6 +335,12 @@ impl Directory {
             }
             if p.location.is_some() {
                 located.insert(i);
+            }
+            if p.is_public() {
+                public.insert(i);
+            }
+            if let (true, Some(at)) = (p.location_confidential, p.location) {
+                coarse.push((i, coarsen(at)));
             }
         }
 
@@ -338,6 +381,8 @@ impl Directory {
             kinds,
             open_24h,
             located,
+            public,
+            coarse,
             empty: Bitset::new(n),
         }
     }
@@ -513,6 +558,11 @@ impl Directory {
         if filter.open_24h {
             compiled.require_any([(&self.open_24h, AttributeBits::open_24h())]);
         }
+        if filter.public_only {
+            // No summary bit: every node may hold public records, so the
+            // requirement prunes nothing and is checked per candidate.
+            compiled.require_any([(&self.public, Mask::MAX)]);
+        }
         if !filter.countries_any.is_empty() {
             compiled.require_any(
                 filter
@@ -592,6 +642,26 @@ impl Directory {
     /// Providers reachable around the clock.
     pub fn open_24h(&self) -> &Bitset {
         &self.open_24h
+    }
+
+    /// Providers the public may see.
+    pub fn public(&self) -> &Bitset {
+        &self.public
+    }
+
+    /// Where the public is shown provider `index`: its location, or, when
+    /// its location is confidential, the centre of its H3 cell at
+    /// [`COARSE_LOCATION_RESOLUTION`]. `None` without a location.
+    pub fn public_location(&self, index: u32) -> Option<LatLng> {
+        let provider = self.provider(index)?;
+        if !provider.location_confidential {
+            return provider.location;
+        }
+        self.coarse
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()
+            .and_then(|at| self.coarse.get(at))
+            .map(|(_, point)| *point)
     }
 
     /// Providers with a location (those [`Directory::nearest`] can return).

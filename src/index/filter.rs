@@ -65,6 +65,8 @@ pub struct AttributeFilter {
     /// which will do; `""` stands for providers with no known country.
     /// Empty: no requirement.
     pub countries_any: Vec<String>,
+    /// Only records the public may see.
+    pub public_only: bool,
 }
 
 /// An [`AttributeFilter`] compiled against one

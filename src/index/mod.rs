@@ -35,9 +35,11 @@ mod sphere;
 #[cfg(test)]
 mod test_support;
 
-pub use area::{nationwide_countries, AreaError, AreaPart, AreaResolver, Region, ResolvedArea};
+pub use area::{
+    nationwide_countries, AreaError, AreaPart, AreaResolver, Region, RegionCache, ResolvedArea,
+};
 pub use bitset::Bitset;
-pub use directory::{Directory, MemoryUse};
+pub use directory::{coarsen, Directory, MemoryUse, COARSE_LOCATION_RESOLUTION};
 pub use filter::{AttributeFilter, CompiledFilter};
 
 use h3o::Resolution;

@@ -33,6 +33,7 @@ fn passes(p: &Provider, f: &AttributeFilter) -> bool {
             let country = p.address.as_ref().and_then(|a| a.country.clone());
             f.countries_any.contains(&country.unwrap_or_default())
         })
+        && (!f.public_only || p.visibility == crate::model::Visibility::Public)
 }
 
 /// Indexes of the providers `compile(filter)` accepts.
@@ -410,6 +411,9 @@ fn make(i: usize, (location, bits, percent): (Option<(f64, f64)>, u32, u8)) -> P
             ..crate::model::Address::default()
         });
     }
+    if bits & (1 << 15) != 0 {
+        p.visibility = crate::model::Visibility::Confidential;
+    }
     p
 }
 
@@ -433,9 +437,18 @@ fn filter() -> impl Strategy<Value = AttributeFilter> {
         proptest::option::of(proptest::sample::subsequence(Kind::ALL.to_vec(), 0..=3)),
         any::<bool>(),
         subset(&["", "US", "PR", "MX"]),
+        any::<bool>(),
     )
         .prop_map(
-            |(issues_any, languages_any, populations_any, kinds, open_24h, countries_any)| {
+            |(
+                issues_any,
+                languages_any,
+                populations_any,
+                kinds,
+                open_24h,
+                countries_any,
+                public_only,
+            )| {
                 AttributeFilter {
                     issues_any,
                     languages_any,
@@ -443,6 +456,7 @@ fn filter() -> impl Strategy<Value = AttributeFilter> {
                     kinds,
                     open_24h,
                     countries_any,
+                    public_only,
                 }
             },
         );

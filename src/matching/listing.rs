@@ -2,6 +2,7 @@
 //! paged) and listing the hotlines that serve a country.
 
 use super::query::{ParameterDoc, QueryError, Terms, MAX_VALUES};
+use super::View;
 use crate::index::{nationwide_countries, AreaPart, Directory};
 use crate::model::{Kind, Vocabulary};
 
@@ -97,6 +98,9 @@ pub struct ListQuery {
     pub limit: usize,
     /// Where the page starts: the `next_cursor` of the previous page.
     pub cursor: Option<u32>,
+    /// `Some(true)`: only records past their verification window (or never
+    /// verified); `Some(false)`: only fresh ones; `None`: both.
+    pub stale: Option<bool>,
 }
 
 /// Every parameter [`ListQuery::parse`] reads.
@@ -107,6 +111,7 @@ pub const LIST_PARAMETERS: &[ParameterDoc] = &[
     ParameterDoc { name: "kind", schema_type: "string", description: "Kinds, any of, e.g. service_provider,task_force." },
     ParameterDoc { name: "limit", schema_type: "integer", description: "Providers per page, 1 to 1000 (default 100)." },
     ParameterDoc { name: "cursor", schema_type: "string", description: "The next_cursor of the previous page." },
+    ParameterDoc { name: "stale", schema_type: "boolean", description: "true: only records not verified within the verification window (default 365 days), for re-verification; false: only fresh ones." },
 ];
 
 impl ListQuery {
@@ -127,6 +132,7 @@ impl ListQuery {
             kinds: Vec::new(),
             limit: DEFAULT_PAGE,
             cursor: None,
+            stale: None,
         };
         let split = |name: &str, value: &'p str, already: usize| {
             let parts: Vec<&'p str> = value
@@ -179,6 +185,18 @@ impl ListQuery {
                             QueryError::new(name, format!("limit must be a whole number from 1 to {MAX_PAGE}, got '{value}'"))
                         })?;
                 }
+                "stale" => {
+                    query.stale = Some(match value.trim() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        other => {
+                            return Err(QueryError::new(
+                                name,
+                                format!("stale must be true or false, got '{other}'"),
+                            ))
+                        }
+                    });
+                }
                 "cursor" => {
                     query.cursor = Some(value.trim().parse::<u32>().map_err(|_| {
                         QueryError::new(name, format!("'{value}' is not a cursor; pass the next_cursor of the previous page unchanged"))
@@ -212,7 +230,9 @@ pub struct Page {
 
 /// Lists providers matching `query`, in directory order, one page at a
 /// time. Paging is stable for a given snapshot: following `next_cursor`
-/// visits every matching provider exactly once.
+/// visits every matching provider exactly once. Only records `view` may
+/// see are listed; the public's `bbox` test uses the coarsened point of a
+/// confidential location.
 ///
 /// # Errors
 /// [`QueryError`] on `cursor` when it points past the directory.
@@ -220,6 +240,7 @@ pub fn list(
     directory: &Directory,
     vocabulary: &Vocabulary,
     query: &ListQuery,
+    view: &View,
 ) -> Result<Page, QueryError> {
     let start = query.cursor.unwrap_or(0);
     if start as usize > directory.len() {
@@ -237,7 +258,16 @@ pub fn list(
     let mut next_cursor = None;
     for (offset, provider) in directory.providers()[start as usize..].iter().enumerate() {
         let i = start + offset as u32;
-        let located_ok = match (query.bbox, provider.location) {
+        if !view.may_see(directory, i) {
+            continue;
+        }
+        if query
+            .stale
+            .is_some_and(|wanted| view.freshness.is_stale(provider) != wanted)
+        {
+            continue;
+        }
+        let located_ok = match (query.bbox, view.location(directory, i)) {
             (None, _) => true,
             (Some(bbox), Some(at)) => bbox.contains(at.lat(), at.lon()),
             (Some(_), None) => false,
@@ -264,14 +294,18 @@ pub fn list(
     })
 }
 
-/// Hotlines and other providers without a location whose area covers the
+/// Hotlines and other providers without a location, that `view` may see,
+/// whose area covers the
 /// whole of `country` (ISO alpha-2): a nationwide area (`US` includes its
 /// territories), a country area naming it, or worldwide. Those naming the
 /// country come first, then worldwide ones; by name within each.
-pub fn hotlines_for(directory: &Directory, country: &str) -> Vec<u32> {
+pub fn hotlines_for(directory: &Directory, country: &str, view: &View) -> Vec<u32> {
     let mut found: Vec<(u8, &str, u32)> = Vec::new();
     for (i, provider) in directory.providers().iter().enumerate() {
         let i = i as u32;
+        if !view.may_see(directory, i) {
+            continue;
+        }
         if provider.kind != Kind::Hotline && provider.location.is_some() {
             continue;
         }

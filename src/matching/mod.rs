@@ -24,6 +24,7 @@
 //!
 //! ```text
 //! score = tier + 0.5·proximity + 0.2·reachable + 0.1·open_24h + 0.1·specificity
+//!         + freshness
 //! ```
 //!
 //! - `tier`: 3 for **local** providers (on the ground, with a location, not
@@ -40,8 +41,19 @@
 //! - `specificity`: 1 for a radius, ZIP, county or own polygon; 0.5 for a
 //!   state, or for a nationwide or country area naming the caller's
 //!   country; 0 for worldwide and for nearby providers.
+//! - `freshness`: a small edge for recently verified records,
+//!   [`FRESHNESS_EDGE`](crate::model::FRESHNESS_EDGE) (0.05) for one
+//!   verified today, falling linearly to 0 at the end of the verification
+//!   window (default 365 days); 0 for stale or never-verified records.
 //!
-//! The fractional part is at most 0.9, so tiers never interleave. The same
+//! The fractional part is at most 0.95, so tiers never interleave.
+//!
+//! # Who sees what
+//! A [`View`] says who the answer is for. The public ([`Role::Public`])
+//! gets only records marked public, and the distance to a record whose
+//! location is confidential is measured to its coarsened point
+//! ([`Directory::public_location`]) and rounded to whole km, so answers
+//! never pin a shelter down; the ranking itself uses the true point. The same
 //! query on the same directory always gives the same answer.
 
 mod listing;
@@ -57,7 +69,10 @@ pub use query::{
 
 use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse, US_TERRITORIES};
 use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Bitset, Directory};
-use crate::model::{Kind, LatLng, Phone, Precision, Provider, Vocabulary};
+use crate::model::{
+    Freshness, Kind, LatLng, Phone, Precision, Provider, Role, Vocabulary,
+    DEFAULT_VERIFICATION_WINDOW_DAYS,
+};
 use jiff::Timestamp;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
@@ -196,6 +211,45 @@ pub struct MatchResponse {
     pub results: Vec<Match>,
 }
 
+/// Who an answer is for, and the day staleness is judged on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// The caller's role: the public sees public records only.
+    pub role: Role,
+    /// Verification window and today's date.
+    pub freshness: Freshness,
+}
+
+impl View {
+    /// A view for `role` as of today, with the default verification window.
+    pub fn now(role: Role) -> View {
+        View {
+            role,
+            freshness: Freshness::now(DEFAULT_VERIFICATION_WINDOW_DAYS),
+        }
+    }
+
+    /// True when this view may be given `phone` (direct lines are staff-only).
+    pub fn may_dial(&self, phone: &Phone) -> bool {
+        self.role.sees_confidential() || !phone.confidential
+    }
+
+    /// True when this view may see provider `index` of `directory`.
+    pub fn may_see(&self, directory: &Directory, index: u32) -> bool {
+        self.role.sees_confidential() || directory.public().contains(index)
+    }
+
+    /// Where this view is shown provider `index`: the true location for
+    /// staff, the coarsened one for the public where it is confidential.
+    pub fn location(&self, directory: &Directory, index: u32) -> Option<LatLng> {
+        if self.role.sees_confidential() {
+            directory.provider(index)?.location
+        } else {
+            directory.public_location(index)
+        }
+    }
+}
+
 /// Runs matches over one directory snapshot.
 #[derive(Clone, Copy)]
 pub struct Matcher<'a> {
@@ -205,6 +259,8 @@ pub struct Matcher<'a> {
     pub directory: &'a Directory,
     /// Issue hierarchy and labels.
     pub vocabulary: &'a Vocabulary,
+    /// Who the answers are for.
+    pub view: View,
 }
 
 /// The hard filters of a query, ready to test providers against: each
@@ -218,6 +274,8 @@ struct Needs<'q> {
     open_at: Option<Timestamp>,
     radius_km: Option<f64>,
     issue_sets: Vec<&'q Bitset>,
+    /// Records this caller may see; `None`: all.
+    visible: Option<&'q Bitset>,
     language_sets: Vec<&'q Bitset>,
     population_sets: Vec<&'q Bitset>,
     open_24h_set: &'q Bitset,
@@ -249,7 +307,8 @@ impl Needs<'_> {
     /// also leaves out providers of other kinds flagged as law enforcement
     /// (a police-led task force).
     fn hard_ok(&self, provider: &Provider, i: u32) -> bool {
-        (self.issues.is_empty() || self.issue_sets.iter().any(|s| s.contains(i)))
+        self.visible.is_none_or(|set| set.contains(i))
+            && (self.issues.is_empty() || self.issue_sets.iter().any(|s| s.contains(i)))
             && !self.exclude.contains(&provider.kind)
             && !(provider.law_enforcement && self.exclude.contains(&Kind::LawEnforcement))
     }
@@ -419,6 +478,7 @@ impl<'a> Matcher<'a> {
         let directory = self.directory;
         let needs = Needs {
             issue_sets: issues.iter().map(|c| directory.with_issue(c)).collect(),
+            visible: (!self.view.role.sees_confidential()).then(|| directory.public()),
             language_sets: query
                 .languages
                 .iter()
@@ -450,9 +510,19 @@ impl<'a> Matcher<'a> {
             radius_km: query.radius_km,
             limit: query.limit,
         };
+        let point = place.point();
         let results = results
             .into_iter()
             .filter_map(|c| Some((self.directory.provider(c.index)?, c)))
+            .map(|(provider, mut c)| {
+                if provider.location_confidential && !self.view.role.sees_confidential() {
+                    // Measured to the point the public is shown, in whole km.
+                    c.distance_km = point
+                        .zip(self.directory.public_location(c.index))
+                        .map(|(from, to)| from.distance_km(to).round());
+                }
+                (provider, c)
+            })
             .enumerate()
             .map(|(rank, (provider, c))| self.explain(c, provider, rank + 1, &place, &needs))
             .collect();
@@ -578,6 +648,7 @@ impl<'a> Matcher<'a> {
                     }),
                     open_24h: needs.open_24h && !allowed.contains(Relaxable::Open24h),
                     countries_any: same_country_codes(place.country.as_deref()),
+                    public_only: needs.visible.is_some(),
                 };
                 let compiled = directory.compile(&attributes);
                 let nearest = directory.nearest_matching(point, k, Some(reach), &compiled, |i| {
@@ -651,12 +722,13 @@ impl<'a> Matcher<'a> {
         let reachable = provider
             .phones
             .iter()
-            .any(|p| phone_serves(p, place.country.as_deref()));
+            .any(|p| phone_serves(p, place.country.as_deref()) && self.view.may_dial(p));
         let score = tier.weight()
             + 0.5 * proximity
             + 0.2 * f64::from(u8::from(reachable))
             + 0.1 * f64::from(u8::from(provider.availability.is_open_24h()))
-            + 0.1 * cover.as_ref().map_or(0.0, Cover::specificity);
+            + 0.1 * cover.as_ref().map_or(0.0, Cover::specificity)
+            + self.view.freshness.edge(provider);
         Candidate {
             index,
             distance_km,
@@ -746,7 +818,7 @@ impl<'a> Matcher<'a> {
         if needs.exclude.contains(&Kind::LawEnforcement) {
             reasons.push("not law enforcement".into());
         }
-        let (phones, reachable) = phones_for(provider, place.country.as_deref());
+        let (phones, reachable) = phones_for(provider, place.country.as_deref(), self.view.role);
         if let Some(country) = place.country.as_deref() {
             if !reachable && !phones.is_empty() {
                 reasons.push(
@@ -867,14 +939,21 @@ fn same_country_codes(caller: Option<&str>) -> Vec<String> {
 /// of them serves that country. Numbers tied to the caller's country come
 /// first, then numbers tied to none; a US number also serves the US
 /// territories. When none serves the caller, every number is returned.
-pub fn phones_for<'p>(provider: &'p Provider, country: Option<&str>) -> (Vec<&'p Phone>, bool) {
+/// Confidential direct lines are left out unless `role` sees them.
+pub fn phones_for<'p>(
+    provider: &'p Provider,
+    country: Option<&str>,
+    role: Role,
+) -> (Vec<&'p Phone>, bool) {
+    let shown = |p: &&Phone| role.sees_confidential() || !p.confidential;
     let mut usable: Vec<&Phone> = provider
         .phones
         .iter()
+        .filter(shown)
         .filter(|p| phone_serves(p, country))
         .collect();
     if usable.is_empty() {
-        return (provider.phones.iter().collect(), false);
+        return (provider.phones.iter().filter(shown).collect(), false);
     }
     usable.sort_by_key(|p| p.country.is_none());
     (usable, true)

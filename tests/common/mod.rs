@@ -1,32 +1,80 @@
 //! Shared by the in-process HTTP tests: the bundled directory's server
-//! state, built once per test binary, and query-string encoding.
+//! state (a live directory over an in-memory store seeded from the bundled
+//! data, as `refmatch serve` seeds a new store), built once per test
+//! binary, its API keys, and query-string encoding.
+#![allow(dead_code)]
 
+use refmatch::api::access::RateLimits;
 use refmatch::api::AppState;
 use refmatch::gazetteer::Gazetteer;
-use refmatch::index::{Directory, IndexOptions};
+use refmatch::index::IndexOptions;
 use refmatch::ingest::Validator;
-use refmatch::model::Vocabulary;
+use refmatch::live::LiveDirectory;
+use refmatch::model::{Role, Vocabulary};
+use refmatch::store::{Actor, SqliteStore, Store};
 use std::sync::{Arc, OnceLock};
 
-/// The server state over the bundled gazetteer, hotlines and sample
-/// directory, as `refmatch serve` builds it.
+/// The shared state and its keys.
+pub struct Fixture {
+    /// Server state; rate limits are off (the tests send many requests).
+    pub state: AppState,
+    /// An advocate's API key.
+    pub advocate_key: String,
+    /// An administrator's API key.
+    pub admin_key: String,
+}
+
+/// A new live state over the bundled data, with an advocate and an admin key.
+pub fn new_fixture() -> Fixture {
+    let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
+    let vocabulary = Vocabulary::bundled().expect("vocabulary");
+    let mut store = SqliteStore::open_in_memory().expect("in-memory store");
+    let operator = Actor {
+        name: "test",
+        role: Role::Admin,
+    };
+    let (_, advocate_key) = store
+        .create_key("test advocate", Role::Advocate, &operator)
+        .expect("advocate key");
+    let (_, admin_key) = store
+        .create_key("test admin", Role::Admin, &operator)
+        .expect("admin key");
+    let (live, _) = LiveDirectory::open(
+        Box::new(store),
+        Arc::new(gazetteer),
+        Arc::new(vocabulary),
+        IndexOptions::default(),
+        |gazetteer, vocabulary| Validator::new(gazetteer, vocabulary).read_bundled(),
+    )
+    .expect("live directory opens");
+    let mut state = AppState::new(Arc::new(live));
+    state.limits = RateLimits {
+        public_per_minute: 0,
+        key_per_minute: 0,
+        submissions_per_hour: 0,
+    };
+    Fixture {
+        state,
+        advocate_key,
+        admin_key,
+    }
+}
+
+/// The shared fixture of this test binary (read-only tests only: edit
+/// tests make their own with [`new_fixture`]).
+pub fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(new_fixture)
+}
+
+/// The shared server state.
 pub fn state() -> AppState {
-    static STATE: OnceLock<AppState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
-            let vocabulary = Vocabulary::bundled().expect("vocabulary");
-            let ingested = Validator::new(&gazetteer, &vocabulary).read_bundled();
-            let (directory, _) =
-                Directory::build(ingested.providers, &gazetteer, IndexOptions::default())
-                    .expect("directory builds");
-            AppState {
-                gazetteer: Arc::new(gazetteer),
-                directory: Arc::new(directory),
-                vocabulary: Arc::new(vocabulary),
-            }
-        })
-        .clone()
+    fixture().state.clone()
+}
+
+/// `Authorization` header value of the shared advocate key.
+pub fn advocate_auth() -> String {
+    format!("Bearer {}", fixture().advocate_key)
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).

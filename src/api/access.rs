@@ -1,0 +1,239 @@
+//! Who is calling and how often: API keys, roles and rate limits.
+//!
+//! A key travels as `Authorization: Bearer <key>` (or `X-Api-Key`). No key
+//! means [`Role::Public`]; an unknown key is refused with 401, never
+//! treated as public. Every request counts against a token bucket: per key
+//! for keyed requests, per client address otherwise; intake submissions
+//! also count against a tighter per-address bucket. Over the limit the
+//! answer is 429 with `Retry-After`. Keys never reach the logs: the
+//! request log records method, path and status only.
+
+use super::{ApiError, AppState};
+use crate::model::Role;
+use crate::store::Actor;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
+use rustc_hash::FxHashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Rate limits, in requests per minute; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    /// Requests without a key, per client address (burst: the same).
+    pub public_per_minute: u32,
+    /// Requests with a key, per key.
+    pub key_per_minute: u32,
+    /// `POST /v1/submissions` per client address, per hour.
+    pub submissions_per_hour: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            public_per_minute: 300,
+            key_per_minute: 6_000,
+            submissions_per_hour: 20,
+        }
+    }
+}
+
+/// The caller of a request, as the access layer established it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    /// The caller's role.
+    pub role: Role,
+    /// How the caller is named in the audit log: `key:<name>#<id>` or
+    /// `public@<address>`.
+    pub name: String,
+    /// The client address, when the server knows it.
+    pub address: Option<IpAddr>,
+}
+
+impl Caller {
+    /// The caller as the store's actor.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            name: &self.name,
+            role: self.role,
+        }
+    }
+
+    /// Ok when the caller has at least `needed`; else 401 for the public
+    /// (a key is needed) or 403 (the key's role is not enough).
+    pub fn require(&self, needed: Role, what: &str) -> Result<(), ApiError> {
+        if self.role >= needed {
+            return Ok(());
+        }
+        if self.role == Role::Public {
+            Err(ApiError::Unauthorized(format!(
+                "{what} needs an API key with role {needed} or above; send it as 'Authorization: Bearer <key>'"
+            )))
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "{what} needs role {needed} or above; this key has role {}",
+                self.role
+            )))
+        }
+    }
+}
+
+/// Token buckets by caller.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<FxHashMap<String, Bucket>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// Buckets kept before idle ones are dropped.
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimiter {
+    /// Takes one token from `who`'s bucket of `capacity` tokens refilled
+    /// over `period_secs`. `Err(seconds)` when empty: when to retry.
+    pub fn take(&self, who: &str, capacity: u32, period_secs: f64) -> Result<(), u64> {
+        if capacity == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let capacity = f64::from(capacity);
+        let rate = capacity / period_secs;
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(who) {
+            buckets.retain(|_, b| now.duration_since(b.updated).as_secs_f64() < period_secs);
+        }
+        let bucket = buckets.entry(who.to_owned()).or_insert(Bucket {
+            tokens: capacity,
+            updated: now,
+        });
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * rate;
+        bucket.tokens = (bucket.tokens + refill).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// The key a request carries, if any.
+fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or_default().trim();
+        return match text.split_once(' ') {
+            Some((scheme, key))
+                if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() =>
+            {
+                Ok(Some(key.trim()))
+            }
+            _ => Err(ApiError::Unauthorized(
+                "the Authorization header must be 'Bearer <key>'".to_owned(),
+            )),
+        };
+    }
+    Ok(headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty()))
+}
+
+/// Middleware: establishes the [`Caller`] (401 for an unknown key),
+/// applies the rate limits, and hands the caller to the handler as a
+/// request extension.
+pub(super) async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let caller = match presented_key(request.headers())? {
+        None => Caller {
+            role: Role::Public,
+            name: format!(
+                "public@{}",
+                address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+            ),
+            address,
+        },
+        Some(secret) => {
+            let live = std::sync::Arc::clone(&state.live);
+            let secret = secret.to_owned();
+            let key = tokio::task::spawn_blocking(move || live.find_key(&secret))
+                .await
+                .map_err(|error| {
+                    tracing::error!(%error, "key lookup");
+                    ApiError::Internal
+                })??;
+            let key = key.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "the API key is not valid; ask an administrator for one (refmatch keys create)"
+                        .to_owned(),
+                )
+            })?;
+            Caller {
+                role: key.role,
+                name: format!("key:{}#{}", key.name, key.id),
+                address,
+            }
+        }
+    };
+    let limits = state.limits;
+    let (bucket, capacity) = if caller.role == Role::Public {
+        (caller.name.clone(), limits.public_per_minute)
+    } else {
+        (caller.name.clone(), limits.key_per_minute)
+    };
+    state
+        .limiter
+        .take(&bucket, capacity, 60.0)
+        .map_err(|retry_after| ApiError::TooManyRequests {
+            retry_after,
+            detail: format!(
+                "more than {capacity} requests a minute from this {}; retry after {retry_after} s",
+                if caller.role == Role::Public {
+                    "address"
+                } else {
+                    "key"
+                }
+            ),
+        })?;
+    request.extensions_mut().insert(caller);
+    Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_refuses_past_capacity_and_says_when_to_retry() {
+        let limiter = RateLimiter::default();
+        for _ in 0..3 {
+            assert_eq!(limiter.take("a", 3, 60.0), Ok(()));
+        }
+        let retry = limiter.take("a", 3, 60.0).unwrap_err();
+        assert!((1..=20).contains(&retry), "retry after {retry}");
+        // Another caller has its own bucket; 0 is no limit.
+        assert_eq!(limiter.take("b", 3, 60.0), Ok(()));
+        for _ in 0..1000 {
+            assert_eq!(limiter.take("c", 0, 60.0), Ok(()));
+        }
+    }
+}

@@ -1,0 +1,692 @@
+//! The live directory: the store of record plus the in-memory index built
+//! from it, kept in step.
+//!
+//! Every change is validated as ingest validates a row (and its service
+//! area resolved against the gazetteer), committed to the [`Store`] in one
+//! transaction with its history and audit entries, and only then applied
+//! to the index. A rebuilder thread builds a new [`Snapshot`] from the
+//! committed records and swaps it in atomically; queries hold an
+//! `Arc<Snapshot>`, so a query never sees a half-applied change. Edits made
+//! while a build runs are coalesced into the next build. A write call
+//! returns once its change is visible to queries (read-your-writes).
+//!
+//! Regions tiled for one snapshot are reused by the next
+//! ([`RegionCache`]), so a rebuild after an edit re-tiles nothing that the
+//! edit did not add.
+
+use crate::gazetteer::Gazetteer;
+use crate::index::{AreaResolver, Directory, IndexError, IndexOptions, RegionCache};
+use crate::ingest::{Format, Ingested, Rejection, Validator};
+use crate::model::{Provider, Role, Vocabulary};
+use crate::store::{
+    Actor, ApiKey, AuditEntry, HistoryEntry, ImportCounts, Store, StoreError, Stored, Submission,
+    SubmissionStatus,
+};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+/// One consistent state of the directory, as queries see it.
+pub struct Snapshot {
+    /// The indexed active records.
+    pub directory: Directory,
+    /// Stored version of each record in `directory`, by id (for `ETag`).
+    versions: FxHashMap<String, u64>,
+    /// Commit generation this snapshot includes (counts changes since the
+    /// server started).
+    pub generation: u64,
+}
+
+impl Snapshot {
+    /// The stored version of record `id`, when the snapshot holds it.
+    pub fn version(&self, id: &str) -> Option<u64> {
+        self.versions.get(id).copied()
+    }
+}
+
+/// Why a change was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The body is not a record of the expected shape.
+    #[error("the body is not a provider record: {0}")]
+    BadRecord(String),
+    /// The record fails validation (as an ingested row would).
+    #[error("{}", .0.reason)]
+    Invalid(Rejection),
+    /// The id in the body differs from the one in the path.
+    #[error("the record's id '{body}' differs from '{path}' in the path; leave id out or make them equal")]
+    IdMismatch {
+        /// Id in the path.
+        path: String,
+        /// Id in the body.
+        body: String,
+    },
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The index could not be built.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImportReport {
+    /// Records read from the file.
+    pub rows_read: usize,
+    /// Records accepted (created, updated or unchanged).
+    pub accepted: usize,
+    /// How the accepted ones changed the store.
+    pub created: usize,
+    /// Existing records replaced.
+    pub updated: usize,
+    /// Records equal to the stored ones.
+    pub unchanged: usize,
+    /// Every rejected record, with its line and reason.
+    pub rejections: Vec<Rejection>,
+}
+
+/// What opening the live directory did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenReport {
+    /// Records seeded into a new store (`None`: the store had records).
+    pub seeded: Option<usize>,
+    /// Rows of the seed data that were rejected.
+    pub rejections: Vec<Rejection>,
+    /// Active records indexed.
+    pub providers: usize,
+    /// Time to open, seed and index.
+    pub elapsed: Duration,
+}
+
+/// Committed state: the store, the active records and their versions.
+struct Writer {
+    store: Box<dyn Store>,
+    records: BTreeMap<String, (Provider, u64)>,
+    /// Changes committed since start.
+    committed: u64,
+}
+
+/// Build progress shared with the rebuilder thread.
+#[derive(Default)]
+struct Progress {
+    /// Generation of the snapshot being served.
+    built: u64,
+    /// Set when the directory is dropped.
+    stop: bool,
+    /// The last build's error, reported to the writers waiting for it.
+    failed: Option<String>,
+}
+
+struct Shared {
+    gazetteer: Arc<Gazetteer>,
+    vocabulary: Arc<Vocabulary>,
+    options: IndexOptions,
+    writer: Mutex<Writer>,
+    current: RwLock<Arc<Snapshot>>,
+    regions: Mutex<RegionCache>,
+    progress: Mutex<Progress>,
+    /// Signalled when a change is committed or on stop.
+    wake: Condvar,
+    /// Signalled when a snapshot is swapped in.
+    swapped: Condvar,
+    /// Keys already seen, by secret hash (keys are never changed, only
+    /// created).
+    keys: Mutex<FxHashMap<String, ApiKey>>,
+}
+
+/// The live directory. Cheap to share behind an `Arc`; every method takes
+/// `&self` and may block (call it from a blocking thread in async code).
+pub struct LiveDirectory {
+    shared: Arc<Shared>,
+    rebuilder: Option<std::thread::JoinHandle<()>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LiveDirectory {
+    /// Opens the live directory over `store`. A store that never held a
+    /// record is first seeded with `seed()` (the bundled or `--data`
+    /// directory): its accepted records whose service areas resolve are
+    /// stored as version 1, the others reported in
+    /// [`OpenReport::rejections`].
+    ///
+    /// # Errors
+    /// [`LiveError`] when the store cannot be read or written, or the
+    /// index options are invalid.
+    pub fn open(
+        mut store: Box<dyn Store>,
+        gazetteer: Arc<Gazetteer>,
+        vocabulary: Arc<Vocabulary>,
+        options: IndexOptions,
+        seed: impl FnOnce(&Gazetteer, &Vocabulary) -> Ingested,
+    ) -> Result<(LiveDirectory, OpenReport), LiveError> {
+        let started = Instant::now();
+        let mut resolver = AreaResolver::new(&gazetteer, &options)?;
+        let mut seeded = None;
+        let mut rejections = Vec::new();
+        let providers: Vec<Provider> = if store.is_empty()? {
+            let mut ingested = seed(&gazetteer, &vocabulary);
+            let (directory, dropped) = Directory::build_with(
+                std::mem::take(&mut ingested.providers),
+                &mut resolver,
+                options.threads,
+            )?;
+            rejections = std::mem::take(&mut ingested.rejections);
+            for dropped in dropped {
+                let (source, line) = ingested
+                    .origins
+                    .get(dropped.input_index)
+                    .map_or(("", 0), |(s, l)| (s.as_str(), *l));
+                rejections.push(Rejection::new(
+                    source,
+                    line,
+                    Some("service_area"),
+                    dropped.reason.to_string(),
+                ));
+            }
+            let system = Actor {
+                name: "system:seed",
+                role: Role::Admin,
+            };
+            seeded = Some(store.seed(directory.providers(), &system)?);
+            directory.providers().to_vec()
+        } else {
+            store
+                .active()?
+                .into_iter()
+                .map(|stored| stored.provider)
+                .collect()
+        };
+        let stored = store.active()?;
+        let records: BTreeMap<String, (Provider, u64)> = stored
+            .into_iter()
+            .map(|s| (s.provider.id.clone(), (s.provider, s.version)))
+            .collect();
+        drop(providers);
+        let snapshot = build_snapshot(&records, &mut resolver, options.threads, 0)?;
+        let report = OpenReport {
+            seeded,
+            rejections,
+            providers: snapshot.directory.len(),
+            elapsed: started.elapsed(),
+        };
+        let shared = Arc::new(Shared {
+            regions: Mutex::new(resolver.into_regions()),
+            gazetteer,
+            vocabulary,
+            options,
+            writer: Mutex::new(Writer {
+                store,
+                records,
+                committed: 0,
+            }),
+            current: RwLock::new(Arc::new(snapshot)),
+            progress: Mutex::new(Progress::default()),
+            wake: Condvar::new(),
+            swapped: Condvar::new(),
+            keys: Mutex::new(FxHashMap::default()),
+        });
+        let worker = Arc::clone(&shared);
+        let rebuilder = std::thread::Builder::new()
+            .name("refmatch-rebuild".to_owned())
+            .spawn(move || rebuild_loop(&worker))
+            .map_err(StoreError::Io)?;
+        Ok((
+            LiveDirectory {
+                shared,
+                rebuilder: Some(rebuilder),
+            },
+            report,
+        ))
+    }
+
+    /// The snapshot queries should use now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(
+            &self
+                .shared
+                .current
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// The gazetteer records are validated against.
+    pub fn gazetteer(&self) -> &Arc<Gazetteer> {
+        &self.shared.gazetteer
+    }
+
+    /// The vocabulary records are validated against.
+    pub fn vocabulary(&self) -> &Arc<Vocabulary> {
+        &self.shared.vocabulary
+    }
+
+    /// Parses and validates one record from a JSON body, as ingest would
+    /// (and resolves its service area). `id_from_path` is the id of the
+    /// URL, if any; the body's id must equal it or be absent.
+    ///
+    /// # Errors
+    /// [`LiveError::BadRecord`], [`LiveError::Invalid`] or
+    /// [`LiveError::IdMismatch`].
+    pub fn validate(&self, body: &[u8], id_from_path: Option<&str>) -> Result<Provider, LiveError> {
+        let mut value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| LiveError::BadRecord(e.to_string()))?;
+        if let (Some(path), Some(object)) = (id_from_path, value.as_object_mut()) {
+            match object.get("id").and_then(|v| v.as_str()) {
+                Some(body) if body != path => {
+                    return Err(LiveError::IdMismatch {
+                        path: path.to_owned(),
+                        body: body.to_owned(),
+                    })
+                }
+                _ => {
+                    object.insert("id".to_owned(), serde_json::Value::from(path));
+                }
+            }
+        }
+        if let Some(object) = value.as_object_mut() {
+            object
+                .entry("source")
+                .or_insert_with(|| serde_json::Value::from("api"));
+        }
+        let provider: Provider =
+            serde_json::from_value(value).map_err(|e| LiveError::BadRecord(e.to_string()))?;
+        self.check(provider, "request body", 1)
+    }
+
+    /// The checks of ingest plus service-area resolution, for one record.
+    fn check(&self, provider: Provider, source: &str, line: u64) -> Result<Provider, LiveError> {
+        let shared = &self.shared;
+        let validator = Validator::new(&shared.gazetteer, &shared.vocabulary);
+        let provider = validator
+            .provider(provider, source, line)
+            .map_err(LiveError::Invalid)?;
+        let mut resolver = AreaResolver::new(&shared.gazetteer, &shared.options)?;
+        resolver
+            .resolve(&provider.service_area, provider.location)
+            .map_err(|e| {
+                LiveError::Invalid(Rejection::new(
+                    source,
+                    line,
+                    Some("service_area"),
+                    e.to_string(),
+                ))
+            })?;
+        Ok(provider)
+    }
+
+    /// Runs `change` on the store under the writer lock; it returns its
+    /// outcome and the records it changed, which are applied to the
+    /// committed records. Then waits until a snapshot holds the change.
+    fn commit<T>(
+        &self,
+        change: impl FnOnce(&mut dyn Store) -> Result<(T, Vec<Stored>), StoreError>,
+    ) -> Result<T, LiveError> {
+        let mut writer = lock(&self.shared.writer);
+        let (outcome, changed) = change(writer.store.as_mut())?;
+        for stored in changed {
+            if stored.active {
+                writer.records.insert(
+                    stored.provider.id.clone(),
+                    (stored.provider, stored.version),
+                );
+            } else {
+                writer.records.remove(&stored.provider.id);
+            }
+        }
+        writer.committed += 1;
+        let generation = writer.committed;
+        drop(writer);
+        // Taking the progress lock orders this wake-up after the
+        // rebuilder's check of `committed` or before it: never lost.
+        drop(lock(&self.shared.progress));
+        self.shared.wake.notify_all();
+        self.wait_visible(generation)?;
+        Ok(outcome)
+    }
+
+    /// Blocks until the served snapshot includes commit `generation`.
+    fn wait_visible(&self, generation: u64) -> Result<(), LiveError> {
+        let mut progress = lock(&self.shared.progress);
+        while progress.built < generation {
+            if let Some(failure) = progress.failed.take() {
+                return Err(LiveError::Store(StoreError::Corrupt(failure)));
+            }
+            progress = self
+                .shared
+                .swapped
+                .wait(progress)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        Ok(())
+    }
+
+    /// Creates a record.
+    ///
+    /// # Errors
+    /// Validation errors, or [`StoreError::Conflict`] when the id exists.
+    pub fn create(&self, provider: &Provider, actor: &Actor<'_>) -> Result<Stored, LiveError> {
+        self.commit(|store| {
+            let stored = store.create(provider, actor)?;
+            Ok((stored.clone(), vec![stored]))
+        })
+    }
+
+    /// Replaces a record; `expected` is the version the caller last saw.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Stale`].
+    pub fn update(
+        &self,
+        provider: &Provider,
+        expected: Option<u64>,
+        actor: &Actor<'_>,
+    ) -> Result<Stored, LiveError> {
+        self.commit(|store| {
+            let stored = store.update(provider, expected, actor)?;
+            Ok((stored.clone(), vec![stored]))
+        })
+    }
+
+    /// Soft-deletes a record: it leaves every answer and stays in history.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Stale`].
+    pub fn delete(
+        &self,
+        id: &str,
+        expected: Option<u64>,
+        actor: &Actor<'_>,
+    ) -> Result<Stored, LiveError> {
+        self.commit(|store| {
+            let stored = store.deactivate(id, expected, actor)?;
+            Ok((stored.clone(), vec![stored]))
+        })
+    }
+
+    /// Imports a CSV, JSON, NDJSON, GeoJSON or HSDS file: every valid
+    /// record is created or replaced in one transaction; every other one is
+    /// reported with its line and reason.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`] when the transaction fails (nothing is written).
+    pub fn import(
+        &self,
+        source: &str,
+        format: Format,
+        bytes: &[u8],
+        actor: &Actor<'_>,
+    ) -> Result<ImportReport, LiveError> {
+        let shared = &self.shared;
+        let validator = Validator::new(&shared.gazetteer, &shared.vocabulary);
+        let mut ingested = validator.read_bytes(source, format, bytes);
+        ingested.finish();
+        let rows_read = ingested.rows_read;
+        let mut rejections = std::mem::take(&mut ingested.rejections);
+        let mut accepted = Vec::with_capacity(ingested.providers.len());
+        let mut resolver = AreaResolver::with_regions(
+            &shared.gazetteer,
+            &shared.options,
+            lock(&shared.regions).clone(),
+        )?;
+        for (provider, (source, line)) in ingested.providers.into_iter().zip(ingested.origins) {
+            match resolver.resolve(&provider.service_area, provider.location) {
+                Ok(_) => accepted.push(provider),
+                Err(e) => rejections.push(Rejection::new(
+                    &source,
+                    line,
+                    Some("service_area"),
+                    e.to_string(),
+                )),
+            }
+        }
+        rejections.sort_by_key(|r| r.line);
+        let counts: ImportCounts = self.commit(|store| {
+            let counts = store.import(&accepted, actor)?;
+            let mut changed = Vec::with_capacity(accepted.len());
+            for provider in &accepted {
+                changed.extend(store.get(&provider.id)?);
+            }
+            Ok((counts, changed))
+        })?;
+        Ok(ImportReport {
+            rows_read,
+            accepted: accepted.len(),
+            created: counts.created,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            rejections,
+        })
+    }
+
+    /// The stored record `id`, active or not (for history and 404/410).
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn stored(&self, id: &str) -> Result<Option<Stored>, LiveError> {
+        Ok(lock(&self.shared.writer).store.get(id)?)
+    }
+
+    /// Every version of record `id`, oldest first.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, LiveError> {
+        Ok(lock(&self.shared.writer).store.history(id)?)
+    }
+
+    /// Audit entries after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, LiveError> {
+        Ok(lock(&self.shared.writer).store.audit(after, limit)?)
+    }
+
+    /// Records that `actor` was shown the confidential records `ids`.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn record_reads(
+        &self,
+        actor: &Actor<'_>,
+        ids: &[&str],
+        via: &str,
+    ) -> Result<(), LiveError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        Ok(lock(&self.shared.writer)
+            .store
+            .record_reads(actor, ids, via)?)
+    }
+
+    /// Queues a submission after validating it as a record.
+    ///
+    /// # Errors
+    /// Validation errors or [`LiveError::Store`].
+    pub fn submit(&self, record: &Provider, from: &Actor<'_>) -> Result<Submission, LiveError> {
+        Ok(lock(&self.shared.writer).store.submit(record, from)?)
+    }
+
+    /// Submissions, newest first.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn submissions(
+        &self,
+        status: Option<SubmissionStatus>,
+    ) -> Result<Vec<Submission>, LiveError> {
+        Ok(lock(&self.shared.writer).store.submissions(status)?)
+    }
+
+    /// Approves submission `id`: its record (validated again now) becomes
+    /// a provider.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::AlreadyDecided`],
+    /// [`StoreError::Conflict`], or validation errors.
+    pub fn approve(&self, id: u64, actor: &Actor<'_>) -> Result<(Submission, Stored), LiveError> {
+        let submission = lock(&self.shared.writer)
+            .store
+            .submission(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("submission {id}")))?;
+        let record = self.check(submission.record, "submission", id)?;
+        self.commit(|store| {
+            let (submission, stored) = store.approve(id, &record, actor)?;
+            Ok(((submission, stored.clone()), vec![stored]))
+        })
+    }
+
+    /// Rejects submission `id` with a reason.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::AlreadyDecided`].
+    pub fn reject(
+        &self,
+        id: u64,
+        reason: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Submission, LiveError> {
+        Ok(lock(&self.shared.writer).store.reject(id, reason, actor)?)
+    }
+
+    /// Creates an API key; the secret is returned once and not stored.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn create_key(
+        &self,
+        name: &str,
+        role: Role,
+        actor: &Actor<'_>,
+    ) -> Result<(ApiKey, String), LiveError> {
+        Ok(lock(&self.shared.writer)
+            .store
+            .create_key(name, role, actor)?)
+    }
+
+    /// The key whose secret this is, if any (cached after the first hit).
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, LiveError> {
+        let digest = {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(secret.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        if let Some(key) = lock(&self.shared.keys).get(&digest) {
+            return Ok(Some(key.clone()));
+        }
+        let found = lock(&self.shared.writer).store.find_key(secret)?;
+        if let Some(key) = &found {
+            lock(&self.shared.keys).insert(digest, key.clone());
+        }
+        Ok(found)
+    }
+}
+
+impl Drop for LiveDirectory {
+    fn drop(&mut self) {
+        lock(&self.shared.progress).stop = true;
+        self.shared.wake.notify_all();
+        if let Some(handle) = self.rebuilder.take() {
+            // A panicked rebuilder has nothing left to clean up.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Builds a snapshot of `records` at `generation`.
+fn build_snapshot(
+    records: &BTreeMap<String, (Provider, u64)>,
+    resolver: &mut AreaResolver<'_>,
+    threads: usize,
+    generation: u64,
+) -> Result<Snapshot, IndexError> {
+    let providers: Vec<Provider> = records.values().map(|(p, _)| p.clone()).collect();
+    let (directory, dropped) = Directory::build_with(providers, resolver, threads)?;
+    for dropped in &dropped {
+        // Records are checked before they are committed; one that fails
+        // here (a gazetteer changed under a stored record) is served by no
+        // query but stays in the store.
+        tracing::warn!(id = %dropped.provider_id, reason = %dropped.reason, "stored record left out of the index");
+    }
+    let versions = records
+        .iter()
+        .map(|(id, (_, version))| (id.clone(), *version))
+        .collect();
+    Ok(Snapshot {
+        directory,
+        versions,
+        generation,
+    })
+}
+
+/// The rebuilder: waits for commits, builds a snapshot of everything
+/// committed so far and swaps it in, until stopped.
+fn rebuild_loop(shared: &Shared) {
+    loop {
+        {
+            let mut progress = lock(&shared.progress);
+            loop {
+                if progress.stop {
+                    return;
+                }
+                let committed = lock(&shared.writer).committed;
+                if committed > progress.built {
+                    break;
+                }
+                progress = shared
+                    .wake
+                    .wait_timeout(progress, Duration::from_millis(200))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+        let started = Instant::now();
+        let (records, generation) = {
+            let writer = lock(&shared.writer);
+            (writer.records.clone(), writer.committed)
+        };
+        let regions = std::mem::take(&mut *lock(&shared.regions));
+        let outcome = AreaResolver::with_regions(&shared.gazetteer, &shared.options, regions)
+            .and_then(|mut resolver| {
+                let built =
+                    build_snapshot(&records, &mut resolver, shared.options.threads, generation);
+                *lock(&shared.regions) = resolver.into_regions();
+                built
+            });
+        let mut progress = lock(&shared.progress);
+        match outcome {
+            Ok(snapshot) => {
+                *shared
+                    .current
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+                progress.built = generation;
+                tracing::info!(
+                    generation,
+                    providers = records.len(),
+                    ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
+                    "snapshot swapped in"
+                );
+            }
+            Err(error) => {
+                tracing::error!(%error, "rebuilding the index failed");
+                progress.failed = Some(error.to_string());
+                // Count the generation as done so writers are released.
+                progress.built = generation;
+            }
+        }
+        drop(progress);
+        shared.swapped.notify_all();
+    }
+}

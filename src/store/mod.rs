@@ -1,0 +1,395 @@
+//! The store of record: the live, confidential directory and everything
+//! done to it.
+//!
+//! An embedded SQLite database ([`SqliteStore`]) is the one backend today;
+//! it sits behind the small [`Store`] trait so that another can be added.
+//! The store keeps, besides the current version of every record:
+//! - the **history** of every record (each version, with the record before
+//!   and after, who changed it and when);
+//! - an append-only **audit** log of every edit, every decision on a
+//!   submission, every new API key and every read of confidential records;
+//! - the **submissions** queue (records proposed by the public or partners,
+//!   approved or rejected by a reviewer);
+//! - **API keys**, of which only the SHA-256 of the secret is kept.
+//!
+//! Deletion is soft: a deleted record stays (inactive), with its history,
+//! and updating it restores it. Every edit takes an optional expected
+//! version (optimistic concurrency): two editors cannot silently overwrite
+//! each other.
+
+mod sqlite;
+#[cfg(test)]
+mod tests;
+
+pub use sqlite::SqliteStore;
+
+use crate::model::{Provider, Role};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One record as stored: the provider and its bookkeeping.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stored {
+    /// The record itself (as last written, also when deleted).
+    pub provider: Provider,
+    /// Version, 1 when created, incremented by every change.
+    pub version: u64,
+    /// False once deleted (soft delete); updating restores it.
+    pub active: bool,
+    /// When the last change was made.
+    pub updated_at: jiff::Timestamp,
+    /// Who made the last change ([`Actor::name`]).
+    pub updated_by: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ImportCounts {
+    /// Records whose id was not stored before.
+    pub created: usize,
+    /// Records that replaced (or restored) a stored record.
+    pub updated: usize,
+    /// Records equal to the stored active version: not written.
+    pub unchanged: usize,
+}
+
+/// One version of one record, in its history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// Position in the store's history (increasing).
+    pub seq: u64,
+    /// The record's id.
+    pub provider_id: String,
+    /// The version this change produced.
+    pub version: u64,
+    /// `seed`, `create`, `update`, `delete`, `restore`, `import` or `approve`.
+    pub action: String,
+    /// When.
+    pub at: jiff::Timestamp,
+    /// Who ([`Actor::name`]).
+    pub actor: String,
+    /// The record before the change (`None` when it was new).
+    pub before: Option<Provider>,
+    /// The record after the change (`None` when deleted).
+    pub after: Option<Provider>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Position in the log (increasing, never reused).
+    pub seq: u64,
+    /// When.
+    pub at: jiff::Timestamp,
+    /// Who ([`Actor::name`]).
+    pub actor: String,
+    /// The actor's role at the time.
+    pub role: Role,
+    /// `seed`, `create`, `update`, `delete`, `restore`, `import`, `approve`,
+    /// `reject`, `submit`, `read_confidential` or `key_create`.
+    pub action: String,
+    /// The record concerned, when there is one.
+    pub provider_id: Option<String>,
+    /// The record (or submission) before, as JSON.
+    pub before: Option<serde_json::Value>,
+    /// The record (or submission) after, as JSON.
+    pub after: Option<serde_json::Value>,
+    /// Anything else worth keeping (a count, a reason, the route of a read).
+    pub detail: Option<String>,
+}
+
+/// Where a submission stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    /// Waiting for a reviewer.
+    Pending,
+    /// Accepted: the record was created.
+    Approved,
+    /// Refused, with a reason.
+    Rejected,
+}
+
+impl SubmissionStatus {
+    /// The snake_case code used on the wire and in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            SubmissionStatus::Pending => "pending",
+            SubmissionStatus::Approved => "approved",
+            SubmissionStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses `pending`, `approved` or `rejected` (case-insensitive).
+    pub fn parse(text: &str) -> Option<SubmissionStatus> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "pending" => Some(SubmissionStatus::Pending),
+            "approved" => Some(SubmissionStatus::Approved),
+            "rejected" => Some(SubmissionStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SubmissionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A proposed record, waiting for (or after) review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Submission {
+    /// Submission number (increasing).
+    pub id: u64,
+    /// When it arrived.
+    pub received_at: jiff::Timestamp,
+    /// Who sent it ([`Actor::name`]).
+    pub from: String,
+    /// The record as submitted.
+    pub record: Provider,
+    /// Pending, approved or rejected.
+    pub status: SubmissionStatus,
+    /// When it was decided.
+    pub decided_at: Option<jiff::Timestamp>,
+    /// Who decided it.
+    pub decided_by: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The record created on approval.
+    pub provider_id: Option<String>,
+}
+
+/// An API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    /// Key number.
+    pub id: u64,
+    /// Whom the key was issued to.
+    pub name: String,
+    /// What the key may do.
+    pub role: Role,
+    /// First 8 characters of the secret, for logs and listings.
+    pub prefix: String,
+    /// When it was created.
+    pub created_at: jiff::Timestamp,
+}
+
+/// Who does an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor<'a> {
+    /// A name for the log, such as `key:alice#3` or `public@127.0.0.1`.
+    pub name: &'a str,
+    /// The role the action is done with.
+    pub role: Role,
+}
+
+impl<'a> Actor<'a> {
+    /// An actor named `name` with role `role`.
+    pub fn new(name: &'a str, role: Role) -> Self {
+        Actor { name, role }
+    }
+}
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No record or submission with that id.
+    #[error("{0} does not exist: check the id (a deleted record is still found by its id)")]
+    NotFound(String),
+    /// A record with that id exists, active or deleted.
+    #[error(
+        "a record with id {0:?} already exists (active or deleted): update it (PUT) to change \
+         or restore it, or choose another id"
+    )]
+    Conflict(String),
+    /// The caller's expected version is not the current one.
+    #[error(
+        "record {id:?} was changed by someone else and is now at version {current}: fetch it \
+         again, reapply your change and send it with version {current}"
+    )]
+    Stale {
+        /// The record's id.
+        id: String,
+        /// Its current version.
+        current: u64,
+    },
+    /// The submission is no longer pending.
+    #[error(
+        "submission {id} was already {status}: only a pending submission can be approved or \
+         rejected"
+    )]
+    AlreadyDecided {
+        /// The submission.
+        id: u64,
+        /// Its status.
+        status: SubmissionStatus,
+    },
+    /// SQLite failed.
+    #[error(
+        "the database failed: {0}; check the disk, its free space and file permissions, then retry"
+    )]
+    Database(#[from] rusqlite::Error),
+    /// Something stored does not parse.
+    #[error(
+        "stored data does not parse ({0}): the database is damaged or was edited by hand; run \
+         an integrity check and restore from a backup"
+    )]
+    Corrupt(String),
+    /// The database's directory could not be created.
+    #[error("could not prepare the database location: {0}; check the path and permissions")]
+    Io(#[from] std::io::Error),
+    /// The schema could not be brought up to date.
+    #[error("database schema: {0}")]
+    Migration(String),
+    /// The system random number generator failed (making a key).
+    #[error(
+        "the system random number generator failed: {0}; retry, and check the operating \
+         system's entropy source"
+    )]
+    Random(String),
+}
+
+/// The store of record. Every edit writes the record, its history and the
+/// audit log in one transaction: all or nothing.
+pub trait Store: Send {
+    /// True when no provider was ever stored (a new database to seed).
+    fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// Stores `providers` as version 1 in one transaction (history action
+    /// `seed`, one audit entry `seed` with detail `N records`). Returns the
+    /// count. [`StoreError::Conflict`] (and nothing stored) if an id exists
+    /// or repeats.
+    fn seed(&mut self, providers: &[Provider], actor: &Actor<'_>) -> Result<usize, StoreError>;
+
+    /// Every active record, in id order.
+    fn active(&self) -> Result<Vec<Stored>, StoreError>;
+
+    /// One record, active or not.
+    fn get(&self, id: &str) -> Result<Option<Stored>, StoreError>;
+
+    /// A new record (version 1). [`StoreError::Conflict`] if the id exists.
+    fn create(&mut self, provider: &Provider, actor: &Actor<'_>) -> Result<Stored, StoreError>;
+
+    /// Replaces record `provider.id`. `expected` is the version the caller
+    /// last saw (`None`: no check). [`StoreError::NotFound`] if absent,
+    /// [`StoreError::Stale`] if `expected` is not the current version. A
+    /// deleted record becomes active again (action `restore`). The version
+    /// is incremented.
+    fn update(
+        &mut self,
+        provider: &Provider,
+        expected: Option<u64>,
+        actor: &Actor<'_>,
+    ) -> Result<Stored, StoreError>;
+
+    /// Soft delete: inactive, version incremented, history kept (action
+    /// `delete`). NotFound and Stale as for [`Store::update`]; deleting a
+    /// deleted record is [`StoreError::NotFound`].
+    fn deactivate(
+        &mut self,
+        id: &str,
+        expected: Option<u64>,
+        actor: &Actor<'_>,
+    ) -> Result<Stored, StoreError>;
+
+    /// Upserts many records in one transaction (action `import` for each
+    /// changed record; records equal to the stored active version are
+    /// counted unchanged and not written; deleted records are restored).
+    fn import(
+        &mut self,
+        providers: &[Provider],
+        actor: &Actor<'_>,
+    ) -> Result<ImportCounts, StoreError>;
+
+    /// Every version of a record, oldest first (empty when unknown).
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Appends one `read_confidential` audit entry per id (detail: `via`,
+    /// the route or command that read them), in one transaction.
+    fn record_reads(
+        &mut self,
+        actor: &Actor<'_>,
+        ids: &[&str],
+        via: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Audit entries with `seq > after`, oldest first, at most `limit`.
+    fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Queues a submission (status pending); audit `submit`.
+    fn submit(&mut self, record: &Provider, from: &Actor<'_>) -> Result<Submission, StoreError>;
+
+    /// Submissions, newest first, optionally only those with one status.
+    fn submissions(&self, status: Option<SubmissionStatus>) -> Result<Vec<Submission>, StoreError>;
+
+    /// One submission.
+    fn submission(&self, id: u64) -> Result<Option<Submission>, StoreError>;
+
+    /// Approves a pending submission: creates `record` (the validated
+    /// record, usually the submitted one) and marks the submission approved
+    /// with its provider id, in one transaction (audit `approve`).
+    /// [`StoreError::Conflict`] if the id exists,
+    /// [`StoreError::AlreadyDecided`] if not pending,
+    /// [`StoreError::NotFound`] if absent.
+    fn approve(
+        &mut self,
+        id: u64,
+        record: &Provider,
+        actor: &Actor<'_>,
+    ) -> Result<(Submission, Stored), StoreError>;
+
+    /// Rejects a pending submission with a reason (audit `reject`).
+    /// [`StoreError::AlreadyDecided`] if not pending,
+    /// [`StoreError::NotFound`] if absent.
+    fn reject(
+        &mut self,
+        id: u64,
+        reason: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Submission, StoreError>;
+
+    /// Creates an API key; returns it with its secret, which is not stored
+    /// (only its SHA-256). Audit `key_create` (detail: name and role, never
+    /// the secret).
+    fn create_key(
+        &mut self,
+        name: &str,
+        role: Role,
+        actor: &Actor<'_>,
+    ) -> Result<(ApiKey, String), StoreError>;
+
+    /// The key whose secret this is; `None` when unknown or revoked.
+    fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
+}
+
+/// Prefix of every API key secret.
+pub const KEY_PREFIX: &str = "rmk_";
+
+/// A new secret: [`KEY_PREFIX`] and 40 lowercase hex digits (160 random
+/// bits from the operating system).
+fn new_secret() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+    let mut secret = String::with_capacity(KEY_PREFIX.len() + 40);
+    secret.push_str(KEY_PREFIX);
+    secret.push_str(&hex(&bytes));
+    Ok(secret)
+}
+
+/// The SHA-256 of `secret`, as 64 lowercase hex digits.
+fn hash_secret(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Lowercase hex digits of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
+}
