@@ -801,15 +801,21 @@ async fn openapi_documents_every_route_and_every_parameter_it_lists_is_accepted(
     let document = answer.json();
     assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().expect("paths");
-    assert_eq!(paths.len(), openapi::ENDPOINTS.len());
+    let distinct: BTreeSet<&str> = openapi::ENDPOINTS.iter().map(|e| e.path).collect();
+    assert_eq!(paths.len(), distinct.len());
     for endpoint in openapi::ENDPOINTS {
         let path = endpoint.path.replace("{id}", "hotline-nhtrc");
-        let operation = &paths[endpoint.path]["get"];
+        let operation = &paths[endpoint.path][endpoint.method];
         assert!(
-            operation["responses"]["200"].is_object(),
-            "{}",
+            operation["responses"][endpoint.status.to_string()].is_object(),
+            "{} {}",
+            endpoint.method,
             endpoint.path
         );
+        if endpoint.method != "get" {
+            // Writes are exercised in tests/live.rs.
+            continue;
+        }
         // The route exists (any answer but the no-route problem).
         let answer = get(&path).await;
         if answer.status == StatusCode::NOT_FOUND {

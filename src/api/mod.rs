@@ -329,8 +329,8 @@ impl From<LiveError> for ApiError {
                 field: Some("id".to_owned()),
                 detail: error.to_string(),
             },
-            LiveError::Store(StoreError::NotFound(what)) => ApiError::NotFound {
-                detail: format!("no {what}"),
+            LiveError::Store(error @ StoreError::NotFound(_)) => ApiError::NotFound {
+                detail: error.to_string(),
                 suggestions: Vec::new(),
             },
             LiveError::Store(error @ StoreError::Conflict(_)) => {

@@ -6,9 +6,17 @@
 use crate::matching::{ParameterDoc, LIST_PARAMETERS, MATCH_PARAMETERS};
 use serde_json::{json, Map, Value};
 
-/// One documented route.
+/// One documented operation (a method on a route).
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
+    /// HTTP method, lower case (`get`, `post`, `put`, `delete`).
+    pub method: &'static str,
+    /// Least role that may call it (`public`, `advocate`, `admin`).
+    pub role: &'static str,
+    /// Media type of the request body, for methods that take one.
+    pub body: Option<&'static str>,
+    /// Status of a successful answer.
+    pub status: u16,
     /// Path, with `{name}` for path parameters.
     pub path: &'static str,
     /// One-line summary.
@@ -34,6 +42,10 @@ const FORMAT: ParameterDoc = ParameterDoc {
 /// Every route the router serves.
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/healthz",
         summary: "Liveness and the size of the loaded data.",
         query: &[],
@@ -43,6 +55,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/openapi.json",
         summary: "This document.",
         query: &[],
@@ -52,6 +68,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/match",
         summary: "Ranked providers for a caller's place and needs, with reasons; a GeoJSON FeatureCollection in rank order.",
         query: MATCH_PARAMETERS,
@@ -61,6 +81,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: true,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/providers",
         summary: "Providers in a bounding box, filtered, paged with a cursor (for map dashboards).",
         query: LIST_PARAMETERS,
@@ -70,9 +94,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/providers/{id}",
-        summary: "One provider as a GeoJSON Feature.",
-        query: &[],
+        summary: "One provider as a GeoJSON Feature (or its stored record for staff), with its ETag.",
+        query: &[ParameterDoc {
+            name: "format",
+            schema_type: "string",
+            description: "geojson (default) or record: the stored record, for editing (advocate or admin).",
+        }],
         path_parameters: &[ParameterDoc {
             name: "id",
             schema_type: "string",
@@ -83,6 +115,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/hotlines",
         summary: "Hotlines serving a country, with the numbers for that country.",
         query: &[ParameterDoc {
@@ -96,6 +132,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/vocabulary",
         summary: "Issue codes (with parents), populations, kinds and ISO 639-1 languages.",
         query: &[],
@@ -105,6 +145,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/geocode",
         summary: "Free text to a place: ZIP, 'City, ST', county, state, 'City, Country', country or 'lat,lon'.",
         query: &[ParameterDoc {
@@ -118,6 +162,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/reverse",
         summary: "The country, US state or territory and county holding a point.",
         query: &[
@@ -138,6 +186,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/coverage",
         summary: "Coverage gaps of one need per region (state, county, country or H3 cell): serving providers, nearest distance, gap class, 2SFCA access; GeoJSON outlines or a CSV table.",
         query: super::coverage::REPORT_PARAMETERS,
@@ -147,6 +199,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         formats: false,
     },
     Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
         path: "/v1/coverage/suggest",
         summary: "Greedy maximal-coverage sites (gazetteer places) for new providers of one need, with the population each adds.",
         query: crate::coverage::SUGGEST_PARAMETERS,
@@ -155,7 +211,168 @@ pub const ENDPOINTS: &[Endpoint] = &[
         errors: &[400],
         formats: false,
     },
+    Endpoint {
+        method: "post",
+        role: "admin",
+        body: Some("application/json"),
+        status: 201,
+        path: "/v1/providers",
+        summary: "Creates a record (validated as ingest validates a row); answers its id, version and ETag once /v1/match sees it.",
+        query: &[],
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 409, 413, 422, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "put",
+        role: "admin",
+        body: Some("application/json"),
+        status: 200,
+        path: "/v1/providers/{id}",
+        summary: "Replaces a record; needs If-Match with its ETag (or *). A deleted record is restored.",
+        query: &[],
+        path_parameters: &[ID],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 404, 412, 413, 422, 428, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "delete",
+        role: "admin",
+        body: None,
+        status: 200,
+        path: "/v1/providers/{id}",
+        summary: "Soft-deletes a record: it leaves every answer and stays in its history; needs If-Match.",
+        query: &[],
+        path_parameters: &[ID],
+        content_type: "application/json",
+        errors: &[401, 403, 404, 412, 428, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "get",
+        role: "advocate",
+        body: None,
+        status: 200,
+        path: "/v1/providers/{id}/history",
+        summary: "Every version of a record with who changed it and when, before and after.",
+        query: &[],
+        path_parameters: &[ID],
+        content_type: "application/json",
+        errors: &[401, 403, 404, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "post",
+        role: "admin",
+        body: Some("text/csv"),
+        status: 200,
+        path: "/v1/imports",
+        summary: "Imports a CSV, JSON, NDJSON, GeoJSON or HSDS file (type from Content-Type or format): accepted count and every rejected row with its line and reason.",
+        query: &[ParameterDoc {
+            name: "format",
+            schema_type: "string",
+            description: "csv, json, hsds, ndjson or geojson; default: from Content-Type.",
+        }],
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 413, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "post",
+        role: "public",
+        body: Some("application/json"),
+        status: 202,
+        path: "/v1/submissions",
+        summary: "An organisation asks to be added: the record is validated and queued for review (rate-limited per address).",
+        query: &[],
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 413, 422, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "get",
+        role: "advocate",
+        body: None,
+        status: 200,
+        path: "/v1/submissions",
+        summary: "The intake queue, newest first.",
+        query: &[ParameterDoc {
+            name: "status",
+            schema_type: "string",
+            description: "pending, approved or rejected.",
+        }],
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "post",
+        role: "advocate",
+        body: None,
+        status: 200,
+        path: "/v1/submissions/{id}/approve",
+        summary: "Approves a pending submission: its record becomes a provider.",
+        query: &[],
+        path_parameters: &[SUBMISSION_ID],
+        content_type: "application/json",
+        errors: &[401, 403, 404, 409, 422, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "post",
+        role: "advocate",
+        body: Some("application/json"),
+        status: 200,
+        path: "/v1/submissions/{id}/reject",
+        summary: "Rejects a pending submission; body {\"reason\": \"…\"}.",
+        query: &[],
+        path_parameters: &[SUBMISSION_ID],
+        content_type: "application/json",
+        errors: &[401, 403, 404, 409, 422, 429],
+        formats: false,
+    },
+    Endpoint {
+        method: "get",
+        role: "admin",
+        body: None,
+        status: 200,
+        path: "/v1/audit",
+        summary: "The audit log, oldest first: every edit (before and after) and every read of a confidential record.",
+        query: &[
+            ParameterDoc {
+                name: "after",
+                schema_type: "integer",
+                description: "Only entries after this seq (the next_after of the previous page).",
+            },
+            ParameterDoc {
+                name: "limit",
+                schema_type: "integer",
+                description: "Most entries, 1 to 1000 (default 100).",
+            },
+        ],
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 429],
+        formats: false,
+    },
 ];
+
+const ID: ParameterDoc = ParameterDoc {
+    name: "id",
+    schema_type: "string",
+    description: "The provider's id.",
+};
+
+const SUBMISSION_ID: ParameterDoc = ParameterDoc {
+    name: "id",
+    schema_type: "integer",
+    description: "The submission's id.",
+};
 
 /// Parameters that must be present (the rest are optional).
 const REQUIRED: &[(&str, &str)] = &[
@@ -178,9 +395,17 @@ fn parameter(doc: &ParameterDoc, location: &str, path: &str) -> Value {
 
 fn error_status_text(status: u16) -> &'static str {
     match status {
-        400 => "A parameter is missing or malformed; `parameter` names it and `detail` says what to fix.",
+        400 => "A parameter or the body is malformed; `parameter` names it and `detail` says what to fix.",
+        401 => "An API key is needed (Authorization: Bearer <key>) or the key is not valid.",
+        403 => "The key's role may not do this.",
         404 => "Nothing matches; `suggestions` may list close spellings.",
-        405 => "Only GET is served.",
+        405 => "The route does not answer this method.",
+        409 => "The record exists already, or the submission was decided.",
+        412 => "If-Match names a version that is no longer current: GET the record again.",
+        413 => "The body is too large.",
+        422 => "The record fails validation; `parameter` names the field.",
+        428 => "Send If-Match with the record's ETag (or *).",
+        429 => "Too many requests; Retry-After says when to try again.",
         408 => "The request took too long.",
         _ => "Internal error; details are in the server log.",
     }
@@ -204,7 +429,7 @@ pub fn document() -> Value {
             .collect();
         let mut responses = Map::new();
         responses.insert(
-            "200".to_owned(),
+            endpoint.status.to_string(),
             json!({
                 "description": "OK",
                 "content": {endpoint.content_type: {"schema": {"type": "object"}}},
@@ -224,15 +449,28 @@ pub fn document() -> Value {
             .trim_start_matches('/')
             .replace(['/', '.'], "_")
             .replace(['{', '}'], "");
-        paths.insert(
-            endpoint.path.to_owned(),
-            json!({"get": {
-                "operationId": operation_id,
-                "summary": endpoint.summary,
-                "parameters": parameters,
-                "responses": responses,
-            }}),
-        );
+        let mut operation = json!({
+            "operationId": format!("{}_{operation_id}", endpoint.method),
+            "summary": endpoint.summary,
+            "parameters": parameters,
+            "responses": responses,
+            "x-role": endpoint.role,
+        });
+        if endpoint.role != "public" {
+            operation["security"] = json!([{"apiKey": []}]);
+        }
+        if let Some(media) = endpoint.body {
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {media: {"schema": {"type": if media == "text/csv" { "string" } else { "object" }}}},
+            });
+        }
+        let item = paths
+            .entry(endpoint.path.to_owned())
+            .or_insert_with(|| json!({}));
+        if let Some(item) = item.as_object_mut() {
+            item.insert(endpoint.method.to_owned(), operation);
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -242,7 +480,13 @@ pub fn document() -> Value {
             "description": "Geospatial referral matching for anti-trafficking hotlines. GeoJSON bodies follow RFC 7946 ([lon, lat] degrees); errors are application/problem+json (RFC 9457).",
         },
         "paths": paths,
-        "components": {"schemas": {"Problem": {
+        "components": {
+            "securitySchemes": {"apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key from `refmatch keys create`; roles advocate (reads everything) and admin (also edits). Without one a caller is public: public records only, confidential fields removed.",
+            }},
+            "schemas": {"Problem": {
             "type": "object",
             "required": ["type", "title", "status", "detail"],
             "properties": {

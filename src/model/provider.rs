@@ -109,7 +109,8 @@ pub struct Phone {
     /// The number as it should be shown, letters kept ("1-800-4-A-CHILD").
     pub number: String,
     /// Digits to dial (and a leading `+` if written), letters mapped to the
-    /// keypad ("18004224453").
+    /// keypad ("18004224453"); derived from `number` on input when absent.
+    #[serde(default)]
     pub dial: String,
     /// What the number is for.
     pub kind: PhoneKind,
