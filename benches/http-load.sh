@@ -16,11 +16,14 @@ data=${2:-}
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 cargo build --release --quiet
 port=18181
-args=(serve --addr "127.0.0.1:$port")
+store=$(mktemp -d)
+# A fresh store seeded from the data; the load comes from one address, so
+# the per-address limit for keyless callers is turned off.
+args=(serve --addr "127.0.0.1:$port" --store "$store/refmatch.sqlite" --public-rate-limit 0)
 [ -n "$data" ] && args+=(--data "$data")
 RUST_LOG=warn target/release/refmatch "${args[@]}" 2>/tmp/refmatch-http-load.log &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$store"' EXIT
 for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
   sleep 0.1
