@@ -3,7 +3,7 @@
 
 use super::access::Decay;
 use crate::index::{AttributeFilter, MAX_RESOLUTION, MIN_RESOLUTION};
-use crate::matching::{ParameterDoc, QueryError, Terms, MAX_VALUES};
+use crate::matching::{boolean, number, values, ParameterDoc, QueryError, Terms};
 use crate::model::{Kind, Vocabulary};
 
 /// Default gap threshold, km: about an hour's drive.
@@ -427,15 +427,6 @@ fn parse_bbox(value: &str) -> Result<[f64; 4], QueryError> {
     Ok([west, south, east, north])
 }
 
-fn number(name: &str, value: &str) -> Result<f64, QueryError> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite())
-        .ok_or_else(|| QueryError::new(name, format!("{name} must be a number, got '{value}'")))
-}
-
 /// A number of km above 0 and at most `max`.
 fn bounded(name: &str, value: &str, max: f64) -> Result<f64, QueryError> {
     let km = number(name, value)?;
@@ -446,36 +437,4 @@ fn bounded(name: &str, value: &str, max: f64) -> Result<f64, QueryError> {
         ));
     }
     Ok(km)
-}
-
-fn boolean(name: &str, value: &str) -> Result<bool, QueryError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "" | "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" => Ok(false),
-        _ => Err(QueryError::new(
-            name,
-            format!("{name} must be true or false, got '{value}'"),
-        )),
-    }
-}
-
-fn values<'v>(name: &str, value: &'v str, already: usize) -> Result<Vec<&'v str>, QueryError> {
-    let parts: Vec<&str> = value
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.is_empty() {
-        return Err(QueryError::new(
-            name,
-            format!("{name} is empty; give at least one value or leave it out"),
-        ));
-    }
-    if already + parts.len() > MAX_VALUES {
-        return Err(QueryError::new(
-            name,
-            format!("at most {MAX_VALUES} values of {name} are accepted"),
-        ));
-    }
-    Ok(parts)
 }

@@ -62,6 +62,7 @@ mod query;
 pub use listing::{
     hotlines_for, list, BoundingBox, ListQuery, Page, DEFAULT_PAGE, LIST_PARAMETERS, MAX_PAGE,
 };
+pub(crate) use query::{boolean, number, values};
 pub use query::{
     ParameterDoc, Place, Query, QueryError, Relaxable, Terms, DEFAULT_LIMIT, MATCH_PARAMETERS,
     MAX_LIMIT, MAX_RADIUS_KM, MAX_VALUES,

@@ -459,7 +459,8 @@ impl Terms<'_> {
     }
 }
 
-fn number(name: &str, value: &str) -> Result<f64, QueryError> {
+/// A finite number, or a [`QueryError`] on `name`.
+pub(crate) fn number(name: &str, value: &str) -> Result<f64, QueryError> {
     value
         .trim()
         .parse::<f64>()
@@ -468,7 +469,8 @@ fn number(name: &str, value: &str) -> Result<f64, QueryError> {
         .ok_or_else(|| QueryError::new(name, format!("{name} must be a number, got '{value}'")))
 }
 
-fn boolean(name: &str, value: &str) -> Result<bool, QueryError> {
+/// `true`/`1`/`yes`/empty or `false`/`0`/`no`, or a [`QueryError`] on `name`.
+pub(crate) fn boolean(name: &str, value: &str) -> Result<bool, QueryError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
@@ -481,7 +483,11 @@ fn boolean(name: &str, value: &str) -> Result<bool, QueryError> {
 
 /// Splits a comma-separated value, checking that the total count stays
 /// within [`MAX_VALUES`].
-fn values<'v>(name: &str, value: &'v str, already: usize) -> Result<Vec<&'v str>, QueryError> {
+pub(crate) fn values<'v>(
+    name: &str,
+    value: &'v str,
+    already: usize,
+) -> Result<Vec<&'v str>, QueryError> {
     let parts: Vec<&str> = value
         .split(',')
         .map(str::trim)
