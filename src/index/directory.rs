@@ -3,7 +3,7 @@
 use super::area::{nationwide_countries, AreaPart, AreaResolver, Region, ResolvedArea};
 use super::bitset::Bitset;
 use super::coverage::CoverageIndex;
-use super::filter::{AttributeBits, AttributeFilter, CompiledFilter, Mask};
+use super::filter::{AttributeBits, AttributeFilter, CompiledFilter};
 use super::point_tree::PointTree;
 use super::sphere::{cap_envelope, unit_vector};
 use super::{IndexError, IndexOptions, Rejection, RejectionReason};
@@ -559,9 +559,7 @@ impl Directory {
             compiled.require_any([(&self.open_24h, AttributeBits::open_24h())]);
         }
         if filter.public_only {
-            // No summary bit: every node may hold public records, so the
-            // requirement prunes nothing and is checked per candidate.
-            compiled.require_any([(&self.public, Mask::MAX)]);
+            compiled.require_any([(&self.public, AttributeBits::public())]);
         }
         if !filter.countries_any.is_empty() {
             compiled.require_any(

@@ -4,8 +4,8 @@
 //! tree node ([`AttributeBits`]).
 //!
 //! A provider's attribute mask is a `u128`: one bit per [`Kind`], one for
-//! 24-hour availability, and the other 119 for issue, language and
-//! population codes. The most frequent codes get a bit of their own; when a
+//! 24-hour availability, one for public visibility, and the other 118 for
+//! issue, language, population and country codes. The most frequent codes get a bit of their own; when a
 //! directory has more codes than bits, the rarest share a small pool of bits.
 //! A node's mask is the OR of its providers' masks, so "no bit in common
 //! with a requirement" proves that no provider below it can pass, while a
@@ -22,8 +22,10 @@ pub(crate) type Mask = u128;
 /// Bit of 24-hour availability; bits `0..8` are the kinds, in
 /// [`Kind::ALL`] order.
 const OPEN_24H_BIT: u32 = Kind::ALL.len() as u32;
+/// Bit of public visibility.
+const PUBLIC_BIT: u32 = OPEN_24H_BIT + 1;
 /// First bit given to issue, language and population codes.
-const FIRST_CODE_BIT: u32 = OPEN_24H_BIT + 1;
+const FIRST_CODE_BIT: u32 = PUBLIC_BIT + 1;
 /// Bits available to codes.
 const CODE_BITS: u32 = Mask::BITS - FIRST_CODE_BIT;
 /// When codes outnumber [`CODE_BITS`], the rarest share this many bits.
@@ -244,11 +246,19 @@ impl AttributeBits {
         1 << OPEN_24H_BIT
     }
 
+    /// The bit of public visibility.
+    pub(crate) fn public() -> Mask {
+        1 << PUBLIC_BIT
+    }
+
     /// The summary of one provider: the OR of all its attributes' bits.
     pub(crate) fn of(&self, provider: &Provider) -> Mask {
         let mut mask = Self::kind(provider.kind);
         if matches!(provider.availability, Availability::Open24h) {
             mask |= Self::open_24h();
+        }
+        if provider.is_public() {
+            mask |= Self::public();
         }
         mask |= provider
             .issues
