@@ -168,7 +168,7 @@ impl LiveDirectory {
         let mut resolver = AreaResolver::new(&gazetteer, &options)?;
         let mut seeded = None;
         let mut rejections = Vec::new();
-        let providers: Vec<Provider> = if store.is_empty()? {
+        if store.is_empty()? {
             let mut ingested = seed(&gazetteer, &vocabulary);
             let (directory, dropped) = Directory::build_with(
                 std::mem::take(&mut ingested.providers),
@@ -193,20 +193,15 @@ impl LiveDirectory {
                 role: Role::Admin,
             };
             seeded = Some(store.seed(directory.providers(), &system)?);
-            directory.providers().to_vec()
-        } else {
-            store
-                .active()?
-                .into_iter()
-                .map(|stored| stored.provider)
-                .collect()
-        };
+        }
+        // One path for a new and an existing store: the index is built from
+        // what the store holds (the seed build above only found rejections
+        // and warmed the region cache).
         let stored = store.active()?;
         let records: BTreeMap<String, (Provider, u64)> = stored
             .into_iter()
             .map(|s| (s.provider.id.clone(), (s.provider, s.version)))
             .collect();
-        drop(providers);
         let snapshot = build_snapshot(&records, &mut resolver, options.threads, 0)?;
         let report = OpenReport {
             seeded,
