@@ -466,6 +466,30 @@ syn-000001,Alabama Office of Survivor Services (renamed),government,sex_traffick
         get(&f, Who::Public, "/v1/providers/import-1").await.status,
         StatusCode::OK
     );
+    // An Open Referral HSDS file: a record exported, changed and imported.
+    let mut provider: Provider = serde_json::from_value(record("hsds-1", "HSDS One")).unwrap();
+    provider
+        .phones
+        .iter_mut()
+        .for_each(|p| p.dial = refmatch::model::dial_digits(&p.number));
+    let hsds = refmatch::ingest::hsds::export(&[provider]);
+    let answer = send(
+        &f,
+        Who::Admin,
+        Method::POST,
+        "/v1/imports?format=hsds",
+        Some(("application/json", serde_json::to_vec(&hsds).unwrap())),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json()["created"], 1, "{}", answer.text);
+    let stored = get(&f, Who::Admin, "/v1/providers/hsds-1?format=record")
+        .await
+        .json();
+    assert_eq!(stored["name"], "HSDS One");
+    assert_eq!(stored["email"], "intake@example.org");
+    assert_eq!(stored["phones"][1]["confidential"], true);
     // A file whose type is not said is a 400 that says how.
     send(
         &f,
