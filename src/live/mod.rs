@@ -103,7 +103,9 @@ pub struct OpenReport {
 /// Committed state: the store, the active records and their versions.
 struct Writer {
     store: Box<dyn Store>,
-    records: BTreeMap<String, (Provider, u64)>,
+    /// Shared, so the rebuilder copies the map, not the records, while it
+    /// holds the writer lock.
+    records: BTreeMap<String, (Arc<Provider>, u64)>,
     /// Changes committed since start.
     committed: u64,
 }
@@ -115,9 +117,14 @@ struct Progress {
     built: u64,
     /// Set when the directory is dropped.
     stop: bool,
-    /// The last build's error, reported to the writers waiting for it.
-    failed: Option<String>,
+    /// The last build's generation and error, when it failed: writers
+    /// waiting for that generation or an earlier one get the error (their
+    /// change is committed but not yet served). Cleared by a good build.
+    failed: Option<(u64, String)>,
 }
+
+/// How long the rebuilder waits before retrying a failed build.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 struct Shared {
     gazetteer: Arc<Gazetteer>,
@@ -198,9 +205,9 @@ impl LiveDirectory {
         // what the store holds (the seed build above only found rejections
         // and warmed the region cache).
         let stored = store.active()?;
-        let records: BTreeMap<String, (Provider, u64)> = stored
+        let records: BTreeMap<String, (Arc<Provider>, u64)> = stored
             .into_iter()
-            .map(|s| (s.provider.id.clone(), (s.provider, s.version)))
+            .map(|s| (s.provider.id.clone(), (Arc::new(s.provider), s.version)))
             .collect();
         let snapshot = build_snapshot(&records, &mut resolver, options.threads, 0)?;
         let report = OpenReport {
@@ -327,7 +334,7 @@ impl LiveDirectory {
             if stored.active {
                 writer.records.insert(
                     stored.provider.id.clone(),
-                    (stored.provider, stored.version),
+                    (Arc::new(stored.provider), stored.version),
                 );
             } else {
                 writer.records.remove(&stored.provider.id);
@@ -348,8 +355,12 @@ impl LiveDirectory {
     fn wait_visible(&self, generation: u64) -> Result<(), LiveError> {
         let mut progress = lock(&self.shared.progress);
         while progress.built < generation {
-            if let Some(failure) = progress.failed.take() {
-                return Err(LiveError::Store(StoreError::Corrupt(failure)));
+            if let Some((failed, error)) = &progress.failed {
+                if *failed >= generation {
+                    return Err(LiveError::Store(StoreError::Corrupt(format!(
+                        "the change is stored but the index could not be rebuilt ({error}); it will be served once a rebuild succeeds"
+                    ))));
+                }
             }
             progress = self
                 .shared
@@ -601,12 +612,12 @@ impl Drop for LiveDirectory {
 
 /// Builds a snapshot of `records` at `generation`.
 fn build_snapshot(
-    records: &BTreeMap<String, (Provider, u64)>,
+    records: &BTreeMap<String, (Arc<Provider>, u64)>,
     resolver: &mut AreaResolver<'_>,
     threads: usize,
     generation: u64,
 ) -> Result<Snapshot, IndexError> {
-    let providers: Vec<Provider> = records.values().map(|(p, _)| p.clone()).collect();
+    let providers: Vec<Provider> = records.values().map(|(p, _)| (**p).clone()).collect();
     let (directory, dropped) = Directory::build_with(providers, resolver, threads)?;
     for dropped in &dropped {
         // Records are checked before they are committed; one that fails
@@ -636,17 +647,33 @@ fn rebuild_loop(shared: &Shared) {
                     return;
                 }
                 let committed = lock(&shared.writer).committed;
-                if committed > progress.built {
+                // After a failure, retry on the next commit or after a pause.
+                let retry = progress
+                    .failed
+                    .as_ref()
+                    .is_none_or(|(failed, _)| committed > *failed);
+                if committed > progress.built && retry {
                     break;
                 }
-                progress = shared
+                let (next, timeout) = shared
                     .wake
-                    .wait_timeout(progress, Duration::from_millis(200))
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+                    .wait_timeout(
+                        progress,
+                        if retry {
+                            Duration::from_millis(200)
+                        } else {
+                            RETRY_AFTER_FAILURE
+                        },
+                    )
+                    .unwrap_or_else(PoisonError::into_inner);
+                progress = next;
+                if timeout.timed_out() && !retry {
+                    progress.failed = None;
+                }
             }
         }
         let started = Instant::now();
+        // Only the map is copied under the lock; records are shared.
         let (records, generation) = {
             let writer = lock(&shared.writer);
             (writer.records.clone(), writer.committed)
@@ -659,14 +686,21 @@ fn rebuild_loop(shared: &Shared) {
                 *lock(&shared.regions) = resolver.into_regions();
                 built
             });
-        let mut progress = lock(&shared.progress);
+        let mut retired = None;
         match outcome {
             Ok(snapshot) => {
-                *shared
-                    .current
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+                // Swap under the lock; free the old snapshot after it (at
+                // 100k records that takes a noticeable time).
+                retired = Some(std::mem::replace(
+                    &mut *shared
+                        .current
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner),
+                    Arc::new(snapshot),
+                ));
+                let mut progress = lock(&shared.progress);
                 progress.built = generation;
+                progress.failed = None;
                 tracing::info!(
                     generation,
                     providers = records.len(),
@@ -675,13 +709,12 @@ fn rebuild_loop(shared: &Shared) {
                 );
             }
             Err(error) => {
-                tracing::error!(%error, "rebuilding the index failed");
-                progress.failed = Some(error.to_string());
-                // Count the generation as done so writers are released.
-                progress.built = generation;
+                tracing::error!(%error, "rebuilding the index failed; retrying");
+                lock(&shared.progress).failed = Some((generation, error.to_string()));
             }
         }
-        drop(progress);
         shared.swapped.notify_all();
+        drop(records);
+        drop(retired);
     }
 }
