@@ -324,3 +324,70 @@ fn ingest_to_a_pipe_prints_lines_and_no_progress_bar() {
     assert_eq!(providers("piped"), providers("quiet"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn request_logs_hold_neither_callers_places_nor_keys() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let log = std::fs::File::create(dir.join("stderr.log")).expect("log file");
+    let mut server = refmatch()
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg("--store")
+        .arg(dir.join("store.sqlite"))
+        .env("RUST_LOG", "refmatch=info,tower_http=info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("server starts");
+    let started = Instant::now();
+    while http_get(port, "/healthz").is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            server.kill().ok();
+            panic!("server did not come up");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let matched =
+        http_get(port, "/v1/match?near=Fresno,%20CA&issue=labor_trafficking").expect("match");
+    assert!(matched.starts_with("HTTP/1.1 200"), "{matched}");
+    let secret = "rmk_0123456789abcdef0123456789abcdef01234567";
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET /v1/audit HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut refused = String::new();
+    stream.read_to_string(&mut refused).expect("read");
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            server.kill().ok();
+            panic!("server did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(dir.join("stderr.log")).expect("log");
+    std::fs::remove_dir_all(&dir).ok();
+    // The requests were logged ...
+    assert!(
+        text.contains("/v1/match") && text.contains("/v1/audit"),
+        "{text}"
+    );
+    // ... without the caller's place, the query or the key.
+    for secret_part in ["Fresno", "labor_trafficking", "near=", secret, "Bearer"] {
+        assert!(
+            !text.contains(secret_part),
+            "the log holds {secret_part}: {text}"
+        );
+    }
+}

@@ -41,7 +41,7 @@ use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
@@ -469,11 +469,20 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         Some(layer) => router.layer(layer),
         None => router,
     };
-    // The log line of a request names its method, path and status, never
-    // its headers: API keys stay out of the logs.
+    // The log line of a request names its method, path, status and
+    // latency, never its query or headers: callers' places and API keys
+    // stay out of the logs.
     router.layer(
         TraceLayer::new_for_http()
-            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+                // Method and path only: the query holds callers' places
+                // and the headers hold keys.
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                )
+            })
             .on_response(
                 DefaultOnResponse::new()
                     .level(Level::INFO)
