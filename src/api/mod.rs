@@ -11,12 +11,13 @@
 //! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`. GeoJSON bodies
 //! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
 //!
-//! Every request passes [`access::authenticate`]: its API key gives its
+//! Every request passes the access layer ([`access`]): its API key gives its
 //! role, and every answer is shaped by that role (see
 //! [`crate::model::Role`]).
 
 pub mod access;
 pub mod body;
+mod console;
 mod coverage;
 mod edits;
 pub mod openapi;
@@ -421,6 +422,9 @@ pub fn router(state: AppState) -> Router {
 /// Builds the router over `state`.
 pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
     let router = Router::new()
+        .route("/", get(console::index))
+        .route("/console/{*file}", get(console::file))
+        .route("/v1/outlines", get(console::outline_collection))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_document))
         .route("/v1/match", get(match_providers))

@@ -360,6 +360,32 @@ pub const ENDPOINTS: &[Endpoint] = &[
         errors: &[400, 401, 403, 429],
         formats: false,
     },
+    Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
+        path: "/",
+        summary: "The advocate console: a single page (match view, coverage map) embedded in the binary; its scripts and styles are under /console/.",
+        query: &[],
+        path_parameters: &[],
+        content_type: "text/html",
+        errors: &[],
+        formats: false,
+    },
+    Endpoint {
+        method: "get",
+        role: "public",
+        body: None,
+        status: 200,
+        path: "/v1/outlines",
+        summary: "Simplified country, US state or US county outlines as a GeoJSON FeatureCollection (the console's basemap); cacheable.",
+        query: super::console::OUTLINE_PARAMETERS,
+        path_parameters: &[],
+        content_type: "application/geo+json",
+        errors: &[400],
+        formats: false,
+    },
 ];
 
 const ID: ParameterDoc = ParameterDoc {

@@ -54,7 +54,7 @@ mod suggest;
 
 pub use access::{two_step_fca, Decay};
 pub use figures::{report, Gap, RegionFigures, Report};
-pub use output::TableFormat;
+pub use output::{geometry as outline_geometry, TableFormat};
 pub use query::{
     CoverageQuery, Need, Purpose, RegionSet, COVERAGE_PARAMETERS, DEFAULT_CATCHMENT_KM,
     DEFAULT_SITES, DEFAULT_THRESHOLD_KM, DEFAULT_TOLERANCE_DEG, MAX_CATCHMENT_KM, MAX_CELLS,

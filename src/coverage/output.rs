@@ -89,7 +89,7 @@ fn polygon_rings(polygon: &Polygon<f64>, tolerance_deg: f64) -> Option<Vec<Vec<[
 
 /// The GeoJSON geometry of a unit's outline: a MultiPolygon, or `null`
 /// when the atlas has none.
-fn geometry(shape: &geo::MultiPolygon<f64>, tolerance_deg: f64) -> Value {
+pub fn geometry(shape: &geo::MultiPolygon<f64>, tolerance_deg: f64) -> Value {
     let polygons: Vec<Vec<Vec<[f64; 2]>>> = shape
         .0
         .iter()

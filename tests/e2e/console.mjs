@@ -1,0 +1,329 @@
+// End-to-end test of the advocate console in a real headless browser
+// (Debian's chromium driven by playwright-core). tests/console.rs starts
+// `refmatch serve` and runs:
+//
+//   node tests/e2e/console.mjs <base-url> <screenshot-dir>
+//
+// Environment: REFMATCH_E2E_ADVOCATE_KEY, an advocate API key for the
+// served store (the staff checks are skipped without it);
+// CHROMIUM (default /usr/bin/chromium).
+//
+// It fails (exit 1) on any failed check, any browser console error, page
+// error, failed request or HTTP error answer, except the one 401 the
+// invalid-key check provokes on purpose, in a page of its own.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) {
+  console.error('usage: node console.mjs <base-url> <screenshot-dir>');
+  process.exit(2);
+}
+fs.mkdirSync(shots, { recursive: true });
+const advocateKey = process.env.REFMATCH_E2E_ADVOCATE_KEY || '';
+const TIMEOUT = 90_000;
+
+const problems = [];
+const log = (...args) => console.log('[e2e]', ...args);
+
+const pending = new WeakMap();
+
+/** Waits until `page` has had no request in flight for 800 ms (the map animates for 250 ms and debounces its county fetch by 300 ms). */
+async function settle(page) {
+  let quiet = 0;
+  while (quiet < 800) {
+    await page.waitForTimeout(100);
+    quiet = (pending.get(page) || 0) === 0 ? quiet + 100 : 0;
+  }
+}
+
+/** Records every console error, page error, failed request and HTTP error of `page`. */
+function watch(page, label, allowed = () => false) {
+  pending.set(page, 0);
+  page.on('request', () => pending.set(page, pending.get(page) + 1));
+  for (const event of ['requestfinished', 'requestfailed']) {
+    page.on(event, () => pending.set(page, pending.get(page) - 1));
+  }
+  page.on('console', (message) => {
+    if (message.type() !== 'error' && message.type() !== 'warning') return;
+    const text = `${label}: console ${message.type()}: ${message.text()} (${message.location().url || ''})`;
+    if (message.type() === 'error' && !allowed(message.text())) problems.push(text);
+    else log(text);
+  });
+  page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    const failure = request.failure();
+    // A navigation or reload aborts the page's requests still in flight.
+    if (failure && failure.errorText === 'net::ERR_ABORTED') return;
+    problems.push(`${label}: request failed: ${request.method()} ${request.url()}: ${failure && failure.errorText}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !allowed(`${response.status()} ${response.url()}`)) {
+      problems.push(`${label}: HTTP ${response.status()} for ${response.request().method()} ${response.url()}`);
+    }
+  });
+}
+
+/** The API's own answer for a query, straight over HTTP. */
+async function apiMatch(query, key) {
+  const headers = key ? { Authorization: `Bearer ${key}` } : {};
+  const response = await fetch(`${base}/v1/match?${query}`, { headers });
+  assert.equal(response.status, 200, `GET /v1/match?${query}`);
+  return response.json();
+}
+
+/** What the page shows: the list's ids and the numbered markers. */
+async function shown(page) {
+  return page.evaluate(() => ({
+    ids: [...document.querySelectorAll('#results .result')].map((li) => li.dataset.id),
+    markers: [...document.querySelectorAll('.leaflet-marker-pane .map-marker')].map((m) => m.getAttribute('title')),
+    caller: document.querySelectorAll('.leaflet-overlay-pane path.caller-marker').length,
+    status: document.getElementById('match-status').textContent,
+    hash: location.hash,
+  }));
+}
+
+async function waitForResults(page, previousStatus) {
+  await page.waitForFunction(
+    (previous) => {
+      const status = document.getElementById('match-status').textContent;
+      return status !== previous && / results? near /.test(status);
+    },
+    previousStatus,
+    { timeout: TIMEOUT },
+  );
+}
+
+/** Searches for `near` (with the form's other fields as set) and checks the page against /v1/match. */
+async function matchAndCompare(page, near, key) {
+  const before = await page.locator('#match-status').textContent();
+  await page.fill('#near', near);
+  await page.press('#near', 'Enter');
+  await waitForResults(page, before);
+  const seen = await shown(page);
+  assert.match(seen.hash, /^#match\?/, 'the URL holds the query');
+  const query = seen.hash.slice('#match?'.length);
+  const body = await apiMatch(query, key);
+  const ids = body.features.map((f) => f.id);
+  assert.ok(ids.length > 0, `${near}: /v1/match answers results`);
+  assert.deepEqual(seen.ids, ids, `${near}: the list shows /v1/match's results in its order`);
+  const located = body.features.filter((f) => f.geometry);
+  assert.equal(seen.markers.length, located.length, `${near}: one marker per located result`);
+  assert.deepEqual(
+    seen.markers,
+    located.map((f) => `${f.properties.rank}. ${f.properties.name}`),
+    `${near}: markers are numbered by rank, in order`,
+  );
+  assert.equal(seen.caller, 1, `${near}: the caller's point is drawn`);
+  log(`${near}: ${ids.length} results, ${located.length} markers agree with /v1/match?${query}`);
+  return { body, query };
+}
+
+async function main() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'refmatch-e2e-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 800 },
+    timeout: TIMEOUT,
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  try {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+
+    // ---------------------------------------------------------- match view
+    const page = context.pages()[0] || (await context.newPage());
+    watch(page, 'match');
+    const response = await page.goto(`${base}/`, { waitUntil: 'load' });
+    assert.equal(response.status(), 200);
+    const csp = response.headers()['content-security-policy'] || '';
+    assert.match(csp, /default-src 'self'/, 'the page has a strict CSP');
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-pane path').length > 50, null, { timeout: TIMEOUT });
+    assert.ok((await page.locator('#issues input').count()) > 5, 'issues come from /v1/vocabulary');
+
+    // A US city, with needs set in the form.
+    await page.check('#issue-labor_trafficking');
+    await page.selectOption('#language', 'es');
+    const fresno = await matchAndCompare(page, 'Fresno, CA', '');
+    // Keyboard: Enter moved focus to the first result; arrows move on.
+    let focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.id);
+    assert.equal(focused, fresno.body.features[0].id, 'Enter focuses the first result');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    focused = await page.evaluate(() => document.activeElement.dataset.id);
+    assert.equal(focused, fresno.body.features[1].id, 'arrows move through the results');
+    assert.equal(await page.locator('#results .result[aria-current="true"]').count(), 1);
+    assert.equal(await page.locator('.leaflet-marker-pane .map-marker.selected').count(),
+      fresno.body.features[1].geometry ? 1 : 0, 'the selected result is highlighted on the map');
+    // Copy referral (C on a selected result) puts plain text on the clipboard.
+    await page.keyboard.press('c');
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert.ok(clip.includes(fresno.body.features[1].properties.name), `referral text names the provider: ${clip}`);
+    assert.ok(!/direct line/i.test(clip), 'referral text leaves out direct lines');
+    // Public view: approximate locations are said so.
+    const approximate = fresno.body.features.filter((f) => f.properties.location_approximate).length;
+    assert.equal(await page.locator('#results .badge.approx').count(), approximate, 'approximate locations are marked');
+    assert.equal(await page.locator('#results .staff').count(), 0, 'the public sees no staff-only fields');
+    // Open/closed now appears for results with known hours.
+    assert.ok((await page.locator('#results .badge.open, #results .badge.closed').count()) > 0, 'open or closed now is shown');
+
+    // Reloading the URL runs the same search again.
+    const url = page.url();
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('body[data-ready="true"]');
+    await waitForResults(page, '');
+    const again = await shown(page);
+    assert.equal(page.url(), url);
+    assert.deepEqual(again.ids, fresno.body.features.map((f) => f.id), 'a reload shows the same results');
+    assert.equal(await page.inputValue('#near'), 'Fresno, CA', 'the form is filled from the URL');
+    assert.ok(await page.isChecked('#issue-labor_trafficking'));
+    // Zoomed in on a US caller, the basemap adds the county lines in view.
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-counties-pane path').length > 0, null, { timeout: TIMEOUT });
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.locator('#results .result').nth(0).click();
+    await settle(page);
+    await page.screenshot({ path: path.join(shots, 'match.png') });
+
+    // A foreign city, without the language filter.
+    await page.uncheck('#issue-labor_trafficking');
+    await page.check('#issue-trafficking');
+    await page.selectOption('#language', '');
+    const lima = await matchAndCompare(page, 'Lima, Peru', '');
+    assert.equal(lima.body.query.country, 'PE');
+    await settle(page);
+    await page.screenshot({ path: path.join(shots, 'match-lima.png') });
+    // Back returns to the Fresno search, form and results.
+    const limaStatus = await page.locator('#match-status').textContent();
+    await page.goBack();
+    await waitForResults(page, limaStatus);
+    assert.deepEqual((await shown(page)).ids, fresno.body.features.map((f) => f.id), 'Back shows the previous search');
+    assert.equal(await page.inputValue('#language'), 'es', 'Back restores the form');
+
+    // -------------------------------------------------------- coverage view
+    await page.click('#tab-coverage');
+    await page.waitForSelector('#coverage-view:not([hidden])');
+    await page.selectOption('#cov-by', 'county');
+    await page.selectOption('#cov-issue', 'labor_trafficking');
+    await page.selectOption('#cov-language', 'es');
+    await page.check('#cov-open_24h');
+    await page.click('#coverage-button');
+    await page.waitForFunction(() => /counties:/.test(document.getElementById('coverage-status').textContent), null, { timeout: TIMEOUT });
+    const paths = await page.locator('.leaflet-choropleth-pane path').count();
+    assert.ok(paths > 0, 'the choropleth is drawn');
+    const coverageQuery = (await page.evaluate(() => location.hash)).replace(/^#coverage\?/, '');
+    const coverage = await (await fetch(`${base}/v1/coverage?${coverageQuery}&tolerance=0.02`)).json();
+    assert.equal(paths, coverage.features.filter((f) => f.geometry).length, 'one path per region with an outline');
+    log(`coverage: ${paths} county paths for ${coverageQuery}`);
+    assert.ok((await page.locator('#legend li').count()) >= 3, 'a legend');
+    await page.waitForFunction(() => !/Finding/.test(document.getElementById('suggest-status').textContent), null, { timeout: TIMEOUT });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-geojson')]);
+    const saved = await download.path();
+    const downloaded = JSON.parse(fs.readFileSync(saved, 'utf8'));
+    assert.equal(downloaded.features.length, coverage.features.length, 'the GeoJSON download is what is shown');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+    const table = fs.readFileSync(await csv.path(), 'utf8').trim().split('\n');
+    assert.equal(table.length, coverage.features.length + 1, 'the CSV has a row per region');
+    // Hover details: the region's name and figures, as /v1/coverage has them.
+    const box = await page.locator('#map').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.42);
+    await page.waitForFunction(() => document.querySelector('#region-details h4') !== null, null, { timeout: 10_000 });
+    const hovered = await page.locator('#region-details h4').textContent();
+    const region = coverage.features.find((f) => f.properties.name === hovered.trim());
+    assert.ok(region, `hover names a region of the report: ${hovered}`);
+    const details = (await page.locator('#region-details dl').textContent()).replace(/\s+/g, ' ');
+    assert.ok(details.includes(`Providers serving${region.properties.providers_serving}`), details);
+    assert.ok(details.includes(`Population${region.properties.population.toLocaleString('en-US')}`), details);
+    log(`hover: ${hovered}: ${details}`);
+    await settle(page);
+    await page.screenshot({ path: path.join(shots, 'coverage.png') });
+
+    // ------------------------------------------------------- narrow screen
+    const narrow = await context.newPage();
+    watch(narrow, 'narrow');
+    await narrow.setViewportSize({ width: 390, height: 844 });
+    await narrow.goto(`${base}/#match?${fresno.query}`, { waitUntil: 'load' });
+    await narrow.waitForSelector('body[data-ready="true"]');
+    await waitForResults(narrow, '');
+    const layout = await narrow.evaluate(() => {
+      const panel = document.getElementById('results').getBoundingClientRect();
+      const map = document.getElementById('map').getBoundingClientRect();
+      return { listBottom: panel.bottom, mapTop: map.top, mapWidth: map.width, scrollWidth: document.documentElement.scrollWidth };
+    });
+    assert.ok(layout.mapTop >= layout.listBottom - 1, `the map is under the list on a narrow screen: ${JSON.stringify(layout)}`);
+    assert.ok(layout.scrollWidth <= 392, `no sideways scrolling at 390 px: ${JSON.stringify(layout)}`);
+    await settle(narrow);
+    await narrow.screenshot({ path: path.join(shots, 'narrow.png') });
+    await narrow.close();
+
+    // ------------------------------------------------------------ sign-in
+    if (advocateKey) {
+      await page.click('#tab-match');
+      await page.waitForSelector('#match-view:not([hidden])');
+      assert.equal(page.url(), `${base}/#match?${fresno.query}`);
+      await page.fill('#api-key', advocateKey);
+      await page.click('#signin-button');
+      await page.waitForFunction(() => /Signed in/.test(document.getElementById('signin-status').textContent));
+      // Signing in runs the search again with the key: staff fields appear.
+      await page.waitForSelector('#results .staff', { timeout: TIMEOUT });
+      // The key stays for the session (sessionStorage), across a reload.
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('body[data-ready="true"]');
+      await waitForResults(page, '');
+      assert.match(await page.locator('#signin-status').textContent(), /Signed in/);
+      const seen = await shown(page);
+      const staff = await apiMatch(seen.hash.slice('#match?'.length), advocateKey);
+      assert.deepEqual(seen.ids, staff.features.map((f) => f.id), 'staff see the staff answer');
+      const confidential = staff.features.filter((f) => f.properties.visibility === 'confidential').length;
+      assert.equal(await page.locator('#results .badge.conf').count(), confidential, 'confidential records are marked');
+      assert.equal(await page.locator('#results .staff').count(), staff.features.length, 'staff fields are shown to staff');
+      const direct = staff.features.flatMap((f) => f.properties.phones).filter((p) => p.confidential).length;
+      assert.equal(await page.locator('#results .direct').count(), direct, 'direct lines are flagged');
+      // The selected provider's service area, from its record.
+      await page.locator('#results .result').nth(0).click();
+      await page.waitForFunction(() => /Service area/.test(document.querySelector('#results .result[aria-current="true"] .area-note').textContent));
+      await page.waitForFunction(() => document.querySelectorAll('.leaflet-area-pane path').length > 0, null, { timeout: TIMEOUT });
+      log(`staff: ${staff.features.length} results, ${confidential} confidential, ${direct} direct lines`);
+      await settle(page);
+      await page.screenshot({ path: path.join(shots, 'match-staff.png') });
+      await page.click('#signout-button');
+      await page.waitForFunction(() => /Public view/.test(document.getElementById('signin-status').textContent));
+    } else {
+      log('REFMATCH_E2E_ADVOCATE_KEY not set: staff checks skipped');
+    }
+
+    // An invalid key is refused in plain words (its 401 is expected here).
+    const refused = await context.newPage();
+    watch(refused, 'bad key', (text) => /\b401\b/.test(text));
+    await refused.goto(`${base}/`, { waitUntil: 'load' });
+    await refused.waitForSelector('body[data-ready="true"]');
+    await refused.fill('#api-key', 'rmk_not_a_real_key');
+    await refused.click('#signin-button');
+    await refused.waitForFunction(() => /key is not valid/i.test(document.getElementById('signin-status').textContent));
+    assert.match(await refused.locator('#error').textContent(), /key is not valid/i);
+    await refused.close();
+  } finally {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  problems.push(`check failed: ${error.stack || error}`);
+}
+if (problems.length) {
+  console.error(`[e2e] ${problems.length} problem(s):`);
+  for (const problem of problems) console.error(`  - ${problem}`);
+  process.exit(1);
+}
+log(`all checks passed; screenshots in ${shots}`);
