@@ -3,15 +3,13 @@
 //! bar) to a piped stderr, and `serve` answering real HTTP on loopback and
 //! stopping cleanly on SIGTERM.
 
+mod common;
+use common::process::{free_port, http_get, refmatch};
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn refmatch() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_refmatch"))
-}
 
 #[test]
 fn geocode_prints_json() {
@@ -107,25 +105,9 @@ fn reverse_prints_json() {
     assert!(!bad.status.success());
 }
 
-/// Sends one HTTP/1.1 GET and returns the raw response text.
-fn http_get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response)
-}
-
 #[test]
 fn serve_answers_http_and_stops_on_sigterm() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let store =
         std::env::temp_dir().join(format!("refmatch-cli-serve-{}.sqlite", std::process::id()));
     let mut server = refmatch()
@@ -327,10 +309,7 @@ fn ingest_to_a_pipe_prints_lines_and_no_progress_bar() {
 
 #[test]
 fn request_logs_hold_neither_callers_places_nor_keys() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let dir = std::env::temp_dir().join(format!("refmatch-cli-logs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let log = std::fs::File::create(dir.join("stderr.log")).expect("log file");

@@ -8,11 +8,13 @@
 //! or a few seconds, whichever is first, and every wait is generous.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::process::{free_port, refmatch};
 use refmatch::store::{SqliteStore, Store};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,17 +28,6 @@ const WRITERS: usize = 2;
 const KILL_AFTER_ACKS: usize = 30;
 /// Or this long after the first acknowledgement, whichever comes first.
 const KILL_AFTER: Duration = Duration::from_secs(2);
-
-fn refmatch() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_refmatch"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 /// A parsed HTTP/1.1 response.
 #[derive(Debug)]

@@ -263,32 +263,11 @@ fn once<'a>(seen: &mut BTreeSet<&'a str>, name: &'a str) -> Result<(), ApiError>
     }
 }
 
+/// `west,south,east,north` degrees, by the listing's parser (west > east
+/// crosses the antimeridian).
 fn parse_bbox(value: &str) -> Result<[f64; 4], ApiError> {
-    let bad = || {
-        ApiError::invalid(
-            "bbox",
-            format!("bbox must be west,south,east,north in degrees (longitudes -180 to 180, latitudes -90 to 90, south <= north), got '{value}'"),
-        )
-    };
-    let numbers: Vec<f64> = value
-        .split(',')
-        .map(|n| n.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad())?;
-    let [west, south, east, north] = numbers[..] else {
-        return Err(bad());
-    };
-    let lon = -180.0..=180.0;
-    let lat = -90.0..=90.0;
-    if !(lon.contains(&west)
-        && lon.contains(&east)
-        && lat.contains(&south)
-        && lat.contains(&north)
-        && south <= north)
-    {
-        return Err(bad());
-    }
-    Ok([west, south, east, north])
+    let bbox = crate::matching::BoundingBox::parse(value)?;
+    Ok([bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat])
 }
 
 impl OutlineQuery {

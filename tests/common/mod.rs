@@ -4,6 +4,8 @@
 //! binary, its API keys, and query-string encoding.
 #![allow(dead_code)]
 
+pub mod process;
+
 use refmatch::api::access::RateLimits;
 use refmatch::api::AppState;
 use refmatch::gazetteer::Gazetteer;
