@@ -800,6 +800,14 @@ async fn rate_limits_answer_429_with_retry_after_and_bodies_have_a_limit() {
     }
     let limited = get(&f, Who::Public, "/v1/vocabulary").await;
     limited.problem(StatusCode::TOO_MANY_REQUESTS);
+    // The console page and the health check are not counted.
+    for uri in ["/", "/healthz", "/console/app.js"] {
+        assert_eq!(
+            get(&f, Who::Public, uri).await.status,
+            StatusCode::OK,
+            "{uri}"
+        );
+    }
     let retry: u64 = limited.headers[header::RETRY_AFTER]
         .to_str()
         .unwrap()

@@ -5,7 +5,8 @@
 //! treated as public. Every request counts against a token bucket: per key
 //! for keyed requests, per client address otherwise; intake submissions
 //! also count against a tighter per-address bucket. Over the limit the
-//! answer is 429 with `Retry-After`. Keys never reach the logs: the
+//! answer is 429 with `Retry-After`. The console's page and files and
+//! `/healthz` are not counted. Keys never reach the logs: the
 //! request log records method, path and status only.
 
 use super::{ApiError, AppState};
@@ -195,7 +196,13 @@ pub(super) async fn authenticate(
         }
     };
     let limits = state.limits;
-    let (bucket, capacity) = if caller.role == Role::Public {
+    // The console's own files and the health check cost nothing to serve
+    // and are not counted: loading the page is a dozen requests.
+    let path = request.uri().path();
+    let counted = !(path == "/" || path == "/healthz" || path.starts_with("/console/"));
+    let (bucket, capacity) = if !counted {
+        (String::new(), 0)
+    } else if caller.role == Role::Public {
         (caller.name.clone(), limits.public_per_minute)
     } else {
         (caller.name.clone(), limits.key_per_minute)
