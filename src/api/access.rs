@@ -176,12 +176,7 @@ pub(super) async fn authenticate(
         Some(secret) => {
             let live = std::sync::Arc::clone(&state.live);
             let secret = secret.to_owned();
-            let key = tokio::task::spawn_blocking(move || live.find_key(&secret))
-                .await
-                .map_err(|error| {
-                    tracing::error!(%error, "key lookup");
-                    ApiError::Internal
-                })??;
+            let key = super::blocking("key lookup", move || Ok(live.find_key(&secret)?)).await?;
             let key = key.ok_or_else(|| {
                 ApiError::Unauthorized(
                     "the API key is not valid; ask an administrator for one (refmatch keys create)"

@@ -478,18 +478,13 @@ pub(super) async fn outline_collection(
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
     let query = OutlineQuery::parse(&params)?;
-    let body = tokio::task::spawn_blocking(move || {
-        serde_json::to_vec(&outlines(&state.gazetteer, &query))
+    let body = super::blocking("outlines", move || {
+        serde_json::to_vec(&outlines(&state.gazetteer, &query)).map_err(|error| {
+            tracing::error!(%error, "serialising outlines");
+            ApiError::Internal
+        })
     })
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "outlines worker");
-        ApiError::Internal
-    })?
-    .map_err(|error| {
-        tracing::error!(%error, "serialising outlines");
-        ApiError::Internal
-    })?;
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, GEOJSON),

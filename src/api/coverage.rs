@@ -4,7 +4,7 @@
 //! about a second of CPU.
 
 use super::access::Caller;
-use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
+use super::{blocking, pairs, ApiError, AppState, Pairs, GEOJSON};
 use crate::coverage::{
     self, CoverageError, CoverageQuery, Purpose, TableFormat, COVERAGE_PARAMETERS,
 };
@@ -91,16 +91,6 @@ fn format(params: &Pairs) -> Result<Format, ApiError> {
     Ok(found.unwrap_or(Format::GeoJson))
 }
 
-/// Runs `work` on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| {
-        tracing::error!(%error, "coverage worker");
-        ApiError::Internal
-    })?
-}
-
 /// `GET /v1/coverage`.
 pub(super) async fn report(
     State(state): State<AppState>,
@@ -114,7 +104,7 @@ pub(super) async fn report(
     let mut query = query;
     query.need.public_only = !caller.role.sees_confidential();
     let snapshot = state.live.snapshot();
-    blocking(move || {
+    blocking("coverage", move || {
         let report = coverage::report(
             &state.gazetteer,
             &snapshot.directory,
@@ -152,7 +142,7 @@ pub(super) async fn suggest(
     let mut query = query;
     query.need.public_only = !caller.role.sees_confidential();
     let snapshot = state.live.snapshot();
-    blocking(move || {
+    blocking("coverage", move || {
         let report = coverage::report(
             &state.gazetteer,
             &snapshot.directory,

@@ -28,12 +28,7 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce(&LiveDirectory) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let live = Arc::clone(&state.live);
-    tokio::task::spawn_blocking(move || work(&live))
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "live directory worker");
-            ApiError::Internal
-        })?
+    super::blocking("live directory", move || work(&live)).await
 }
 
 /// The body, or the problem of reading it.

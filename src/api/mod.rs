@@ -581,6 +581,18 @@ fn confidential_ids(snapshot: &Snapshot, indexes: impl Iterator<Item = u32>) -> 
         .collect()
 }
 
+/// Runs `work` on the blocking pool (SQLite, tiling, big bodies); a worker
+/// that panicked is a 500 whose details go to the log, as `what`.
+pub(super) async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, what, "blocking worker");
+        ApiError::Internal
+    })?
+}
+
 /// Appends the audit entries of a staff read of confidential records.
 async fn audit_reads(
     state: &AppState,
@@ -594,16 +606,11 @@ async fn audit_reads(
     let live = Arc::clone(&state.live);
     let caller = caller.clone();
     let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
-    tokio::task::spawn_blocking(move || {
+    blocking("audit writer", move || {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        live.record_reads(&caller.actor(), &ids, via)
+        Ok(live.record_reads(&caller.actor(), &ids, via)?)
     })
     .await
-    .map_err(|error| {
-        tracing::error!(%error, "audit writer");
-        ApiError::Internal
-    })??;
-    Ok(())
 }
 
 async fn match_providers(

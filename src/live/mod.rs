@@ -581,13 +581,7 @@ impl LiveDirectory {
     /// # Errors
     /// [`LiveError::Store`].
     pub fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, LiveError> {
-        let digest = {
-            use sha2::{Digest, Sha256};
-            Sha256::digest(secret.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        };
+        let digest = crate::store::hash_secret(secret);
         if let Some(key) = lock(&self.shared.keys).get(&digest) {
             return Ok(Some(key.clone()));
         }

@@ -377,8 +377,9 @@ fn new_secret() -> Result<String, StoreError> {
     Ok(secret)
 }
 
-/// The SHA-256 of `secret`, as 64 lowercase hex digits.
-fn hash_secret(secret: &str) -> String {
+/// The SHA-256 of `secret`, as 64 lowercase hex digits: what the key
+/// table stores instead of the secret.
+pub fn hash_secret(secret: &str) -> String {
     use sha2::{Digest, Sha256};
     hex(&Sha256::digest(secret.as_bytes()))
 }
