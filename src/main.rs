@@ -946,7 +946,10 @@ fn print_match_table(response: &MatchResponse, directory: &Directory) -> anyhow:
         let distance = result
             .distance_km
             .map_or_else(|| "-".to_owned(), |d| format!("{d:.1} km"));
-        let phone = result.phones.first().map_or("-", |p| p.number.as_str());
+        let phone = result
+            .phones(provider)
+            .next()
+            .map_or("-", |p| p.number.as_str());
         let mut reasons = result.reasons.join("; ");
         if !result.relaxed.is_empty() {
             reasons = format!("[relaxed] {reasons}");

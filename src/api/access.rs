@@ -174,9 +174,16 @@ pub(super) async fn authenticate(
             address,
         },
         Some(secret) => {
-            let live = std::sync::Arc::clone(&state.live);
-            let secret = secret.to_owned();
-            let key = super::blocking("key lookup", move || Ok(live.find_key(&secret)?)).await?;
+            // A key seen before is answered from memory, with no hop to the
+            // blocking pool; only a new (or unknown) one reads the store.
+            let key = match state.live.cached_key(secret) {
+                Some(key) => Some(key),
+                None => {
+                    let live = std::sync::Arc::clone(&state.live);
+                    let secret = secret.to_owned();
+                    super::blocking("key lookup", move || Ok(live.find_key(&secret)?)).await?
+                }
+            };
             let key = key.ok_or_else(|| {
                 ApiError::Unauthorized(
                     "the API key is not valid; ask an administrator for one (refmatch keys create)"
@@ -195,16 +202,16 @@ pub(super) async fn authenticate(
     // and are not counted: loading the page is a dozen requests.
     let path = request.uri().path();
     let counted = !(path == "/" || path == "/healthz" || path.starts_with("/console/"));
-    let (bucket, capacity) = if !counted {
-        (String::new(), 0)
+    let capacity = if !counted {
+        0
     } else if caller.role == Role::Public {
-        (caller.name.clone(), limits.public_per_minute)
+        limits.public_per_minute
     } else {
-        (caller.name.clone(), limits.key_per_minute)
+        limits.key_per_minute
     };
     state
         .limiter
-        .take(&bucket, capacity, 60.0)
+        .take(&caller.name, capacity, 60.0)
         .map_err(|retry_after| ApiError::TooManyRequests {
             retry_after,
             detail: format!(

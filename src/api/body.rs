@@ -194,7 +194,7 @@ impl<'a> MatchProperties<'a> {
     pub fn new(result: &'a Match, provider: &'a Provider, view: &View) -> Self {
         MatchProperties {
             result,
-            provider: ProviderProperties::new(provider, result.phones.iter().collect(), view),
+            provider: ProviderProperties::new(provider, result.phones(provider).collect(), view),
         }
     }
 

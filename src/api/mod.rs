@@ -559,8 +559,21 @@ fn format(params: &Pairs) -> Result<Format, ApiError> {
 
 /// Serialises `body` with `content_type`.
 fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Response, ApiError> {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response()),
+    body_response_sized(content_type, body, 1)
+}
+
+/// [`body_response`] for a body of about `features` provider features:
+/// the buffer is sized once (about 1.2 KB a feature) instead of growing
+/// by copies.
+fn body_response_sized(
+    content_type: &'static str,
+    body: &impl Serialize,
+    features: usize,
+) -> Result<Response, ApiError> {
+    const FEATURE_BYTES: usize = 1_200;
+    let mut bytes = Vec::with_capacity(1_024 + features * FEATURE_BYTES);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response()),
         Err(error) => {
             tracing::error!(%error, "serialising a response");
             Err(ApiError::Internal)
@@ -628,9 +641,13 @@ async fn match_providers(
     let directory = &snapshot.directory;
     let body = match format {
         Format::GeoJson => {
-            body_response(GEOJSON, &body::match_geojson(&response, directory, &view))?
+            let body = body::match_geojson(&response, directory, &view);
+            body_response_sized(GEOJSON, &body, response.results.len())?
         }
-        Format::Json => body_response(JSON, &body::match_json(&response, directory, &view))?,
+        Format::Json => {
+            let body = body::match_json(&response, directory, &view);
+            body_response_sized(JSON, &body, response.results.len())?
+        }
     };
     let read = confidential_ids(&snapshot, response.results.iter().map(|r| r.index));
     audit_reads(&state, &caller, read, "/v1/match").await?;
@@ -655,7 +672,7 @@ async fn list_providers(
         &view,
         |p| p.phones.iter().collect(),
     );
-    let body = body_response(GEOJSON, &collection)?;
+    let body = body_response_sized(GEOJSON, &collection, page.indexes.len())?;
     let read = confidential_ids(&snapshot, page.indexes.iter().copied());
     audit_reads(&state, &caller, read, "/v1/providers").await?;
     Ok(body)

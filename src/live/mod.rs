@@ -576,15 +576,23 @@ impl LiveDirectory {
             .create_key(name, role, actor)?)
     }
 
+    /// The key whose secret is `secret` if it was looked up before (no
+    /// store access, so it never blocks); `None` means "ask
+    /// [`LiveDirectory::find_key`]", not "unknown".
+    pub fn cached_key(&self, secret: &str) -> Option<ApiKey> {
+        let digest = crate::store::hash_secret(secret);
+        lock(&self.shared.keys).get(&digest).cloned()
+    }
+
     /// The key whose secret this is, if any (cached after the first hit).
     ///
     /// # Errors
     /// [`LiveError::Store`].
     pub fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, LiveError> {
-        let digest = crate::store::hash_secret(secret);
-        if let Some(key) = lock(&self.shared.keys).get(&digest) {
-            return Ok(Some(key.clone()));
+        if let Some(key) = self.cached_key(secret) {
+            return Ok(Some(key));
         }
+        let digest = crate::store::hash_secret(secret);
         let found = lock(&self.shared.writer).store.find_key(secret)?;
         if let Some(key) = &found {
             lock(&self.shared.keys).insert(digest, key.clone());

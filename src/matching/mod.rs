@@ -196,9 +196,21 @@ pub struct Match {
     pub reasons: Vec<Cow<'static, str>>,
     /// Filters it fails (empty for strict results).
     pub relaxed: Vec<Relaxable>,
-    /// The numbers to give the caller: those serving the caller's country
-    /// and those tied to no country; every number when none serves it.
-    pub phones: Vec<Phone>,
+    /// The numbers to give the caller, as positions in the provider's
+    /// `phones`: those serving the caller's country and those tied to no
+    /// country; every number when none serves it. [`Match::phones`] looks
+    /// them up (positions, not copies: a result clones no strings).
+    pub phone_positions: Vec<u16>,
+}
+
+impl Match {
+    /// The numbers to give the caller, in order, from `provider` (the
+    /// record at [`Match::index`]).
+    pub fn phones<'a>(&'a self, provider: &'a Provider) -> impl Iterator<Item = &'a Phone> + 'a {
+        self.phone_positions
+            .iter()
+            .filter_map(|&i| provider.phones.get(usize::from(i)))
+    }
 }
 
 /// A whole answer.
@@ -861,7 +873,13 @@ impl<'a> Matcher<'a> {
             serves_location: candidate.cover.is_some(),
             reasons,
             relaxed,
-            phones: phones.into_iter().cloned().collect(),
+            phone_positions: phones
+                .iter()
+                .filter_map(|shown| {
+                    let position = provider.phones.iter().position(|p| std::ptr::eq(p, *shown))?;
+                    u16::try_from(position).ok()
+                })
+                .collect(),
         }
     }
 
