@@ -7,7 +7,7 @@ use refmatch::api::{self, AppState};
 use refmatch::gazetteer::{Gazetteer, GazetteerFiles};
 use refmatch::index::{Directory, IndexOptions};
 use refmatch::ingest::{self, Ingested, Validator};
-use refmatch::live::LiveDirectory;
+use refmatch::live::{LiveDirectory, OpenedStore};
 use refmatch::matching::{MatchError, MatchResponse, Matcher, Query, View};
 use refmatch::model::Vocabulary;
 use refmatch::model::{LatLng, Role};
@@ -384,10 +384,11 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
         None => GazetteerFiles::bundled(),
     };
     let loading = std::time::Instant::now();
-    // `serve` parses its directory files while the gazetteer loads: that
-    // part of reading needs no gazetteer, and the load leaves a core idle.
-    let parsing = match &cli.command {
-        Command::Serve { data, .. } => Some(start_parsing(data.clone())),
+    // `serve` reads its store (or, for a new store, parses the directory
+    // files that will seed it) while the gazetteer loads: neither needs the
+    // gazetteer, and the load leaves a core idle.
+    let reading = match &cli.command {
+        Command::Serve { data, store, .. } => Some(start_reading(store.clone(), data.clone())),
         _ => None,
     };
     let gazetteer = Gazetteer::load(&files).context("loading the gazetteer")?;
@@ -406,23 +407,25 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
         } => {
             tracing::info!(ms = %format!("{gazetteer_ms:.1}"), "gazetteer loaded");
             let vocabulary = Vocabulary::bundled()?;
-            let opened = SqliteStore::open(&store)
-                .with_context(|| format!("opening the store {}", store.display()))?;
-            let (live, report) = LiveDirectory::open(
-                Box::new(opened),
+            let (opened, parsed) = match reading.map(std::thread::JoinHandle::join) {
+                Some(Ok(read)) => read?,
+                _ => anyhow::bail!("the thread reading the store stopped"),
+            };
+            let (live, report) = LiveDirectory::open_read(
+                opened,
                 Arc::new(gazetteer),
                 Arc::new(vocabulary),
                 index_options(h3_resolution),
                 |gazetteer, vocabulary| {
                     // Parsed beside the gazetteer load; used only to seed a
                     // new store.
-                    let parsed = match parsing.map(std::thread::JoinHandle::join) {
-                        Some(Ok(Ok(parsed))) => parsed,
-                        Some(Ok(Err(error))) => {
-                            tracing::error!(%error, "reading the seed directory");
+                    let parsed = match parsed {
+                        Some(Ok(parsed)) => parsed,
+                        Some(Err(error)) => {
+                            tracing::error!(error = %format!("{error:#}"), "reading the seed directory");
                             Vec::new()
                         }
-                        _ => Vec::new(),
+                        None => Vec::new(),
                     };
                     Validator::new(gazetteer, vocabulary).check_all(parsed)
                 },
@@ -452,6 +455,8 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             }
             tracing::info!(
                 providers = report.providers,
+                read_ms = %format!("{:.1}", report.read.as_secs_f64() * 1000.0),
+                reused_tiles = report.reused_tiles,
                 ms = %format!("{:.1}", report.elapsed.as_secs_f64() * 1000.0),
                 since_start_ms = %format!("{:.1}", loading.elapsed().as_secs_f64() * 1000.0),
                 "directory ready"
@@ -690,25 +695,38 @@ fn phase_spinner(bar: bool, message: &'static str) -> indicatif::ProgressBar {
     spinner
 }
 
-/// Parses `serve`'s directory (the files of `data`, or the bundled data) on
-/// a thread of its own, to be checked once the gazetteer is loaded.
-fn start_parsing(
-    data: Option<PathBuf>,
-) -> std::thread::JoinHandle<anyhow::Result<Vec<ingest::Parsed>>> {
+/// What `serve` reads before the gazetteer is there: the store with its
+/// records and, for a new store only, the parsed seed directory.
+type StartRead = anyhow::Result<(OpenedStore, Option<anyhow::Result<Vec<ingest::Parsed>>>)>;
+
+/// Opens `serve`'s store and reads its records on a thread of its own;
+/// for a new store, parses the seed directory (the files of `data`, or the
+/// bundled data) instead, to be checked once the gazetteer is loaded.
+fn start_reading(store: PathBuf, data: Option<PathBuf>) -> std::thread::JoinHandle<StartRead> {
     std::thread::spawn(move || {
         let started = std::time::Instant::now();
+        let sqlite = SqliteStore::open(&store)
+            .with_context(|| format!("opening the store {}", store.display()))?;
+        let opened = OpenedStore::read(Box::new(sqlite))
+            .with_context(|| format!("reading the store {}", store.display()))?
+            .with_tile_file(store.with_extension("tiles"));
+        if !opened.is_new() {
+            tracing::info!(
+                ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+                "store read"
+            );
+            return Ok((opened, None));
+        }
         let parsed = match data {
-            Some(dir) => data_files(&dir)?
-                .iter()
-                .map(|path| ingest::parse_file(path))
-                .collect(),
-            None => ingest::parse_bundled(),
+            Some(dir) => data_files(&dir)
+                .map(|files| files.iter().map(|path| ingest::parse_file(path)).collect()),
+            None => Ok(ingest::parse_bundled()),
         };
         tracing::info!(
             ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-            "directory parsed"
+            "seed directory parsed"
         );
-        Ok(parsed)
+        Ok((opened, Some(parsed)))
     })
 }
 

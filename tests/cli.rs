@@ -370,3 +370,116 @@ fn request_logs_hold_neither_callers_places_nor_keys() {
         );
     }
 }
+
+/// Runs `serve` on `store` until `/healthz` answers, fetches `paths`, stops
+/// it with SIGTERM and returns the bodies and the log (colour codes
+/// removed).
+fn serve_once(store: &std::path::Path, paths: &[&str]) -> (Vec<String>, String) {
+    let port = free_port();
+    let log_path = store.with_extension("log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut server = refmatch()
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg("--store")
+        .arg(store)
+        .env("RUST_LOG", "refmatch=info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("server starts");
+    let started = Instant::now();
+    while http_get(port, "/healthz").is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            server.kill().ok();
+            panic!("server did not come up");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let bodies = paths
+        .iter()
+        .map(|path| {
+            let response = http_get(port, path).expect("answers");
+            assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
+            response
+                .split_once("\r\n\r\n")
+                .map(|(_, body)| body.to_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            server.kill().ok();
+            panic!("server did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let raw = std::fs::read_to_string(&log_path).expect("log");
+    let mut text = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip an ANSI sequence up to its final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    (bodies, text)
+}
+
+/// The number after `name=` in the "directory ready" log line.
+fn logged_count(log: &str, name: &str) -> Option<usize> {
+    let line = log.lines().find(|l| l.contains("directory ready"))?;
+    let rest = &line[line.find(&format!("{name}="))? + name.len() + 1..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_restart_reuses_tiled_regions_and_answers_the_same() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-tiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = dir.join("store.sqlite");
+    let tiles = dir.join("store.tiles");
+    // Places served through counties, states and countries.
+    let paths = [
+        "/v1/match?near=Fresno,%20CA&limit=20",
+        "/v1/match?near=San%20Juan,%20PR&limit=20",
+        "/v1/match?near=Toronto,%20Canada&limit=20",
+        "/v1/match?lat=39.0997&lon=-94.5786&limit=20",
+    ];
+
+    let (first, log) = serve_once(&store, &paths);
+    assert_eq!(logged_count(&log, "reused_tiles"), Some(0), "{log}");
+    assert!(tiles.is_file(), "the first start keeps its tiles: {log}");
+
+    let (second, log) = serve_once(&store, &paths);
+    let reused = logged_count(&log, "reused_tiles").unwrap_or(0);
+    assert!(reused > 50, "the restart reuses the tiles: {log}");
+    assert_eq!(first, second, "the same answers from reused tiles");
+
+    // A damaged file is refused and tiled again, with the same answers.
+    let bytes = std::fs::read(&tiles).expect("tiles");
+    std::fs::write(&tiles, &bytes[..bytes.len() / 2]).expect("truncate");
+    let (third, log) = serve_once(&store, &paths);
+    assert_eq!(logged_count(&log, "reused_tiles"), Some(0), "{log}");
+    assert!(log.contains("tiling regions again"), "{log}");
+    assert_eq!(first, third);
+    assert_eq!(
+        std::fs::read(&tiles).expect("rewritten").len(),
+        bytes.len(),
+        "the file is written whole again"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -8,6 +8,7 @@
 //! (decided by a great-circle check, never rasterised); nationwide and
 //! worldwide areas stay flags.
 
+use super::tiles::{self, TileFileError};
 use super::IndexOptions;
 use crate::gazetteer::{Gazetteer, US_TERRITORIES};
 use crate::model::{AreaSpec, LatLng};
@@ -133,6 +134,25 @@ impl Region {
             resolution,
             cells,
         })
+    }
+
+    /// A region from cells tiled earlier from this same `shape` at
+    /// `resolution` (see the tile file, `tiles.rs`): no tiling.
+    pub(crate) fn from_cells(
+        key: String,
+        shape: MultiPolygon<f64>,
+        resolution: Resolution,
+        cells: Vec<CellIndex>,
+    ) -> Self {
+        let shape = crate::gazetteer::clean_outline(shape);
+        let boxes = shape.0.iter().filter_map(|p| p.bounding_rect()).collect();
+        Self {
+            key,
+            shape,
+            boxes,
+            resolution,
+            cells,
+        }
     }
 
     /// The cache key: `state:CA`, `county:06019`, `country:MX`, or
@@ -266,6 +286,19 @@ enum RegionKey {
 }
 
 impl RegionKey {
+    /// The key of a region cache key text (`state:CA`…); `None` for a
+    /// provider's own polygon or anything else.
+    fn parse(text: &str) -> Option<RegionKey> {
+        let (kind, code) = text.split_once(':')?;
+        let code = code.to_owned();
+        match kind {
+            "state" => Some(RegionKey::State(code)),
+            "county" => Some(RegionKey::County(code)),
+            "country" => Some(RegionKey::Country(code)),
+            _ => None,
+        }
+    }
+
     fn key(&self) -> String {
         match self {
             RegionKey::State(code) => format!("state:{code}"),
@@ -505,16 +538,73 @@ impl<'g> AreaResolver<'g> {
 
     /// Builds a region from the gazetteer's outline.
     fn tile(&self, key: &RegionKey) -> Result<Region, AreaError> {
-        let g = self.gazetteer;
         let text = key.key();
-        let shape = match key {
+        let shape = self
+            .boundary(key)
+            .ok_or_else(|| AreaError::NoBoundary(text.clone()))?;
+        Region::new(text, shape.clone(), self.resolution, self.max_cells)
+    }
+
+    /// The gazetteer's boundary for `key`, if it has a non-empty one.
+    fn boundary(&self, key: &RegionKey) -> Option<&'g MultiPolygon<f64>> {
+        let g = self.gazetteer;
+        match key {
             RegionKey::State(code) => g.state(code).map(|s| &s.shape),
             RegionKey::County(fips) => g.county(fips).map(|c| &c.shape),
             RegionKey::Country(iso2) => g.country(iso2).map(|c| &c.shape),
         }
         .filter(|shape| !shape.0.is_empty())
-        .ok_or_else(|| AreaError::NoBoundary(text.clone()))?;
-        Region::new(text, shape.clone(), self.resolution, self.max_cells)
+    }
+
+    /// Adds the regions of a tile file written by
+    /// [`AreaResolver::save_tiles`] whose gazetteer boundary is unchanged,
+    /// so they are not tiled again; returns how many. No file is `Ok(0)`.
+    ///
+    /// # Errors
+    /// [`TileFileError`] when the file cannot be read, or was written by
+    /// another tiling version or with other options; the resolver is then
+    /// unchanged (and will tile as usual).
+    pub fn load_tiles(&mut self, path: &std::path::Path) -> Result<usize, TileFileError> {
+        let Some(entries) = tiles::read(path, self.resolution, self.max_cells)? else {
+            return Ok(0);
+        };
+        let mut loaded = 0;
+        for entry in entries {
+            let Some(shape) = RegionKey::parse(&entry.key).and_then(|k| self.boundary(&k)) else {
+                continue;
+            };
+            if self.regions.contains_key(&entry.key)
+                || tiles::fingerprint(shape) != entry.fingerprint
+            {
+                continue;
+            }
+            let region =
+                Region::from_cells(entry.key, shape.clone(), entry.resolution, entry.cells);
+            self.regions
+                .insert(region.key().to_owned(), Arc::new(region));
+            loaded += 1;
+        }
+        Ok(loaded)
+    }
+
+    /// Writes every state, county and country region resolved so far to a
+    /// tile file at `path` (replacing it whole), for
+    /// [`AreaResolver::load_tiles`] at the next start; returns how many.
+    ///
+    /// # Errors
+    /// [`TileFileError::Io`] when the file cannot be written.
+    pub fn save_tiles(&self, path: &std::path::Path) -> Result<usize, TileFileError> {
+        let mut regions: Vec<(u64, &Region)> = self
+            .regions
+            .iter()
+            .filter_map(|(key, region)| {
+                let shape = self.boundary(&RegionKey::parse(key)?)?;
+                Some((tiles::fingerprint(shape), region.as_ref()))
+            })
+            .collect();
+        regions.sort_by(|a, b| a.1.key().cmp(b.1.key()));
+        tiles::write(path, self.resolution, self.max_cells, &regions)?;
+        Ok(regions.len())
     }
 }
 

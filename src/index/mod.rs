@@ -19,7 +19,8 @@
 //! Code map: `area.rs` (area specs → [`ResolvedArea`]), `coverage.rs` (H3
 //! cell index), `sphere.rs` (unit-sphere maths), `bitset.rs`, `filter.rs`
 //! (attribute filters and summary bits), `point_tree.rs` (the pruned
-//! nearest search), `directory.rs` (the snapshot and its queries).
+//! nearest search), `directory.rs` (the snapshot and its queries),
+//! `tiles.rs` (tiled regions kept in a file between server starts).
 //!
 //! Coordinates are WGS84 degrees (`LatLng` is latitude first; boundaries are
 //! `[lon, lat]`); distances are kilometres on a sphere of radius
@@ -34,6 +35,7 @@ mod point_tree;
 mod sphere;
 #[cfg(test)]
 mod test_support;
+mod tiles;
 
 pub use area::{
     nationwide_countries, AreaError, AreaPart, AreaResolver, Region, RegionCache, ResolvedArea,
@@ -41,6 +43,7 @@ pub use area::{
 pub use bitset::Bitset;
 pub use directory::{coarsen, Directory, MemoryUse, COARSE_LOCATION_RESOLUTION};
 pub use filter::{AttributeFilter, CompiledFilter};
+pub use tiles::{TileFileError, TILING_VERSION};
 
 use h3o::Resolution;
 

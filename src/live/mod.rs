@@ -96,8 +96,62 @@ pub struct OpenReport {
     pub rejections: Vec<Rejection>,
     /// Active records indexed.
     pub providers: usize,
-    /// Time to open, seed and index.
+    /// Time to read the stored records ([`OpenedStore::read`]; it may
+    /// have run beside the gazetteer load).
+    pub read: Duration,
+    /// Time to seed (a new store) and index, after the read.
     pub elapsed: Duration,
+    /// Regions taken from the tile file instead of being tiled again
+    /// ([`OpenedStore::with_tile_file`]).
+    pub reused_tiles: usize,
+}
+
+/// A store with its active records already read: the part of opening the
+/// live directory that needs no gazetteer, so that `serve` can do it on a
+/// second core while the gazetteer loads.
+pub struct OpenedStore {
+    store: Box<dyn Store>,
+    /// The active records; `None` for a store that never held one (it will
+    /// be seeded).
+    stored: Option<Vec<Stored>>,
+    read: Duration,
+    tile_file: Option<std::path::PathBuf>,
+}
+
+impl OpenedStore {
+    /// Reads `store`'s active records (none for a new store).
+    ///
+    /// # Errors
+    /// [`LiveError::Store`] when the store cannot be read.
+    pub fn read(store: Box<dyn Store>) -> Result<OpenedStore, LiveError> {
+        let started = Instant::now();
+        let stored = if store.is_empty()? {
+            None
+        } else {
+            Some(store.active()?)
+        };
+        Ok(OpenedStore {
+            store,
+            stored,
+            read: started.elapsed(),
+            tile_file: None,
+        })
+    }
+
+    /// Keeps tiled regions in `path` between starts: opening reuses the
+    /// tiles whose boundaries are unchanged, and rewrites the file when it
+    /// had to tile anything (see [`AreaResolver::load_tiles`]). A missing,
+    /// stale or unreadable file only means tiling again.
+    #[must_use]
+    pub fn with_tile_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tile_file = Some(path.into());
+        self
+    }
+
+    /// True when the store never held a record and will be seeded.
+    pub fn is_new(&self) -> bool {
+        self.stored.is_none()
+    }
 }
 
 /// Committed state: the store, the active records and their versions.
@@ -165,17 +219,51 @@ impl LiveDirectory {
     /// [`LiveError`] when the store cannot be read or written, or the
     /// index options are invalid.
     pub fn open(
-        mut store: Box<dyn Store>,
+        store: Box<dyn Store>,
+        gazetteer: Arc<Gazetteer>,
+        vocabulary: Arc<Vocabulary>,
+        options: IndexOptions,
+        seed: impl FnOnce(&Gazetteer, &Vocabulary) -> Ingested,
+    ) -> Result<(LiveDirectory, OpenReport), LiveError> {
+        LiveDirectory::open_read(
+            OpenedStore::read(store)?,
+            gazetteer,
+            vocabulary,
+            options,
+            seed,
+        )
+    }
+
+    /// [`LiveDirectory::open`] over a store whose records were read
+    /// beforehand ([`OpenedStore::read`]).
+    ///
+    /// # Errors
+    /// As [`LiveDirectory::open`].
+    pub fn open_read(
+        opened: OpenedStore,
         gazetteer: Arc<Gazetteer>,
         vocabulary: Arc<Vocabulary>,
         options: IndexOptions,
         seed: impl FnOnce(&Gazetteer, &Vocabulary) -> Ingested,
     ) -> Result<(LiveDirectory, OpenReport), LiveError> {
         let started = Instant::now();
+        let OpenedStore {
+            mut store,
+            stored,
+            read,
+            tile_file,
+        } = opened;
         let mut resolver = AreaResolver::new(&gazetteer, &options)?;
+        let mut reused_tiles = 0;
+        if let Some(path) = &tile_file {
+            match resolver.load_tiles(path) {
+                Ok(count) => reused_tiles = count,
+                Err(error) => tracing::warn!(%error, "tiling regions again"),
+            }
+        }
         let mut seeded = None;
         let mut rejections = Vec::new();
-        if store.is_empty()? {
+        if stored.is_none() {
             let mut ingested = seed(&gazetteer, &vocabulary);
             let (directory, dropped) = Directory::build_with(
                 std::mem::take(&mut ingested.providers),
@@ -204,17 +292,29 @@ impl LiveDirectory {
         // One path for a new and an existing store: the index is built from
         // what the store holds (the seed build above only found rejections
         // and warmed the region cache).
-        let stored = store.active()?;
+        let stored = match stored {
+            Some(stored) => stored,
+            None => store.active()?,
+        };
         let records: BTreeMap<String, (Arc<Provider>, u64)> = stored
             .into_iter()
             .map(|s| (s.provider.id.clone(), (Arc::new(s.provider), s.version)))
             .collect();
         let snapshot = build_snapshot(&records, &mut resolver, options.threads, 0)?;
+        if let Some(path) = &tile_file {
+            if resolver.region_count() > reused_tiles {
+                if let Err(error) = resolver.save_tiles(path) {
+                    tracing::warn!(%error, "keeping the tiled regions for the next start");
+                }
+            }
+        }
         let report = OpenReport {
             seeded,
             rejections,
             providers: snapshot.directory.len(),
+            read,
             elapsed: started.elapsed(),
+            reused_tiles,
         };
         let shared = Arc::new(Shared {
             regions: Mutex::new(resolver.into_regions()),

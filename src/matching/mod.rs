@@ -876,7 +876,10 @@ impl<'a> Matcher<'a> {
             phone_positions: phones
                 .iter()
                 .filter_map(|shown| {
-                    let position = provider.phones.iter().position(|p| std::ptr::eq(p, *shown))?;
+                    let position = provider
+                        .phones
+                        .iter()
+                        .position(|p| std::ptr::eq(p, *shown))?;
                     u16::try_from(position).ok()
                 })
                 .collect(),
