@@ -9,8 +9,9 @@
 #        bash benches/http-ab.sh /tmp/refmatch-before target/release/refmatch 10 3
 # Each round serves A then B (the order alternates), each for SECONDS
 # (default 10) at CONNECTIONS (default 32); prints requests/s per run and
-# the medians. Extra wrk arguments can be passed in WRK_ARGS (for example
-# WRK_ARGS='-H "Authorization: Bearer rmk_…"' needs a key in both stores).
+# the medians. ROLE=advocate sends every request with an advocate's key
+# (made in each store with `refmatch keys create`), so confidential
+# records are matched and every read is audited.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$1 b=$2 seconds=${3:-10} rounds=${4:-3} connections=${5:-32}
@@ -21,7 +22,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 serve() {
   local binary=$1 store=$2
   RUST_LOG=warn "$binary" serve --addr "127.0.0.1:$port" --store "$store" \
-    --public-rate-limit 0 2>>"$work/serve.log" &
+    --public-rate-limit 0 --key-rate-limit 0 2>>"$work/serve.log" &
   server=$!
   for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
@@ -31,17 +32,25 @@ serve() {
 }
 run() {
   local label=$1 binary=$2
+  local auth=()
+  if [ "${ROLE:-public}" = advocate ]; then
+    local key
+    key=$("$binary" keys create --role advocate --name bench --store "$work/$label.sqlite" 2>/dev/null)
+    auth=(-H "Authorization: Bearer $key")
+  fi
   serve "$binary" "$work/$label.sqlite"
   # Warm up, then measure.
-  wrk -t2 -c"$connections" -d2s -s benches/http-queries.lua "http://127.0.0.1:$port" >/dev/null
-  local rps
-  # shellcheck disable=SC2086
-  rps=$(eval wrk -t2 -c"$connections" -d"${seconds}s" ${WRK_ARGS:-} -s benches/http-queries.lua \
-    "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}')
+  wrk -t2 -c"$connections" -d2s "${auth[@]}" -s benches/http-queries.lua "http://127.0.0.1:$port" >/dev/null
+  local out rps errors
+  out=$(wrk -t2 -c"$connections" -d"${seconds}s" "${auth[@]}" -s benches/http-queries.lua \
+    "http://127.0.0.1:$port")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   kill "$server"; wait "$server" 2>/dev/null || true
-  echo "$label $rps" | tee -a "$work/results"
+  echo "$label $rps ${errors:+(non-2xx: $errors)}" | tee -a "$work/results"
+  if [ -n "$errors" ]; then echo "errors in the run: the figures are not valid"; exit 1; fi
 }
-echo "A=$a B=$b ${seconds}s x $rounds rounds, $connections connections, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "A=$a B=$b ${seconds}s x $rounds rounds, $connections connections, ${ROLE:-public}, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$rounds"); do
   if (( round % 2 )); then run A "$a"; run B "$b"; else run B "$b"; run A "$a"; fi
 done

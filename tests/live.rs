@@ -18,7 +18,8 @@ use refmatch::api::router;
 use refmatch::index::coarsen;
 use refmatch::model::{LatLng, Provider, Visibility};
 use serde_json::{json, Value};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 use tower::ServiceExt;
 
 struct Answer {
@@ -1068,4 +1069,75 @@ proptest! {
         prop_assert_eq!(answer.status, StatusCode::OK);
         assert_public(shared_secrets(), &uri, &answer.text);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_confidential_reads_are_each_audited_once() {
+    // Reads of concurrent requests are committed in shared batches (group
+    // commit): none may be lost or written twice.
+    let f = Arc::new(new_fixture());
+    let places = [
+        "lat=36.7378&lon=-119.7871",
+        "near=Houston,%20TX",
+        "near=Chicago,%20IL",
+        "near=Atlanta,%20GA",
+        "near=10001",
+        "near=Miami,%20FL",
+        "near=Seattle,%20WA",
+        "near=Denver,%20CO",
+    ];
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for place in places {
+            let f = Arc::clone(&f);
+            tasks.push(tokio::spawn(async move {
+                let body = get(&f, Who::Advocate, &format!("/v1/match?{place}&limit=20"))
+                    .await
+                    .json();
+                let ids: Vec<String> = body["features"]
+                    .as_array()
+                    .expect("features")
+                    .iter()
+                    .filter(|f| f["properties"]["visibility"] == "confidential")
+                    .map(|f| f["id"].as_str().expect("id").to_owned())
+                    .collect();
+                (round, ids)
+            }));
+        }
+    }
+    let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+    for task in tasks {
+        let (_, ids) = task.await.expect("request task");
+        for id in ids {
+            *expected.entry(id).or_default() += 1;
+        }
+    }
+    assert!(
+        expected.values().sum::<usize>() > 32,
+        "the matches read confidential records"
+    );
+    let mut logged: BTreeMap<String, usize> = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page = get(
+            &f,
+            Who::Admin,
+            &format!("/v1/audit?after={after}&limit=1000"),
+        )
+        .await
+        .json();
+        for entry in page["entries"].as_array().expect("entries") {
+            if entry["action"] == "read_confidential" {
+                assert_eq!(entry["detail"], "/v1/match");
+                *logged
+                    .entry(entry["provider_id"].as_str().expect("id").to_owned())
+                    .or_default() += 1;
+            }
+        }
+        match page["next_after"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(logged, expected);
 }

@@ -19,8 +19,8 @@ use crate::index::{AreaResolver, Directory, IndexError, IndexOptions, RegionCach
 use crate::ingest::{Format, Ingested, Rejection, Validator};
 use crate::model::{Provider, Role, Vocabulary};
 use crate::store::{
-    Actor, ApiKey, AuditEntry, HistoryEntry, ImportCounts, Store, StoreError, Stored, Submission,
-    SubmissionStatus,
+    Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry, ImportCounts, Store, StoreError,
+    Stored, Submission, SubmissionStatus,
 };
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -65,6 +65,11 @@ pub enum LiveError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The audit entries of a confidential read could not be written (in a
+    /// batch with other requests' reads; the store's own error is in the
+    /// text): the answer must not be sent unaudited.
+    #[error("the audit log could not be written: {0}")]
+    AuditFailed(String),
     /// The index could not be built.
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -177,6 +182,42 @@ struct Progress {
     failed: Option<(u64, String)>,
 }
 
+/// Confidential reads waiting to be audited, for group commit: one
+/// request at a time writes every read queued so far in one transaction
+/// (one sync to disk) while the next ones queue behind it.
+#[derive(Default)]
+struct ReadLog {
+    /// Reads not yet taken by a writer, with their tickets.
+    pending: Vec<(u64, ConfidentialRead)>,
+    /// The next ticket.
+    next_ticket: u64,
+    /// True while a request is writing a batch.
+    writing: bool,
+    /// Outcomes of written batches by ticket, each removed by the request
+    /// that waits for it.
+    outcomes: FxHashMap<u64, Result<(), String>>,
+}
+
+/// A batch of reads being written: however the write ends (even by a
+/// panic), dropping it posts the outcome for every ticket in it, frees the
+/// log for the next writer and wakes the waiting requests.
+struct ReadBatch<'a> {
+    shared: &'a Shared,
+    tickets: Vec<u64>,
+    outcome: Result<(), String>,
+}
+
+impl Drop for ReadBatch<'_> {
+    fn drop(&mut self) {
+        let mut log = lock(&self.shared.reads);
+        for ticket in self.tickets.drain(..) {
+            log.outcomes.insert(ticket, self.outcome.clone());
+        }
+        log.writing = false;
+        self.shared.reads_written.notify_all();
+    }
+}
+
 /// How long the rebuilder waits before retrying a failed build.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
@@ -195,6 +236,10 @@ struct Shared {
     /// Keys already seen, by secret hash (keys are never changed, only
     /// created).
     keys: Mutex<FxHashMap<String, ApiKey>>,
+    /// Confidential reads waiting for their audit entries.
+    reads: Mutex<ReadLog>,
+    /// Signalled when a batch of reads is written.
+    reads_written: Condvar,
 }
 
 /// The live directory. Cheap to share behind an `Arc`; every method takes
@@ -331,6 +376,8 @@ impl LiveDirectory {
             wake: Condvar::new(),
             swapped: Condvar::new(),
             keys: Mutex::new(FxHashMap::default()),
+            reads: Mutex::new(ReadLog::default()),
+            reads_written: Condvar::new(),
         });
         let worker = Arc::clone(&shared);
         let rebuilder = std::thread::Builder::new()
@@ -593,10 +640,15 @@ impl LiveDirectory {
         Ok(lock(&self.shared.writer).store.audit(after, limit)?)
     }
 
-    /// Records that `actor` was shown the confidential records `ids`.
+    /// Records that `actor` was shown the confidential records `ids`, and
+    /// returns once the entries are committed (the answer may then be
+    /// sent). Reads of concurrent requests are committed together (group
+    /// commit): the first waiting request writes every read queued so far
+    /// in one transaction while later ones queue for the next.
     ///
     /// # Errors
-    /// [`LiveError::Store`].
+    /// [`LiveError::AuditFailed`] when the batch holding this read could
+    /// not be written.
     pub fn record_reads(
         &self,
         actor: &Actor<'_>,
@@ -606,9 +658,47 @@ impl LiveDirectory {
         if ids.is_empty() {
             return Ok(());
         }
-        Ok(lock(&self.shared.writer)
-            .store
-            .record_reads(actor, ids, via)?)
+        let read = ConfidentialRead {
+            actor: actor.name.to_owned(),
+            role: actor.role,
+            ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            via: via.to_owned(),
+        };
+        let mut log = lock(&self.shared.reads);
+        let ticket = log.next_ticket;
+        log.next_ticket += 1;
+        log.pending.push((ticket, read));
+        loop {
+            if let Some(outcome) = log.outcomes.remove(&ticket) {
+                return outcome.map_err(LiveError::AuditFailed);
+            }
+            if log.writing {
+                log = self
+                    .shared
+                    .reads_written
+                    .wait(log)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            // Nobody is writing and this read is still pending: write the
+            // whole queue.
+            log.writing = true;
+            let (tickets, reads): (Vec<u64>, Vec<ConfidentialRead>) =
+                std::mem::take(&mut log.pending).into_iter().unzip();
+            drop(log);
+            let mut batch = ReadBatch {
+                shared: &self.shared,
+                tickets,
+                outcome: Err("the audit writer stopped".to_owned()),
+            };
+            batch.outcome = lock(&self.shared.writer)
+                .store
+                .record_read_batch(&reads)
+                .map_err(|e| e.to_string());
+            // Dropping the batch posts the outcome and wakes the waiters.
+            drop(batch);
+            log = lock(&self.shared.reads);
+        }
     }
 
     /// Queues a submission after validating it as a record.

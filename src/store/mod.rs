@@ -191,6 +191,19 @@ impl<'a> Actor<'a> {
     }
 }
 
+/// A staff read of confidential records, to be audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfidentialRead {
+    /// Who read (as [`Actor::name`]).
+    pub actor: String,
+    /// With which role.
+    pub role: Role,
+    /// The confidential records read.
+    pub ids: Vec<String>,
+    /// The route or command that read them.
+    pub via: String,
+}
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -312,7 +325,19 @@ pub trait Store: Send {
         actor: &Actor<'_>,
         ids: &[&str],
         via: &str,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.record_read_batch(&[ConfidentialRead {
+            actor: actor.name.to_owned(),
+            role: actor.role,
+            ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            via: via.to_owned(),
+        }])
+    }
+
+    /// Appends the audit entries of several reads (one `read_confidential`
+    /// entry per id, in order) in one transaction: one commit, one sync
+    /// to disk, for the reads of every request waiting at that moment.
+    fn record_read_batch(&mut self, reads: &[ConfidentialRead]) -> Result<(), StoreError>;
 
     /// Audit entries with `seq > after`, oldest first, at most `limit`.
     fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;

@@ -8,8 +8,8 @@
 //! row together.
 
 use super::{
-    hash_secret, new_secret, Actor, ApiKey, AuditEntry, HistoryEntry, ImportCounts, Store,
-    StoreError, Stored, Submission, SubmissionStatus, KEY_PREFIX,
+    hash_secret, new_secret, Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry,
+    ImportCounts, Store, StoreError, Stored, Submission, SubmissionStatus, KEY_PREFIX,
 };
 use crate::model::{Provider, Role};
 use rusqlite::{
@@ -775,30 +775,28 @@ impl Store for SqliteStore {
         Ok(entries)
     }
 
-    fn record_reads(
-        &mut self,
-        actor: &Actor<'_>,
-        ids: &[&str],
-        via: &str,
-    ) -> Result<(), StoreError> {
-        if ids.is_empty() {
+    fn record_read_batch(&mut self, reads: &[ConfidentialRead]) -> Result<(), StoreError> {
+        if reads.iter().all(|r| r.ids.is_empty()) {
             return Ok(());
         }
         let at = jiff::Timestamp::now().to_string();
         let tx = self.write()?;
-        for id in ids {
-            add_audit(
-                &tx,
-                &at,
-                actor,
-                &AuditRow {
-                    action: "read_confidential",
-                    provider_id: Some(id),
-                    before: None,
-                    after: None,
-                    detail: Some(via),
-                },
-            )?;
+        for read in reads {
+            let actor = Actor::new(&read.actor, read.role);
+            for id in &read.ids {
+                add_audit(
+                    &tx,
+                    &at,
+                    &actor,
+                    &AuditRow {
+                        action: "read_confidential",
+                        provider_id: Some(id),
+                        before: None,
+                        after: None,
+                        detail: Some(&read.via),
+                    },
+                )?;
+            }
         }
         tx.commit()?;
         Ok(())
