@@ -364,6 +364,14 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
 }
 
 /// Writes pretty JSON and a newline to stdout.
+/// Prints a body exactly as the API sends it, then a newline.
+fn print_body(body: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(body)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     writeln!(std::io::stdout().lock(), "{text}")?;
@@ -916,15 +924,10 @@ fn run_match(
             return Ok(std::process::ExitCode::from(2));
         }
     };
+    let renderer = api::body::Renderer::new(directory, &matcher.view);
     match args.format {
-        MatchFormat::Json => {
-            print_json(&api::body::match_json(&response, directory, &matcher.view))?
-        }
-        MatchFormat::Geojson => print_json(&api::body::match_geojson(
-            &response,
-            directory,
-            &matcher.view,
-        ))?,
+        MatchFormat::Json => print_body(&renderer.match_json(&response))?,
+        MatchFormat::Geojson => print_body(&renderer.match_geojson(&response))?,
         MatchFormat::Table => print_match_table(&response, directory)?,
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -1141,3 +1141,76 @@ async fn concurrent_confidential_reads_are_each_audited_once() {
     }
     assert_eq!(logged, expected);
 }
+
+#[tokio::test]
+async fn rendered_records_never_cross_audiences_or_outlive_an_edit() {
+    // Bodies reuse each record's rendered fields: what staff were shown must
+    // never reach the public, and an edit must show at once.
+    let f = new_fixture();
+    let created = send(
+        &f,
+        Who::Admin,
+        Method::POST,
+        "/v1/providers",
+        bytes(&record("render-1", "Render One")),
+        None,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let uri = "/v1/match?lat=36.7378&lon=-119.7871&limit=100";
+    let feature = |body: &Value| {
+        body["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["id"] == "render-1")
+            .cloned()
+            .expect("render-1 matched")
+    };
+    for round in 0..2 {
+        // Staff first: their rendering is made (or reused) ...
+        let staff = feature(&get(&f, Who::Advocate, uri).await.json());
+        assert_eq!(
+            staff["properties"]["email"], "intake@example.org",
+            "round {round}"
+        );
+        assert_eq!(staff["properties"]["address"]["street"], "100 Example St");
+        assert_eq!(
+            staff["properties"]["phones"].as_array().map(Vec::len),
+            Some(2)
+        );
+        // ... and the public's is another one.
+        let public_answer = get(&f, Who::Public, uri).await;
+        for secret in ["intake@example.org", "Rowan Example", "100 Example St"] {
+            assert!(
+                !public_answer.text.contains(secret),
+                "round {round}: {secret} shown"
+            );
+        }
+        let public = feature(&public_answer.json());
+        assert_eq!(public["properties"]["name"], "Render One");
+        assert_eq!(
+            public["properties"]["phones"],
+            json!([{"number": "(559) 555-0100", "dial": "5595550100", "kind": "voice", "country": "US"}]),
+            "round {round}: the direct line is staff-only"
+        );
+        let one = get(&f, Who::Public, "/v1/providers/render-1").await;
+        assert!(!one.text.contains("intake@example.org"), "{}", one.text);
+    }
+    let updated = send(
+        &f,
+        Who::Admin,
+        Method::PUT,
+        "/v1/providers/render-1",
+        bytes(&record("render-1", "Render One Renamed")),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK);
+    for who in [Who::Public, Who::Advocate] {
+        let shown = feature(&get(&f, who, uri).await.json());
+        assert_eq!(shown["properties"]["name"], "Render One Renamed", "{who:?}");
+        let one = get(&f, who, "/v1/providers/render-1").await.json();
+        assert_eq!(one["properties"]["name"], "Render One Renamed", "{who:?}");
+    }
+}

@@ -1,65 +1,97 @@
 //! Response bodies: GeoJSON (RFC 7946) FeatureCollections and plain JSON,
-//! serialised straight from borrowed provider records. Coordinates are
-//! `[lon, lat]` in degrees. The CLI prints the same bodies.
+//! written straight into one byte buffer from borrowed provider records.
+//! Coordinates are `[lon, lat]` in degrees. The CLI prints the same bodies.
+//!
+//! A provider's properties are of two kinds. Most depend only on the
+//! record and on whether the viewer is staff (name, kind, codes, hours,
+//! address…): they are rendered once per record, audience and snapshot
+//! and kept in [`Fragments`], so a busy server copies them instead of
+//! serialising them again. The rest depend on the request (rank, reasons,
+//! distance, the numbers that serve the caller's country, staleness as of
+//! today) and are written each time.
 
 use crate::index::Directory;
 use crate::matching::{AppliedFilters, Match, MatchResponse, Page, ResolvedPlace, View};
 use crate::model::{Address, Availability, LatLng, Phone, Provider};
+use rustc_hash::FxHashMap;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// A GeoJSON `Point` geometry, `[lon, lat]` degrees.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct PointGeometry {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    coordinates: [f64; 2],
-}
-
-/// A GeoJSON Feature with provider properties.
-#[derive(Debug, Serialize)]
-pub struct Feature<P> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    id: String,
-    /// `null` for a provider without a location.
-    geometry: Option<PointGeometry>,
-    properties: P,
-}
-
-/// A GeoJSON FeatureCollection with refmatch's foreign members.
-#[derive(Debug, Serialize)]
-pub struct FeatureCollection<P, Q> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// What was asked, as resolved (a foreign member, RFC 7946 §6.1).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    query: Option<Q>,
-    features: Vec<Feature<P>>,
-    /// Number of features on this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    count: Option<usize>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_cursor: Option<String>,
-}
-
-/// A feature at `location` (the point the viewer may be shown).
-fn feature<P>(provider: &Provider, location: Option<LatLng>, properties: P) -> Feature<P> {
-    Feature {
-        kind: "Feature",
-        id: provider.id.clone(),
-        geometry: location.map(|at| PointGeometry {
-            kind: "Point",
-            coordinates: at.to_lon_lat(),
-        }),
-        properties,
+/// Appends `value` as JSON. The types written here cannot fail to
+/// serialise; if one ever did, `null` is written in its place so the body
+/// stays valid JSON.
+fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let mark = out.len();
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.truncate(mark);
+        out.extend_from_slice(b"null");
     }
 }
 
+/// A JSON object being written: `{`, then `"key":value` members.
+struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'o> Object<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Object { out, empty: true }
+    }
+
+    /// Starts member `key` (a fixed ASCII name: nothing to escape).
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.key(key);
+        json(self.out, value);
+    }
+
+    /// Members already written as `"a":1,"b":2` (no braces).
+    fn members(&mut self, members: &[u8]) {
+        if members.is_empty() {
+            return;
+        }
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(members);
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Writes `[item, item, …]`.
+fn array<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
 /// Hours as `opening_hours` text (`24/7`, `Mo-Fr 09:00-17:00`), `null`
-/// when unknown; written straight into the body, with no intermediate
-/// string.
+/// when unknown.
 struct Hours<'a>(&'a Availability);
 
 impl Serialize for Hours<'_> {
@@ -103,131 +135,322 @@ impl Serialize for ShownAddress<'_> {
     }
 }
 
-/// The properties every provider feature carries. Confidential fields
-/// (street, e-mail, contact name, direct lines) are written only for a
-/// view that may see them; direct lines are filtered by the caller of
-/// [`ProviderProperties::new`].
-#[derive(Debug)]
-pub struct ProviderProperties<'a> {
-    provider: &'a Provider,
-    phones: Vec<&'a Phone>,
-    view: View,
+/// The members of `p`'s properties that depend only on the record and the
+/// audience (`staff` or the public), without braces. Confidential fields
+/// (street, e-mail, contact name) are written for staff only.
+fn record_members(p: &Provider, staff: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(768);
+    let mut o = Object::open(&mut out);
+    o.field("id", &p.id);
+    o.field("name", &p.name);
+    o.field("organization", &p.organization);
+    o.field("kind", &p.kind);
+    o.field("issues", &p.issues);
+    o.field("populations", &p.populations);
+    o.field("languages", &p.languages);
+    o.field("open_24h", &p.availability.is_open_24h());
+    // `opening_hours` syntax, in `timezone`.
+    o.field("hours", &Hours(&p.availability));
+    o.field("timezone", &timezone(&p.availability));
+    o.field("hours_note", &p.hours_note);
+    o.field("website", &p.website);
+    o.field("law_enforcement", &p.law_enforcement);
+    o.field("precision", &p.precision);
+    o.field("incomplete", &p.incomplete);
+    o.field("verified_at", &p.verified_at);
+    o.field(
+        "address",
+        &p.address.as_ref().map(|address| ShownAddress {
+            address,
+            staff,
+            location_confidential: p.location_confidential,
+        }),
+    );
+    if staff {
+        o.field("visibility", &p.visibility);
+        o.field("location_confidential", &p.location_confidential);
+        o.field("email", &p.email);
+        o.field("contact_name", &p.contact_name);
+    } else if p.location_confidential {
+        // Say why the point is approximate.
+        o.field("location_approximate", &true);
+    }
+    o.close();
+    // Without the braces.
+    out.pop();
+    out.remove(0);
+    out
 }
 
-impl<'a> ProviderProperties<'a> {
-    /// The properties of `provider` for `view`, listing `phones`.
-    pub fn new(provider: &'a Provider, phones: Vec<&'a Phone>, view: &View) -> Self {
-        ProviderProperties {
-            provider,
-            phones,
-            view: *view,
+/// Rendered [`record_members`] of the records a server has answered with,
+/// by snapshot generation, record and audience. A new generation (an edit
+/// was published) empties it; it holds at most [`Fragments::CAPACITY`]
+/// entries and starts over when full.
+#[derive(Default)]
+pub struct Fragments {
+    map: Mutex<FragmentMap>,
+}
+
+#[derive(Default)]
+struct FragmentMap {
+    generation: u64,
+    entries: FxHashMap<(u32, bool), Arc<[u8]>>,
+}
+
+impl Fragments {
+    /// Most entries kept (about 0.7 KB each).
+    pub const CAPACITY: usize = 50_000;
+
+    fn get(&self, generation: u64, index: u32, p: &Provider, staff: bool) -> Arc<[u8]> {
+        let key = (index, staff);
+        {
+            let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            if map.generation == generation {
+                if let Some(found) = map.entries.get(&key) {
+                    return Arc::clone(found);
+                }
+            }
+        }
+        let rendered: Arc<[u8]> = record_members(p, staff).into();
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.generation != generation {
+            if generation < map.generation {
+                // An answer from an older snapshot, finishing late.
+                return rendered;
+            }
+            map.entries.clear();
+            map.generation = generation;
+        }
+        if map.entries.len() >= Self::CAPACITY {
+            map.entries.clear();
+        }
+        map.entries.insert(key, Arc::clone(&rendered));
+        rendered
+    }
+}
+
+/// Writes response bodies for one viewer over one directory snapshot.
+#[derive(Clone, Copy)]
+pub struct Renderer<'a> {
+    directory: &'a Directory,
+    view: &'a View,
+    cache: Option<(&'a Fragments, u64)>,
+}
+
+/// About how many bytes one feature takes, to size the buffer once.
+const FEATURE_BYTES: usize = 1_200;
+
+impl<'a> Renderer<'a> {
+    /// Renders every record afresh.
+    pub fn new(directory: &'a Directory, view: &'a View) -> Self {
+        Renderer {
+            directory,
+            view,
+            cache: None,
         }
     }
 
-    /// Number of fields [`ProviderProperties::write`] writes at most.
-    const FIELDS: usize = 24;
-
-    /// Writes the provider's fields into a struct being serialised (shared
-    /// by the listing and match bodies without `#[serde(flatten)]`, which
-    /// goes through a slower map serialiser).
-    fn write<S: SerializeStruct>(&self, out: &mut S) -> Result<(), S::Error> {
-        let p = self.provider;
-        out.serialize_field("id", &p.id)?;
-        out.serialize_field("name", &p.name)?;
-        out.serialize_field("organization", &p.organization)?;
-        out.serialize_field("kind", &p.kind)?;
-        out.serialize_field("issues", &p.issues)?;
-        out.serialize_field("populations", &p.populations)?;
-        out.serialize_field("languages", &p.languages)?;
-        out.serialize_field("open_24h", &p.availability.is_open_24h())?;
-        // `opening_hours` syntax, in `timezone`.
-        out.serialize_field("hours", &Hours(&p.availability))?;
-        out.serialize_field("timezone", &timezone(&p.availability))?;
-        out.serialize_field("hours_note", &p.hours_note)?;
-        out.serialize_field("phones", &self.phones)?;
-        out.serialize_field("website", &p.website)?;
-        out.serialize_field("law_enforcement", &p.law_enforcement)?;
-        out.serialize_field("precision", &p.precision)?;
-        out.serialize_field("incomplete", &p.incomplete)?;
-        out.serialize_field("verified_at", &p.verified_at)?;
-        out.serialize_field("stale", &self.view.freshness.is_stale(p))?;
-        let staff = self.view.role.sees_confidential();
-        out.serialize_field(
-            "address",
-            &p.address.as_ref().map(|address| ShownAddress {
-                address,
-                staff,
-                location_confidential: p.location_confidential,
-            }),
-        )?;
-        if staff {
-            out.serialize_field("visibility", &p.visibility)?;
-            out.serialize_field("location_confidential", &p.location_confidential)?;
-            out.serialize_field("email", &p.email)?;
-            out.serialize_field("contact_name", &p.contact_name)?;
-        } else if p.location_confidential {
-            // Say why the point is approximate.
-            out.serialize_field("location_approximate", &true)?;
-        }
-        Ok(())
-    }
-}
-
-impl Serialize for ProviderProperties<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("ProviderProperties", Self::FIELDS)?;
-        self.write(&mut out)?;
-        out.end()
-    }
-}
-
-/// Properties of a match result: rank and reasons, then the provider's.
-#[derive(Debug)]
-pub struct MatchProperties<'a> {
-    result: &'a Match,
-    provider: ProviderProperties<'a>,
-}
-
-impl<'a> MatchProperties<'a> {
-    /// The properties of one result, for `view` (the match already left
-    /// out the phones `view` may not dial).
-    pub fn new(result: &'a Match, provider: &'a Provider, view: &View) -> Self {
-        MatchProperties {
-            result,
-            provider: ProviderProperties::new(provider, result.phones(provider).collect(), view),
+    /// Reuses the rendered record fields in `fragments`; `generation`
+    /// identifies the snapshot `directory` is (a different directory must
+    /// come with a different generation).
+    #[must_use]
+    pub fn cached(self, fragments: &'a Fragments, generation: u64) -> Self {
+        Renderer {
+            cache: Some((fragments, generation)),
+            ..self
         }
     }
 
-    /// Writes every field (used by the GeoJSON and the plain-JSON rows).
-    fn write<S: SerializeStruct>(&self, out: &mut S) -> Result<(), S::Error> {
-        let r = self.result;
-        out.serialize_field("rank", &r.rank)?;
-        out.serialize_field("score", &r.score)?;
-        out.serialize_field("tier", &r.tier)?;
-        // Great-circle km; `null` without a location.
-        out.serialize_field("distance_km", &r.distance_km)?;
-        out.serialize_field("serves_location", &r.serves_location)?;
-        out.serialize_field("reasons", &r.reasons)?;
-        out.serialize_field("relaxed", &r.relaxed)?;
-        self.provider.write(out)
+    fn staff(&self) -> bool {
+        self.view.role.sees_confidential()
+    }
+
+    /// The provider's properties: `extra` members first (a match's rank
+    /// and reasons), then the record's, its `phones` and `stale`.
+    fn properties<'p>(
+        &self,
+        out: &mut Vec<u8>,
+        index: u32,
+        p: &Provider,
+        phones: impl Iterator<Item = &'p Phone>,
+        extra: impl FnOnce(&mut Object<'_>),
+    ) {
+        let mut o = Object::open(out);
+        extra(&mut o);
+        let staff = self.staff();
+        match self.cache {
+            Some((fragments, generation)) => {
+                o.members(&fragments.get(generation, index, p, staff));
+            }
+            None => o.members(&record_members(p, staff)),
+        }
+        o.key("phones");
+        let view = self.view;
+        array(o.out, phones.filter(|phone| view.may_dial(phone)), json);
+        o.field("stale", &self.view.freshness.is_stale(p));
+        o.close();
+    }
+
+    /// `{"type":"Feature","id":…,"geometry":…,"properties":…}` for record
+    /// `index`, at the point the viewer may be shown.
+    fn feature<'p>(
+        &self,
+        out: &mut Vec<u8>,
+        index: u32,
+        p: &Provider,
+        phones: impl Iterator<Item = &'p Phone>,
+        extra: impl FnOnce(&mut Object<'_>),
+    ) {
+        let mut o = Object::open(out);
+        o.field("type", "Feature");
+        o.field("id", &p.id);
+        o.field(
+            "geometry",
+            &self
+                .view
+                .location(self.directory, index)
+                .map(PointGeometry::new),
+        );
+        o.key("properties");
+        self.properties(o.out, index, p, phones, extra);
+        o.close();
+    }
+
+    /// A match answer as a GeoJSON FeatureCollection, features in rank
+    /// order, with the resolved place and filters as the foreign member
+    /// `query`.
+    pub fn match_geojson(&self, response: &MatchResponse) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1_024 + response.results.len() * FEATURE_BYTES);
+        let mut o = Object::open(&mut out);
+        o.field("type", "FeatureCollection");
+        o.field("query", &MatchEcho::new(response));
+        o.key("features");
+        array(o.out, self.results(response), |out, (r, p)| {
+            self.feature(out, r.index, p, r.phones(p), |o| match_members(o, r));
+        });
+        o.close();
+        out
+    }
+
+    /// A match answer as plain JSON: `{query, results}`, each result with
+    /// `lat`/`lon` then the properties.
+    pub fn match_json(&self, response: &MatchResponse) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1_024 + response.results.len() * FEATURE_BYTES);
+        let mut o = Object::open(&mut out);
+        o.field("query", &MatchEcho::new(response));
+        o.key("results");
+        array(o.out, self.results(response), |out, (r, p)| {
+            let location = self.view.location(self.directory, r.index);
+            self.properties(out, r.index, p, r.phones(p), |o| {
+                o.field("lat", &location.map(|l| l.lat()));
+                o.field("lon", &location.map(|l| l.lon()));
+                match_members(o, r);
+            });
+        });
+        o.close();
+        out
+    }
+
+    fn results<'r>(
+        &self,
+        response: &'r MatchResponse,
+    ) -> impl Iterator<Item = (&'r Match, &'a Provider)> + use<'r, 'a> {
+        let directory = self.directory;
+        response
+            .results
+            .iter()
+            .filter_map(move |r| Some((r, directory.provider(r.index)?)))
+    }
+
+    /// Provider `index` as a GeoJSON Feature with every phone the viewer
+    /// may dial; `None` when there is no such provider.
+    pub fn provider_feature(&self, index: u32) -> Option<Vec<u8>> {
+        let p = self.directory.provider(index)?;
+        let mut out = Vec::with_capacity(FEATURE_BYTES);
+        self.feature(&mut out, index, p, p.phones.iter(), |_| {});
+        Some(out)
+    }
+
+    /// Providers `indexes` as a FeatureCollection, with an optional
+    /// `query` echo and, for a page of a listing, `count` and
+    /// `next_cursor`; `phones` picks each one's numbers (direct lines are
+    /// then left out unless the viewer may dial them).
+    pub fn providers_geojson(
+        &self,
+        indexes: &[u32],
+        query: Option<&impl Serialize>,
+        page: Option<&Page>,
+        phones: impl Fn(&'a Provider) -> Vec<&'a Phone>,
+    ) -> Vec<u8> {
+        let directory = self.directory;
+        let shown: Vec<(u32, &Provider)> = indexes
+            .iter()
+            .filter_map(|&i| Some((i, directory.provider(i)?)))
+            .collect();
+        let mut out = Vec::with_capacity(1_024 + shown.len() * FEATURE_BYTES);
+        let mut o = Object::open(&mut out);
+        o.field("type", "FeatureCollection");
+        if let Some(query) = query {
+            o.field("query", query);
+        }
+        o.key("features");
+        array(o.out, &shown, |out, &(i, p)| {
+            self.feature(out, i, p, phones(p).into_iter(), |_| {});
+        });
+        if let Some(page) = page {
+            o.field("count", &shown.len());
+            if let Some(cursor) = page.next_cursor {
+                o.field("next_cursor", &cursor.to_string());
+            }
+        }
+        o.close();
+        out
     }
 }
 
-impl Serialize for MatchProperties<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out =
-            serializer.serialize_struct("MatchProperties", 7 + ProviderProperties::FIELDS)?;
-        self.write(&mut out)?;
-        out.end()
+/// A match's own members: rank, score, tier, distance, reasons.
+fn match_members(o: &mut Object<'_>, r: &Match) {
+    o.field("rank", &r.rank);
+    o.field("score", &r.score);
+    o.field("tier", &r.tier);
+    // Great-circle km; `null` without a location.
+    o.field("distance_km", &r.distance_km);
+    o.field("serves_location", &r.serves_location);
+    o.field("reasons", &r.reasons);
+    o.field("relaxed", &r.relaxed);
+}
+
+/// A GeoJSON `Point` geometry, `[lon, lat]` degrees.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct PointGeometry {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: [f64; 2],
+}
+
+impl PointGeometry {
+    fn new(at: LatLng) -> Self {
+        PointGeometry {
+            kind: "Point",
+            coordinates: at.to_lon_lat(),
+        }
     }
 }
 
 /// The `query` member of a match body: the resolved place's fields and
 /// the filters.
-#[derive(Debug)]
-pub struct MatchEcho<'a> {
+struct MatchEcho<'a> {
     place: &'a ResolvedPlace,
     filters: &'a AppliedFilters,
+}
+
+impl<'a> MatchEcho<'a> {
+    fn new(response: &'a MatchResponse) -> Self {
+        MatchEcho {
+            place: &response.place,
+            filters: &response.filters,
+        }
+    }
 }
 
 impl Serialize for MatchEcho<'_> {
@@ -250,136 +473,27 @@ impl Serialize for MatchEcho<'_> {
     }
 }
 
-/// A match answer as a GeoJSON FeatureCollection, features in rank order.
-pub fn match_geojson<'a>(
-    response: &'a MatchResponse,
-    directory: &'a Directory,
-    view: &View,
-) -> FeatureCollection<MatchProperties<'a>, MatchEcho<'a>> {
-    FeatureCollection {
-        kind: "FeatureCollection",
-        query: Some(MatchEcho {
-            place: &response.place,
-            filters: &response.filters,
-        }),
-        features: response
-            .results
-            .iter()
-            .filter_map(|r| {
-                let provider = directory.provider(r.index)?;
-                Some(feature(
-                    provider,
-                    view.location(directory, r.index),
-                    MatchProperties::new(r, provider, view),
-                ))
-            })
-            .collect(),
-        count: None,
-        next_cursor: None,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// One result of the plain-JSON match body: `lat`/`lon`, then the
-/// properties.
-#[derive(Debug)]
-pub struct MatchRow<'a> {
-    lat: Option<f64>,
-    lon: Option<f64>,
-    properties: MatchProperties<'a>,
-}
-
-impl Serialize for MatchRow<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("MatchRow", 9 + ProviderProperties::FIELDS)?;
-        out.serialize_field("lat", &self.lat)?;
-        out.serialize_field("lon", &self.lon)?;
-        self.properties.write(&mut out)?;
-        out.end()
-    }
-}
-
-/// A match answer as plain JSON: `{query, results}`.
-#[derive(Debug, Serialize)]
-pub struct MatchJson<'a> {
-    query: MatchEcho<'a>,
-    results: Vec<MatchRow<'a>>,
-}
-
-/// A match answer as plain JSON.
-pub fn match_json<'a>(
-    response: &'a MatchResponse,
-    directory: &'a Directory,
-    view: &View,
-) -> MatchJson<'a> {
-    MatchJson {
-        query: MatchEcho {
-            place: &response.place,
-            filters: &response.filters,
-        },
-        results: response
-            .results
-            .iter()
-            .filter_map(|r| {
-                let provider = directory.provider(r.index)?;
-                let location = view.location(directory, r.index);
-                Some(MatchRow {
-                    lat: location.map(|l| l.lat()),
-                    lon: location.map(|l| l.lon()),
-                    properties: MatchProperties::new(r, provider, view),
-                })
-            })
-            .collect(),
-    }
-}
-
-/// Provider `index` as a GeoJSON Feature with every phone `view` may
-/// dial; `None` when there is no such provider.
-pub fn provider_feature<'a>(
-    directory: &'a Directory,
-    index: u32,
-    view: &View,
-) -> Option<Feature<ProviderProperties<'a>>> {
-    let provider = directory.provider(index)?;
-    let phones = provider
-        .phones
-        .iter()
-        .filter(|p| view.may_dial(p))
-        .collect();
-    Some(feature(
-        provider,
-        view.location(directory, index),
-        ProviderProperties::new(provider, phones, view),
-    ))
-}
-
-/// Providers as a FeatureCollection for `view`; `phones` picks each one's
-/// numbers (direct lines are then left out unless `view` may dial them).
-pub fn providers_geojson<'a, Q: Serialize>(
-    directory: &'a Directory,
-    indexes: &[u32],
-    query: Option<Q>,
-    page: Option<&Page>,
-    view: &View,
-    phones: impl Fn(&'a Provider) -> Vec<&'a Phone>,
-) -> FeatureCollection<ProviderProperties<'a>, Q> {
-    let features: Vec<_> = indexes
-        .iter()
-        .filter_map(|&i| Some((i, directory.provider(i)?)))
-        .map(|(i, p)| {
-            let mut shown = phones(p);
-            shown.retain(|phone| view.may_dial(phone));
-            feature(
-                p,
-                view.location(directory, i),
-                ProviderProperties::new(p, shown, view),
-            )
-        })
-        .collect();
-    FeatureCollection {
-        kind: "FeatureCollection",
-        query,
-        count: page.map(|_| features.len()),
-        features,
-        next_cursor: page.and_then(|p| p.next_cursor).map(|c| c.to_string()),
+    #[test]
+    fn objects_and_arrays_are_valid_json() {
+        let mut out = Vec::new();
+        let mut o = Object::open(&mut out);
+        o.field("a", &1);
+        o.members(b"");
+        o.members(br#""b":"x\"y""#);
+        o.key("c");
+        array(o.out, [1.5, 2.0], |out, v| json(out, &v));
+        o.close();
+        let value: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(
+            value,
+            serde_json::json!({"a": 1, "b": "x\"y", "c": [1.5, 2.0]})
+        );
+        let mut empty = Vec::new();
+        Object::open(&mut empty).close();
+        assert_eq!(empty, b"{}");
     }
 }

@@ -70,6 +70,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Token buckets of the limits.
     pub limiter: Arc<RateLimiter>,
+    /// Rendered record fields, reused across answers (see [`body`]).
+    pub fragments: Arc<body::Fragments>,
 }
 
 impl AppState {
@@ -82,7 +84,13 @@ impl AppState {
             verification_window_days: DEFAULT_VERIFICATION_WINDOW_DAYS,
             limits: RateLimits::default(),
             limiter: Arc::new(RateLimiter::default()),
+            fragments: Arc::new(body::Fragments::default()),
         }
+    }
+
+    /// Writes bodies over `snapshot` for `view`, reusing rendered records.
+    pub fn renderer<'a>(&'a self, snapshot: &'a Snapshot, view: &'a View) -> body::Renderer<'a> {
+        body::Renderer::new(&snapshot.directory, view).cached(&self.fragments, snapshot.generation)
     }
 
     /// The view `caller` gets now.
@@ -558,22 +566,14 @@ fn format(params: &Pairs) -> Result<Format, ApiError> {
 }
 
 /// Serialises `body` with `content_type`.
-fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Response, ApiError> {
-    body_response_sized(content_type, body, 1)
+/// A response carrying `bytes` (a body written by [`body::Renderer`]).
+fn bytes_response(content_type: &'static str, bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
-/// [`body_response`] for a body of about `features` provider features:
-/// the buffer is sized once (about 1.2 KB a feature) instead of growing
-/// by copies.
-fn body_response_sized(
-    content_type: &'static str,
-    body: &impl Serialize,
-    features: usize,
-) -> Result<Response, ApiError> {
-    const FEATURE_BYTES: usize = 1_200;
-    let mut bytes = Vec::with_capacity(1_024 + features * FEATURE_BYTES);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response()),
+fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Response, ApiError> {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => Ok(bytes_response(content_type, bytes)),
         Err(error) => {
             tracing::error!(%error, "serialising a response");
             Err(ApiError::Internal)
@@ -638,16 +638,10 @@ async fn match_providers(
     let matcher = state.matcher(&snapshot, view);
     let query = matching::Query::parse(pairs(&params), &["format"], &matcher.terms())?;
     let response = matcher.run(&query)?;
-    let directory = &snapshot.directory;
+    let renderer = state.renderer(&snapshot, &view);
     let body = match format {
-        Format::GeoJson => {
-            let body = body::match_geojson(&response, directory, &view);
-            body_response_sized(GEOJSON, &body, response.results.len())?
-        }
-        Format::Json => {
-            let body = body::match_json(&response, directory, &view);
-            body_response_sized(JSON, &body, response.results.len())?
-        }
+        Format::GeoJson => bytes_response(GEOJSON, renderer.match_geojson(&response)),
+        Format::Json => bytes_response(JSON, renderer.match_json(&response)),
     };
     let read = confidential_ids(&snapshot, response.results.iter().map(|r| r.index));
     audit_reads(&state, &caller, read, "/v1/match").await?;
@@ -664,15 +658,13 @@ async fn list_providers(
     let snapshot = state.live.snapshot();
     let view = state.view(&caller);
     let page = matching::list(&snapshot.directory, &state.vocabulary, &query, &view)?;
-    let collection = body::providers_geojson(
-        &snapshot.directory,
+    let collection = state.renderer(&snapshot, &view).providers_geojson(
         &page.indexes,
-        None::<()>,
+        None::<&()>,
         Some(&page),
-        &view,
         |p| p.phones.iter().collect(),
     );
-    let body = body_response_sized(GEOJSON, &collection, page.indexes.len())?;
+    let body = bytes_response(GEOJSON, collection);
     let read = confidential_ids(&snapshot, page.indexes.iter().copied());
     audit_reads(&state, &caller, read, "/v1/providers").await?;
     Ok(body)
@@ -729,9 +721,11 @@ async fn one_provider(
         let provider = snapshot.directory.provider(index).ok_or_else(not_found)?;
         body_response(JSON, provider)?
     } else {
-        let feature =
-            body::provider_feature(&snapshot.directory, index, &view).ok_or_else(not_found)?;
-        body_response(GEOJSON, &feature)?
+        let feature = state
+            .renderer(&snapshot, &view)
+            .provider_feature(index)
+            .ok_or_else(not_found)?;
+        bytes_response(GEOJSON, feature)
     };
     if let Some(version) = snapshot.version(&id) {
         response.headers_mut().insert(header::ETAG, etag(version));
@@ -784,18 +778,16 @@ async fn hotlines(
     let snapshot = state.live.snapshot();
     let view = state.view(&caller);
     let indexes = matching::hotlines_for(&snapshot.directory, code, &view);
-    let collection = body::providers_geojson(
-        &snapshot.directory,
+    let collection = state.renderer(&snapshot, &view).providers_geojson(
         &indexes,
-        Some(HotlineEcho {
+        Some(&HotlineEcho {
             country: code,
             name: &country.name,
         }),
         None,
-        &view,
         |p| matching::phones_for(p, Some(code), view.role).0,
     );
-    let body = body_response(GEOJSON, &collection)?;
+    let body = bytes_response(GEOJSON, collection);
     audit_reads(
         &state,
         &caller,
