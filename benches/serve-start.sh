@@ -3,10 +3,11 @@
 # hotlines + sample directory unless --data is given after the run count)
 # until GET /healthz answers, polled with curl every 5 ms. All runs share one
 # new store: run 1 creates and seeds it, later runs load it. Prints each run
-# with the phases the server logs (gazetteer load; opening the store, seeding
-# it on run 1, and building the index; and when the directory was ready,
-# counted from the start of main), then the median of each column over the
-# runs that loaded an existing store.
+# with the phases the server logs (gazetteer load; reading the store, which
+# runs beside the gazetteer load; seeding it on run 1 and building the
+# index; regions reused from the tile file beside the store; and when the
+# directory was ready, counted from the start of main), then the median of
+# each column over the runs that loaded an existing store.
 # Usage: bash benches/serve-start.sh [RUNS] [serve flags...]   (default: 7 runs)
 #        REFMATCH_BIN=path/to/refmatch bash benches/serve-start.sh   (no build)
 set -euo pipefail
@@ -27,8 +28,8 @@ else
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 field() { sed -n "s/.*$2.* $3=\([0-9.]*\).*/\1/p" "$1" | head -1; }
-echo "| run | until /healthz ms | gazetteer ms | store + index ms | ready, ms after main starts |"
-echo "| ---: | ---: | ---: | ---: | ---: |"
+echo "| run | until /healthz ms | gazetteer ms | store read ms (beside the gazetteer) | seed + index ms | tiles reused | ready, ms after main starts |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for run in $(seq "$runs"); do
   log="$work/log$run"
   start=$(date +%s%N)
@@ -42,9 +43,11 @@ for run in $(seq "$runs"); do
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   log_plain="$work/plain$run"
   sed 's/\x1b\[[0-9;]*m//g' "$log" > "$log_plain"
-  row=$(printf '| %s | %s | %s | %s | %s |' "$run" "$total" \
+  row=$(printf '| %s | %s | %s | %s | %s | %s | %s |' "$run" "$total" \
     "$(field "$log_plain" 'gazetteer loaded' ms)" \
+    "$(field "$log_plain" 'directory ready' read_ms)" \
     "$(field "$log_plain" 'directory ready' ms)" \
+    "$(field "$log_plain" 'directory ready' reused_tiles)" \
     "$(field "$log_plain" 'directory ready' since_start_ms)")
   echo "$row"
   # Run 1 seeds the new store; the medians describe an ordinary start.
@@ -52,5 +55,5 @@ for run in $(seq "$runs"); do
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 med_of() { cut -d'|' -f"$1" "$work/rows" | median; }
-printf '| median (runs 2–%s) | %s | %s | %s | %s |\n' "$runs" \
-  "$(med_of 3)" "$(med_of 4)" "$(med_of 5)" "$(med_of 6)"
+printf '| median (runs 2–%s) | %s | %s | %s | %s | %s | %s |\n' "$runs" \
+  "$(med_of 3)" "$(med_of 4)" "$(med_of 5)" "$(med_of 6)" "$(med_of 7)" "$(med_of 8)"
