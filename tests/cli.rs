@@ -4,12 +4,11 @@
 //! stopping cleanly on SIGTERM.
 
 mod common;
-use common::process::{free_port, http_get, refmatch};
+use common::process::{http_get, refmatch, Server};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 #[test]
 fn geocode_prints_json() {
@@ -107,30 +106,11 @@ fn reverse_prints_json() {
 
 #[test]
 fn serve_answers_http_and_stops_on_sigterm() {
-    let port = free_port();
     let store =
         std::env::temp_dir().join(format!("refmatch-cli-serve-{}.sqlite", std::process::id()));
-    let mut server = refmatch()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .arg("--store")
-        .arg(&store)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let started = Instant::now();
-    let health = loop {
-        match http_get(port, "/healthz") {
-            Ok(response) => break response,
-            Err(_) if started.elapsed() < Duration::from_secs(60) => {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(error) => {
-                server.kill().ok();
-                panic!("server did not come up: {error}");
-            }
-        }
-    };
+    let server = Server::start(&store, Stdio::null(), "refmatch=info");
+    let port = server.port;
+    let health = http_get(port, "/healthz").expect("health");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let geocode = http_get(port, "/v1/geocode?q=San%20Juan%20PR").expect("geocode");
     assert!(
@@ -141,22 +121,7 @@ fn serve_answers_http_and_stops_on_sigterm() {
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
     assert!(bad.contains("application/problem+json"), "{bad}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = server.try_wait().expect("wait") {
-            break exit;
-        }
-        if Instant::now() > deadline {
-            server.kill().ok();
-            panic!("server did not stop after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = server.stop();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
     for suffix in ["", "-wal", "-shm"] {
         let mut path = store.clone().into_os_string();
@@ -309,27 +274,15 @@ fn ingest_to_a_pipe_prints_lines_and_no_progress_bar() {
 
 #[test]
 fn request_logs_hold_neither_callers_places_nor_keys() {
-    let port = free_port();
     let dir = std::env::temp_dir().join(format!("refmatch-cli-logs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let log = std::fs::File::create(dir.join("stderr.log")).expect("log file");
-    let mut server = refmatch()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .arg("--store")
-        .arg(dir.join("store.sqlite"))
-        .env("RUST_LOG", "refmatch=info,tower_http=info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("server starts");
-    let started = Instant::now();
-    while http_get(port, "/healthz").is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            server.kill().ok();
-            panic!("server did not come up");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let server = Server::start(
+        &dir.join("store.sqlite"),
+        log.into(),
+        "refmatch=info,tower_http=info",
+    );
+    let port = server.port;
     let matched =
         http_get(port, "/v1/match?near=Fresno,%20CA&issue=labor_trafficking").expect("match");
     assert!(matched.starts_with("HTTP/1.1 200"), "{matched}");
@@ -343,18 +296,7 @@ fn request_logs_hold_neither_callers_places_nor_keys() {
     let mut refused = String::new();
     stream.read_to_string(&mut refused).expect("read");
     assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .expect("kill runs");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            server.kill().ok();
-            panic!("server did not stop");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.stop();
     let text = std::fs::read_to_string(dir.join("stderr.log")).expect("log");
     std::fs::remove_dir_all(&dir).ok();
     // The requests were logged ...
@@ -375,26 +317,10 @@ fn request_logs_hold_neither_callers_places_nor_keys() {
 /// it with SIGTERM and returns the bodies and the log (colour codes
 /// removed).
 fn serve_once(store: &std::path::Path, paths: &[&str]) -> (Vec<String>, String) {
-    let port = free_port();
     let log_path = store.with_extension("log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut server = refmatch()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .arg("--store")
-        .arg(store)
-        .env("RUST_LOG", "refmatch=info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("server starts");
-    let started = Instant::now();
-    while http_get(port, "/healthz").is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            server.kill().ok();
-            panic!("server did not come up");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = Server::start(store, log.into(), "refmatch=info");
+    let port = server.port;
     let bodies = paths
         .iter()
         .map(|path| {
@@ -406,18 +332,7 @@ fn serve_once(store: &std::path::Path, paths: &[&str]) -> (Vec<String>, String) 
                 .unwrap_or_default()
         })
         .collect();
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .expect("kill runs");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            server.kill().ok();
-            panic!("server did not stop");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.stop();
     let raw = std::fs::read_to_string(&log_path).expect("log");
     let mut text = String::with_capacity(raw.len());
     let mut chars = raw.chars();

@@ -32,3 +32,70 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     stream.read_to_string(&mut response)?;
     Ok(response)
 }
+
+/// A `refmatch serve` started on a free loopback port; killed if dropped
+/// while still running (a failing test leaves no server behind).
+pub struct Server {
+    child: std::process::Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts `serve` over `store` with `RUST_LOG=rust_log`, its stderr
+    /// going to `stderr`, and waits up to a minute for `/healthz`.
+    pub fn start(store: &std::path::Path, stderr: std::process::Stdio, rust_log: &str) -> Server {
+        let port = free_port();
+        let child = refmatch()
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .arg("--store")
+            .arg(store)
+            .env("RUST_LOG", rust_log)
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("server starts");
+        let mut server = Server { child, port };
+        let started = std::time::Instant::now();
+        while http_get(port, "/healthz").is_err() {
+            if started.elapsed() > Duration::from_secs(60) {
+                server.child.kill().ok();
+                panic!("server did not come up");
+            }
+            if let Ok(Some(exit)) = server.child.try_wait() {
+                panic!("server exited before answering: {exit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Stops it with SIGTERM and returns how it exited (within 20 s).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                return exit;
+            }
+            if std::time::Instant::now() > deadline {
+                self.child.kill().ok();
+                panic!("server did not stop after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
+}
