@@ -48,7 +48,7 @@ pub struct FeatureCollection<P, Q> {
 fn feature<P>(provider: &Provider, location: Option<LatLng>, properties: P) -> Feature<P> {
     Feature {
         kind: "Feature",
-        id: provider.id.clone(),
+        id: provider.id.to_string(),
         geometry: location.map(|at| PointGeometry {
             kind: "Point",
             coordinates: at.to_lon_lat(),

@@ -375,7 +375,7 @@ impl<'g> AreaResolver<'g> {
                     let found = self
                         .gazetteer
                         .country(country)
-                        .ok_or_else(|| AreaError::UnknownCountry(country.clone()))?;
+                        .ok_or_else(|| AreaError::UnknownCountry(country.to_string()))?;
                     parts.push(AreaPart::Nationwide(found.iso2.clone()));
                 }
                 AreaSpec::Polygon { coordinates } => {
@@ -455,7 +455,7 @@ impl<'g> AreaResolver<'g> {
                 .map(|code| {
                     g.state(code)
                         .map(|s| RegionKey::State(s.code.clone()))
-                        .ok_or_else(|| AreaError::UnknownState(code.clone()))
+                        .ok_or_else(|| AreaError::UnknownState(code.to_string()))
                 })
                 .collect(),
             AreaSpec::Counties { fips } => fips
@@ -463,7 +463,7 @@ impl<'g> AreaResolver<'g> {
                 .map(|code| {
                     g.county(code.trim())
                         .map(|c| RegionKey::County(c.fips.clone()))
-                        .ok_or_else(|| AreaError::UnknownCounty(code.clone()))
+                        .ok_or_else(|| AreaError::UnknownCounty(code.to_string()))
                 })
                 .collect(),
             AreaSpec::Zips { zips } => zips
@@ -471,13 +471,13 @@ impl<'g> AreaResolver<'g> {
                 .map(|zip| {
                     let found = g
                         .zip(zip.trim())
-                        .ok_or_else(|| AreaError::UnknownZip(zip.clone()))?;
+                        .ok_or_else(|| AreaError::UnknownZip(zip.to_string()))?;
                     found
                         .county_fips
                         .as_deref()
                         .and_then(|fips| g.county(fips))
                         .map(|c| RegionKey::County(c.fips.clone()))
-                        .ok_or_else(|| AreaError::ZipWithoutCounty(zip.clone()))
+                        .ok_or_else(|| AreaError::ZipWithoutCounty(zip.to_string()))
                 })
                 .collect(),
             AreaSpec::Countries { codes } => codes
@@ -485,7 +485,7 @@ impl<'g> AreaResolver<'g> {
                 .map(|code| {
                     g.country(code)
                         .map(|c| RegionKey::Country(c.iso2.clone()))
-                        .ok_or_else(|| AreaError::UnknownCountry(code.clone()))
+                        .ok_or_else(|| AreaError::UnknownCountry(code.to_string()))
                 })
                 .collect(),
             _ => Ok(Vec::new()),

@@ -150,7 +150,7 @@ impl Directory {
         for rejection in dropped {
             let (source, line) = origins
                 .get(rejection.input_index)
-                .map_or(("", 0), |(source, line)| (source.as_str(), *line));
+                .map_or(("", 0), |(source, line)| (&**source, *line));
             let field = match rejection.reason {
                 RejectionReason::DuplicateId => "id",
                 RejectionReason::Area(_) => "service_area",
@@ -219,7 +219,7 @@ impl Directory {
                 }
                 Err(reason) => {
                     rejections.push(Rejection {
-                        provider_id: provider.id.clone(),
+                        provider_id: provider.id.to_string(),
                         input_index,
                         reason,
                     });
