@@ -214,18 +214,58 @@ pub enum AreaPart {
 /// nothing (the provider is still found by distance).
 #[derive(Debug, Clone, Default)]
 pub struct ResolvedArea {
-    parts: Vec<AreaPart>,
+    parts: Parts,
+}
+
+/// The parts of a [`ResolvedArea`]. Most areas have one part, kept in
+/// place: a directory holds an area per provider, and a one-part `Vec`
+/// allocates room for four (144 B of heap at a million providers is
+/// 144 MB). Several parts are kept in a slice sized to fit.
+#[derive(Debug, Clone)]
+enum Parts {
+    /// Exactly one part.
+    One(AreaPart),
+    /// None, or more than one.
+    Many(Box<[AreaPart]>),
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts::Many(Box::default())
+    }
+}
+
+impl From<Vec<AreaPart>> for Parts {
+    fn from(mut parts: Vec<AreaPart>) -> Self {
+        if parts.len() == 1 {
+            if let Some(part) = parts.pop() {
+                return Parts::One(part);
+            }
+        }
+        Parts::Many(parts.into_boxed_slice())
+    }
 }
 
 impl ResolvedArea {
     /// The parts, in the order they were written.
     pub fn parts(&self) -> &[AreaPart] {
-        &self.parts
+        match &self.parts {
+            Parts::One(part) => std::slice::from_ref(part),
+            Parts::Many(parts) => parts,
+        }
     }
 
     /// True when the area has no parts.
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
+        self.parts().is_empty()
+    }
+
+    /// Bytes of heap the part list takes (none for a single part).
+    pub fn heap_bytes(&self) -> usize {
+        match &self.parts {
+            Parts::One(_) => 0,
+            Parts::Many(parts) => std::mem::size_of_val(&**parts),
+        }
     }
 
     /// Exact test, part by part: does the area cover `point`? `country` is
@@ -234,7 +274,7 @@ impl ResolvedArea {
     /// reference the index's [`covering`](super::Directory::covering) agrees
     /// with (which also trusts the gazetteer's coastal tolerance).
     pub fn covers(&self, point: LatLng, country: Option<&str>) -> bool {
-        self.parts.iter().any(|part| match part {
+        self.parts().iter().any(|part| match part {
             AreaPart::Radius { center, radius_km } => center.distance_km(point) <= *radius_km,
             AreaPart::Shared(region) | AreaPart::Polygon(region) => region.covers(point),
             AreaPart::Nationwide(code) => country.is_some_and(|c| nationwide_covers(code, c)),
@@ -394,7 +434,9 @@ impl<'g> AreaResolver<'g> {
                 }
             }
         }
-        Ok(ResolvedArea { parts })
+        Ok(ResolvedArea {
+            parts: parts.into(),
+        })
     }
 
     /// Tiles every shared region the specs name that is not cached yet, on

@@ -682,7 +682,7 @@ impl Directory {
                 + self
                     .areas
                     .iter()
-                    .map(|a| std::mem::size_of_val(a.parts()))
+                    .map(ResolvedArea::heap_bytes)
                     .sum::<usize>(),
             points: self.points.heap_bytes(),
             rtrees: rtree(self.caps.size(), std::mem::size_of::<Cap>()),
