@@ -20,6 +20,7 @@
 //! it writes the pruned search's answers (`n,query,rank,id,distance_km`).
 #![allow(clippy::unwrap_used)]
 
+use compact_str::CompactString;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use refmatch::gazetteer::{Gazetteer, Place};
 use refmatch::index::{AttributeFilter, Bitset, Directory, IndexOptions};
@@ -100,7 +101,7 @@ fn providers(n: usize) -> Vec<Provider> {
     (0..n)
         .map(|i| {
             let place = places[rng.below(places.len())];
-            let county = place.county_fips.clone().unwrap_or_default();
+            let county: CompactString = place.county_fips.as_deref().unwrap_or_default().into();
             let roll = rng.unit();
             let service_area = if roll < 0.45 {
                 vec![AreaSpec::Radius {
@@ -110,12 +111,15 @@ fn providers(n: usize) -> Vec<Provider> {
                 vec![AreaSpec::Counties { fips: vec![county] }]
             } else if roll < 0.90 {
                 vec![AreaSpec::States {
-                    codes: vec![place.admin1.clone()],
+                    codes: vec![place.admin1.as_str().into()],
                 }]
             } else if roll < 0.95 {
                 let other = places[rng.below(places.len())];
                 vec![AreaSpec::Counties {
-                    fips: vec![county, other.county_fips.clone().unwrap_or_default()],
+                    fips: vec![
+                        county,
+                        other.county_fips.as_deref().unwrap_or_default().into(),
+                    ],
                 }]
             } else {
                 vec![AreaSpec::Nationwide {
@@ -123,9 +127,9 @@ fn providers(n: usize) -> Vec<Provider> {
                 }]
             };
             let issues = (0..1 + rng.below(3))
-                .map(|_| ISSUES[rng.below(ISSUES.len())].to_owned())
+                .map(|_| CompactString::from(ISSUES[rng.below(ISSUES.len())]))
                 .collect();
-            let mut languages = vec!["en".to_owned()];
+            let mut languages = vec![CompactString::from("en")];
             if rng.unit() < 0.3 {
                 languages.push("es".into());
             }
@@ -139,7 +143,7 @@ fn providers(n: usize) -> Vec<Provider> {
             )
             .unwrap();
             Provider {
-                id: format!("bench-{i:07}"),
+                id: compact_str::format_compact!("bench-{i:07}"),
                 name: format!("Bench provider {i}"),
                 organization: None,
                 kind: Kind::ALL[rng.below(Kind::ALL.len())],

@@ -122,8 +122,8 @@ impl Fixture {
                 continue;
             }
             if let Some(name) = self.matched_name(&provider.id) {
-                self.names.insert(provider.id.clone(), name);
-                self.targets.push(provider.id.clone());
+                self.names.insert(provider.id.to_string(), name);
+                self.targets.push(provider.id.to_string());
             }
         }
         assert_eq!(self.targets.len(), count, "{}: too few targets", self.label);

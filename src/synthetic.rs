@@ -32,6 +32,7 @@ use crate::model::{
     Address, AreaSpec, Availability, Kind, LatLng, OpenInterval, Phone, PhoneKind, Precision,
     Provider, Visibility,
 };
+use compact_str::CompactString;
 use jiff::civil::Date;
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -1736,12 +1737,12 @@ impl<'g> Generator<'g> {
             issues.retain(|i| *i != "sex_trafficking" && *i != "labor_trafficking");
             issues.insert(0, "trafficking");
         }
-        let services: Vec<String> = archetype
+        let services: Vec<CompactString> = archetype
             .services
             .iter()
             .enumerate()
             .filter(|&(i, _)| i < 2 || rng.chance(0.4))
-            .map(|(_, s)| (*s).to_owned())
+            .map(|(_, s)| CompactString::from(*s))
             .collect();
 
         // Languages and populations.
@@ -1773,7 +1774,7 @@ impl<'g> Generator<'g> {
             match self.schedules.get(at) {
                 Some((intervals, note)) => (
                     Availability::Weekly {
-                        timezone: place.timezone.clone(),
+                        timezone: place.timezone.as_str().into(),
                         intervals: intervals.clone(),
                     },
                     note.map(str::to_owned),
@@ -1827,11 +1828,11 @@ impl<'g> Generator<'g> {
         });
         let us_place = is_us_or_territory(&place.country);
         let address = Address {
-            street,
-            city: Some(place.name.clone()),
-            region: us_place.then(|| place.admin1.clone()),
-            postal_code: zip.map(|z| z.zip.clone()),
-            country: Some(place.country.clone()),
+            street: street.map(Into::into),
+            city: Some(place.name.as_str().into()),
+            region: us_place.then(|| place.admin1.as_str().into()),
+            postal_code: zip.map(|z| z.zip.as_str().into()),
+            country: Some(place.country.as_str().into()),
         };
         let visibility = if rng.per_mille(archetype.public) {
             Visibility::Public
@@ -1841,13 +1842,13 @@ impl<'g> Generator<'g> {
         let verified_at = rng.pick(&self.dates).copied();
 
         Some(Provider {
-            id: format!("syn-{number:06}"),
+            id: compact_str::format_compact!("syn-{number:06}"),
             name,
             organization,
             kind: archetype.kind,
-            issues: issues.into_iter().map(str::to_owned).collect(),
+            issues: issues.into_iter().map(CompactString::from).collect(),
             services,
-            populations: populations.into_iter().map(str::to_owned).collect(),
+            populations: populations.into_iter().map(CompactString::from).collect(),
             languages,
             availability,
             hours_note,
@@ -1865,7 +1866,7 @@ impl<'g> Generator<'g> {
             service_area,
             visibility,
             verified_at,
-            source: SOURCE.to_owned(),
+            source: SOURCE.into(),
             funder: None,
             description: None,
             incomplete: false,
@@ -1892,7 +1893,7 @@ impl<'g> Generator<'g> {
             let country = |rng: &mut SplitMix64| {
                 if has_outline {
                     AreaSpec::Countries {
-                        codes: vec![place.country.clone()],
+                        codes: vec![place.country.as_str().into()],
                     }
                 } else {
                     radius_area(rng)
@@ -1912,7 +1913,7 @@ impl<'g> Generator<'g> {
                         vec![AreaSpec::Worldwide]
                     } else if rng.chance(0.7) {
                         vec![AreaSpec::Nationwide {
-                            country: place.country.clone(),
+                            country: place.country.as_str().into(),
                         }]
                     } else {
                         vec![country(rng)]
@@ -1921,18 +1922,18 @@ impl<'g> Generator<'g> {
             };
         }
         let state = || AreaSpec::States {
-            codes: vec![place.admin1.clone()],
+            codes: vec![place.admin1.as_str().into()],
         };
         let own_county = |(_, c): (usize, &County)| AreaSpec::Counties {
-            fips: vec![c.fips.clone()],
+            fips: vec![c.fips.as_str().into()],
         };
         let several = |(i, c): (usize, &County), rng: &mut SplitMix64| {
-            let mut fips = vec![c.fips.clone()];
+            let mut fips = vec![CompactString::from(c.fips.as_str())];
             let wanted = 1 + rng.index(3);
             let counties = self.gazetteer.counties();
             for &n in self.neighbours.get(i).into_iter().flatten().take(wanted) {
                 if let Some(other) = counties.get(n) {
-                    fips.push(other.fips.clone());
+                    fips.push(other.fips.as_str().into());
                 }
             }
             AreaSpec::Counties { fips }
@@ -1956,14 +1957,14 @@ impl<'g> Generator<'g> {
             },
             Scope::State => vec![state()],
             Scope::National => vec![AreaSpec::Nationwide {
-                country: "US".to_owned(),
+                country: "US".into(),
             }],
         }
     }
 
     /// A ZIP area: `zip` and up to two other ZIPs of its county.
     fn zip_area(&self, zip: &Zip, rng: &mut SplitMix64) -> AreaSpec {
-        let mut zips = vec![zip.zip.clone()];
+        let mut zips = vec![CompactString::from(zip.zip.as_str())];
         if let Some(others) = zip
             .county_fips
             .as_deref()
@@ -1971,8 +1972,8 @@ impl<'g> Generator<'g> {
         {
             for _ in 0..rng.index(3) {
                 if let Some(other) = rng.pick(others) {
-                    if !zips.contains(&other.zip) {
-                        zips.push(other.zip.clone());
+                    if !zips.iter().any(|z| *z == other.zip) {
+                        zips.push(other.zip.as_str().into());
                     }
                 }
             }
@@ -2001,7 +2002,7 @@ impl Iterator for Generator<'_> {
 }
 
 /// Languages (ISO 639-1) for a contact in `region`.
-fn languages(region: &Region<'_>, foreign: bool, rng: &mut SplitMix64) -> Vec<String> {
+fn languages(region: &Region<'_>, foreign: bool, rng: &mut SplitMix64) -> Vec<CompactString> {
     let mut languages: Vec<&'static str> = Vec::with_capacity(3);
     if foreign || region.territory {
         for (i, &code) in region.languages.iter().enumerate() {
@@ -2026,7 +2027,7 @@ fn languages(region: &Region<'_>, foreign: bool, rng: &mut SplitMix64) -> Vec<St
     if languages.is_empty() {
         languages.push("en");
     }
-    languages.into_iter().map(str::to_owned).collect()
+    languages.into_iter().map(CompactString::from).collect()
 }
 
 /// Plainly fictional phone numbers: 555-01xx in a local area code in the
@@ -2036,7 +2037,7 @@ fn phones(
     place: &Place,
     region: &Region<'_>,
     foreign: bool,
-    languages: &[String],
+    languages: &[CompactString],
     rng: &mut SplitMix64,
 ) -> Vec<Phone> {
     let area = rng.pick(region.area_codes).copied().unwrap_or(202);
@@ -2049,8 +2050,8 @@ fn phones(
     };
     let make = |text: String, kind: PhoneKind, note: Option<&str>| {
         let mut phone = Phone::new(&text, kind);
-        phone.country = Some(place.country.clone());
-        phone.note = note.map(str::to_owned);
+        phone.country = Some(place.country.as_str().into());
+        phone.note = note.map(CompactString::from);
         phone
     };
     let mut phones = Vec::with_capacity(2);
@@ -2166,7 +2167,7 @@ fn direct_line(main: Option<&Phone>, number: usize) -> Option<Phone> {
         PhoneKind::Voice,
     );
     direct.country.clone_from(&main.country);
-    direct.note = Some("direct line".to_owned());
+    direct.note = Some("direct line".into());
     direct.confidential = true;
     Some(direct)
 }

@@ -142,8 +142,8 @@ fn nhtrc_facts() {
         .any(|p| p.dial == "233733" && p.kind == PhoneKind::Text));
     assert!(nhtrc.availability.is_open_24h());
     assert!(!nhtrc.law_enforcement, "the page says non-law enforcement");
-    assert!(nhtrc.issues.contains(&"sex_trafficking".to_owned()));
-    assert!(nhtrc.issues.contains(&"labor_trafficking".to_owned()));
+    assert!(nhtrc.issues.contains(&"sex_trafficking".into()));
+    assert!(nhtrc.issues.contains(&"labor_trafficking".into()));
     assert!(nhtrc.funder.as_deref().unwrap().contains("HHS"));
     assert!(is_us_national(nhtrc));
 }
@@ -193,7 +193,7 @@ fn only_the_page_law_enforcement_lines_are_law_enforcement() {
     let mut flagged: Vec<String> = hotlines()
         .into_iter()
         .filter(|p| p.law_enforcement)
-        .map(|p| p.id)
+        .map(|p| p.id.to_string())
         .collect();
     flagged.sort();
     assert_eq!(
@@ -226,8 +226,8 @@ fn llama_y_vive_has_one_phone_per_country() {
     assert_eq!(countries.len(), 7);
     match llama.service_area.as_slice() {
         [AreaSpec::Countries { codes }] => {
-            assert!(codes.contains(&"US".to_owned()));
-            assert!(codes.contains(&"PE".to_owned()));
+            assert!(codes.contains(&"US".into()));
+            assert!(codes.contains(&"PE".into()));
             assert_eq!(codes.len(), 7);
         }
         other => panic!("unexpected service area {other:?}"),
@@ -270,7 +270,7 @@ fn angel_coalition_facts() {
         .unwrap();
     assert_eq!(russia.number, "8-800-200-2400");
     match angel.service_area.as_slice() {
-        [AreaSpec::Countries { codes }] => assert!(codes.contains(&"RU".to_owned())),
+        [AreaSpec::Countries { codes }] => assert!(codes.contains(&"RU".into())),
         other => panic!("unexpected service area {other:?}"),
     }
 }
@@ -309,7 +309,7 @@ fn lifeline_and_other_national_lines() {
         .phones
         .iter()
         .any(|p| p.number == "1-888-628-9454" && p.note.as_deref() == Some("Spanish")));
-    assert!(lifeline.languages.contains(&"es".to_owned()));
+    assert!(lifeline.languages.contains(&"es".into()));
     let glbt = by_id(&all, "hotline-glbt-national-helpline");
     assert_eq!(glbt.phones.len(), 2);
     assert!(glbt
@@ -317,7 +317,7 @@ fn lifeline_and_other_national_lines() {
         .iter()
         .any(|p| p.note.as_deref() == Some("Youth")));
     let teen = by_id(&all, "hotline-national-teen-dating-abuse-helpline");
-    assert!(teen.populations.contains(&"youth_13_18".to_owned()));
+    assert!(teen.populations.contains(&"youth_13_18".into()));
     assert!(teen.phones.iter().any(|p| p.kind == PhoneKind::Tty));
     let dol = by_id(&all, "hotline-dol-wage-and-hour");
     assert_eq!(dol.languages, ["en", "es"]);

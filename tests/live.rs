@@ -903,7 +903,7 @@ fn secrets(f: &Fixture) -> Secrets {
         hidden_points: providers
             .iter()
             .filter(|p| p.is_public() && p.location_confidential)
-            .filter_map(|p| Some((p.id.clone(), p.location?)))
+            .filter_map(|p| Some((p.id.to_string(), p.location?)))
             .collect(),
     }
 }

@@ -210,7 +210,7 @@ async fn kyiv_caller_gets_la_strada_ukraine_line() {
         .phones
         .iter()
         .filter(|p| p.country.as_deref() == Some("UA"))
-        .map(|p| p.number.clone())
+        .map(|p| p.number.to_string())
         .collect();
     assert!(!ukraine.is_empty());
     assert_eq!(phone_numbers(strada), ukraine);
@@ -583,7 +583,7 @@ async fn providers_are_paged_by_cursor_over_a_bbox() {
                 (min_lon..=max_lon).contains(&l.lon()) && (min_lat..=max_lat).contains(&l.lat())
             }) && p.issues.iter().any(|i| i == "labor_trafficking")
         })
-        .map(|p| p.id.clone())
+        .map(|p| p.id.to_string())
         .collect();
     assert!(expected.len() > 25, "enough to page: {}", expected.len());
     let mut got = Vec::new();
@@ -613,7 +613,12 @@ async fn providers_are_paged_by_cursor_over_a_bbox() {
     let pacific = geojson("/v1/providers?bbox=140,-20,-165,20&limit=1000").await;
     let countries: BTreeSet<String> = ids(&pacific)
         .iter()
-        .filter_map(|id| provider(id).address.and_then(|a| a.country))
+        .filter_map(|id| {
+            provider(id)
+                .address
+                .and_then(|a| a.country)
+                .map(String::from)
+        })
         .collect();
     assert!(
         countries.contains("GU") && countries.contains("AS"),

@@ -26,14 +26,14 @@ fn at(lat: f64, lon: f64) -> LatLng {
 
 fn provider(id: &str, kind: Kind, location: Option<LatLng>, area: Vec<AreaSpec>) -> Provider {
     Provider {
-        id: id.to_owned(),
+        id: id.into(),
         name: format!("Test provider {id}"),
         organization: None,
         kind,
-        issues: vec!["labor_trafficking".to_owned()],
+        issues: vec!["labor_trafficking".into()],
         services: Vec::new(),
         populations: Vec::new(),
-        languages: vec!["es".to_owned()],
+        languages: vec!["es".into()],
         availability: Availability::Open24h,
         hours_note: None,
         phones: Vec::new(),
@@ -48,7 +48,7 @@ fn provider(id: &str, kind: Kind, location: Option<LatLng>, area: Vec<AreaSpec>)
         service_area: area,
         visibility: Visibility::Public,
         verified_at: None,
-        source: "test".to_owned(),
+        source: "test".into(),
         funder: None,
         description: None,
         incomplete: false,
@@ -70,7 +70,7 @@ fn directory() -> &'static Directory {
                 codes: vec!["ME".into()],
             }],
         );
-        maine.issues = vec!["sex_trafficking".to_owned()];
+        maine.issues = vec!["sex_trafficking".into()];
         let providers = vec![
             provider(
                 "fresno",

@@ -234,18 +234,58 @@ pub enum AreaPart {
 /// nothing (the provider is still found by distance).
 #[derive(Debug, Clone, Default)]
 pub struct ResolvedArea {
-    parts: Vec<AreaPart>,
+    parts: Parts,
+}
+
+/// The parts of a [`ResolvedArea`]. Most areas have one part, kept in
+/// place: a directory holds an area per provider, and a one-part `Vec`
+/// allocates room for four (144 B of heap at a million providers is
+/// 144 MB). Several parts are kept in a slice sized to fit.
+#[derive(Debug, Clone)]
+enum Parts {
+    /// Exactly one part.
+    One(AreaPart),
+    /// None, or more than one.
+    Many(Box<[AreaPart]>),
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts::Many(Box::default())
+    }
+}
+
+impl From<Vec<AreaPart>> for Parts {
+    fn from(mut parts: Vec<AreaPart>) -> Self {
+        if parts.len() == 1 {
+            if let Some(part) = parts.pop() {
+                return Parts::One(part);
+            }
+        }
+        Parts::Many(parts.into_boxed_slice())
+    }
 }
 
 impl ResolvedArea {
     /// The parts, in the order they were written.
     pub fn parts(&self) -> &[AreaPart] {
-        &self.parts
+        match &self.parts {
+            Parts::One(part) => std::slice::from_ref(part),
+            Parts::Many(parts) => parts,
+        }
     }
 
     /// True when the area has no parts.
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
+        self.parts().is_empty()
+    }
+
+    /// Bytes of heap the part list takes (none for a single part).
+    pub fn heap_bytes(&self) -> usize {
+        match &self.parts {
+            Parts::One(_) => 0,
+            Parts::Many(parts) => std::mem::size_of_val(&**parts),
+        }
     }
 
     /// Exact test, part by part: does the area cover `point`? `country` is
@@ -254,7 +294,7 @@ impl ResolvedArea {
     /// reference the index's [`covering`](super::Directory::covering) agrees
     /// with (which also trusts the gazetteer's coastal tolerance).
     pub fn covers(&self, point: LatLng, country: Option<&str>) -> bool {
-        self.parts.iter().any(|part| match part {
+        self.parts().iter().any(|part| match part {
             AreaPart::Radius { center, radius_km } => center.distance_km(point) <= *radius_km,
             AreaPart::Shared(region) | AreaPart::Polygon(region) => region.covers(point),
             AreaPart::Nationwide(code) => country.is_some_and(|c| nationwide_covers(code, c)),
@@ -408,7 +448,7 @@ impl<'g> AreaResolver<'g> {
                     let found = self
                         .gazetteer
                         .country(country)
-                        .ok_or_else(|| AreaError::UnknownCountry(country.clone()))?;
+                        .ok_or_else(|| AreaError::UnknownCountry(country.to_string()))?;
                     parts.push(AreaPart::Nationwide(found.iso2.clone()));
                 }
                 AreaSpec::Polygon { coordinates } => {
@@ -427,7 +467,9 @@ impl<'g> AreaResolver<'g> {
                 }
             }
         }
-        Ok(ResolvedArea { parts })
+        Ok(ResolvedArea {
+            parts: parts.into(),
+        })
     }
 
     /// Tiles every shared region the specs name that is not cached yet, on
@@ -488,7 +530,7 @@ impl<'g> AreaResolver<'g> {
                 .map(|code| {
                     g.state(code)
                         .map(|s| RegionKey::State(s.code.clone()))
-                        .ok_or_else(|| AreaError::UnknownState(code.clone()))
+                        .ok_or_else(|| AreaError::UnknownState(code.to_string()))
                 })
                 .collect(),
             AreaSpec::Counties { fips } => fips
@@ -496,7 +538,7 @@ impl<'g> AreaResolver<'g> {
                 .map(|code| {
                     g.county(code.trim())
                         .map(|c| RegionKey::County(c.fips.clone()))
-                        .ok_or_else(|| AreaError::UnknownCounty(code.clone()))
+                        .ok_or_else(|| AreaError::UnknownCounty(code.to_string()))
                 })
                 .collect(),
             AreaSpec::Zips { zips } => zips
@@ -504,13 +546,13 @@ impl<'g> AreaResolver<'g> {
                 .map(|zip| {
                     let found = g
                         .zip(zip.trim())
-                        .ok_or_else(|| AreaError::UnknownZip(zip.clone()))?;
+                        .ok_or_else(|| AreaError::UnknownZip(zip.to_string()))?;
                     found
                         .county_fips
                         .as_deref()
                         .and_then(|fips| g.county(fips))
                         .map(|c| RegionKey::County(c.fips.clone()))
-                        .ok_or_else(|| AreaError::ZipWithoutCounty(zip.clone()))
+                        .ok_or_else(|| AreaError::ZipWithoutCounty(zip.to_string()))
                 })
                 .collect(),
             AreaSpec::Countries { codes } => codes
@@ -518,7 +560,7 @@ impl<'g> AreaResolver<'g> {
                 .map(|code| {
                     g.country(code)
                         .map(|c| RegionKey::Country(c.iso2.clone()))
-                        .ok_or_else(|| AreaError::UnknownCountry(code.clone()))
+                        .ok_or_else(|| AreaError::UnknownCountry(code.to_string()))
                 })
                 .collect(),
             _ => Ok(Vec::new()),

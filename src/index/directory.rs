@@ -150,7 +150,7 @@ impl Directory {
         for rejection in dropped {
             let (source, line) = origins
                 .get(rejection.input_index)
-                .map_or(("", 0), |(source, line)| (source.as_str(), *line));
+                .map_or(("", 0), |(source, line)| (&**source, *line));
             let field = match rejection.reason {
                 RejectionReason::DuplicateId => "id",
                 RejectionReason::Area(_) => "service_area",
@@ -219,7 +219,7 @@ impl Directory {
                 }
                 Err(reason) => {
                     rejections.push(Rejection {
-                        provider_id: provider.id.clone(),
+                        provider_id: provider.id.to_string(),
                         input_index,
                         reason,
                     });
@@ -682,7 +682,7 @@ impl Directory {
                 + self
                     .areas
                     .iter()
-                    .map(|a| std::mem::size_of_val(a.parts()))
+                    .map(ResolvedArea::heap_bytes)
                     .sum::<usize>(),
             points: self.points.heap_bytes(),
             rtrees: rtree(self.caps.size(), std::mem::size_of::<Cap>()),

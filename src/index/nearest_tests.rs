@@ -5,6 +5,7 @@
 use super::test_support::{at, gazetteer, provider};
 use super::*;
 use crate::model::{Availability, Kind, LatLng, Provider};
+use compact_str::CompactString;
 use proptest::prelude::*;
 use std::cell::RefCell;
 
@@ -15,14 +16,15 @@ fn build(providers: Vec<Provider>) -> Directory {
     directory
 }
 
-fn strings(codes: &[&str]) -> Vec<String> {
-    codes.iter().map(|c| c.to_string()).collect()
+/// Codes as a provider's list or a filter's (whichever string type).
+fn strings<T: for<'a> From<&'a str>>(codes: &[&str]) -> Vec<T> {
+    codes.iter().map(|c| T::from(c)).collect()
 }
 
 /// The oracle: the filter's meaning, written straight from the provider.
 fn passes(p: &Provider, f: &AttributeFilter) -> bool {
-    let any = |have: &[String], wanted: &[String]| {
-        wanted.is_empty() || have.iter().any(|c| wanted.contains(c))
+    let any = |have: &[CompactString], wanted: &[String]| {
+        wanted.is_empty() || have.iter().any(|c| wanted.iter().any(|w| w == c))
     };
     any(&p.issues, &f.issues_any)
         && any(&p.languages, &f.languages_any)
@@ -30,8 +32,10 @@ fn passes(p: &Provider, f: &AttributeFilter) -> bool {
         && f.kinds.as_ref().is_none_or(|kinds| kinds.contains(&p.kind))
         && (!f.open_24h || matches!(p.availability, Availability::Open24h))
         && (f.countries_any.is_empty() || {
-            let country = p.address.as_ref().and_then(|a| a.country.clone());
-            f.countries_any.contains(&country.unwrap_or_default())
+            let country = p.address.as_ref().and_then(|a| a.country.as_deref());
+            f.countries_any
+                .iter()
+                .any(|c| c == country.unwrap_or_default())
         })
         && (!f.public_only || p.visibility == crate::model::Visibility::Public)
 }
@@ -259,8 +263,8 @@ fn shared_summary_bits_lose_nothing() {
                 Some(at(30.0 + 15.0 * next(), -120.0 + 40.0 * next())),
                 vec![],
             );
-            p.languages = vec![format!("l{}", i % 300)];
-            p.issues = vec![format!("i{}", i % 7)];
+            p.languages = vec![compact_str::format_compact!("l{}", i % 300)];
+            p.issues = vec![compact_str::format_compact!("i{}", i % 7)];
             p
         })
         .collect();
@@ -385,12 +389,12 @@ fn make(i: usize, (location, bits, percent): (Option<(f64, f64)>, u32, u8)) -> P
         location.map(|(lat, lon)| at(lat, lon)),
         vec![],
     );
-    let pick = |codes: &[&str], bits: u32| -> Vec<String> {
+    let pick = |codes: &[&str], bits: u32| -> Vec<CompactString> {
         codes
             .iter()
             .enumerate()
             .filter(|(j, _)| bits & (1 << j) != 0)
-            .map(|(_, c)| c.to_string())
+            .map(|(_, c)| CompactString::from(*c))
             .collect()
     };
     p.issues = pick(&ISSUES, bits);
@@ -407,7 +411,7 @@ fn make(i: usize, (location, bits, percent): (Option<(f64, f64)>, u32, u8)) -> P
     let country = ["", "US", "PR", "CA"][(bits >> 13) as usize % 4];
     if !country.is_empty() {
         p.address = Some(crate::model::Address {
-            country: Some(country.to_owned()),
+            country: Some(country.into()),
             ..crate::model::Address::default()
         });
     }

@@ -20,7 +20,7 @@ pub(crate) fn at(lat: f64, lon: f64) -> LatLng {
 /// fields empty (kind: service provider, hours unknown).
 pub(crate) fn provider(id: &str, location: Option<LatLng>, area: Vec<AreaSpec>) -> Provider {
     Provider {
-        id: id.to_owned(),
+        id: id.into(),
         name: format!("Test provider {id}"),
         organization: None,
         kind: Kind::ServiceProvider,
@@ -42,7 +42,7 @@ pub(crate) fn provider(id: &str, location: Option<LatLng>, area: Vec<AreaSpec>) 
         service_area: area,
         visibility: Visibility::Public,
         verified_at: None,
-        source: "test".to_owned(),
+        source: "test".into(),
         funder: None,
         description: None,
         incomplete: false,

@@ -11,13 +11,13 @@ use std::sync::{Arc, OnceLock};
 
 fn states(codes: &[&str]) -> AreaSpec {
     AreaSpec::States {
-        codes: codes.iter().map(|c| c.to_string()).collect(),
+        codes: codes.iter().map(|c| (*c).into()).collect(),
     }
 }
 
 fn counties(fips: &[&str]) -> AreaSpec {
     AreaSpec::Counties {
-        fips: fips.iter().map(|c| c.to_string()).collect(),
+        fips: fips.iter().map(|c| (*c).into()).collect(),
     }
 }
 
@@ -30,7 +30,7 @@ fn covering_ids(directory: &Directory, point: LatLng) -> Vec<String> {
     directory
         .covering(point, gazetteer())
         .into_iter()
-        .map(|i| directory.providers()[i as usize].id.clone())
+        .map(|i| directory.providers()[i as usize].id.to_string())
         .collect()
 }
 

@@ -17,6 +17,7 @@ use crate::model::{
     Address, AreaSpec, Availability, Kind, LatLng, OpenInterval, Phone, PhoneKind, Precision,
     Provider, Visibility,
 };
+use compact_str::CompactString;
 use serde_json::{json, Map, Value};
 
 const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
@@ -250,6 +251,13 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
             .map(|(_, v)| v.clone())
             .collect()
     };
+    let codes = |field: &str| -> Vec<CompactString> {
+        attributes
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, v)| CompactString::from(v.as_str()))
+            .collect()
+    };
     let one = |field: &str| all(field).into_iter().next();
     let name = text(service, "name").ok_or(("name", "service has no name".to_owned()))?;
     let kind = match one("kind") {
@@ -281,8 +289,8 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
             _ => PhoneKind::Voice,
         };
         let mut p = Phone::new(&number, kind);
-        p.country = text(phone, "country");
-        p.note = text(phone, "description");
+        p.country = text(phone, "country").map(Into::into);
+        p.note = text(phone, "description").map(Into::into);
         p.confidential = flag("confidential");
         phones.push(p);
     }
@@ -339,11 +347,11 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
     let address = array(location_object, "addresses")
         .first()
         .map(|a| Address {
-            street: text(a, "address_1"),
-            city: text(a, "city"),
-            region: text(a, "state_province"),
-            postal_code: text(a, "postal_code"),
-            country: text(a, "country"),
+            street: text(a, "address_1").map(Into::into),
+            city: text(a, "city").map(Into::into),
+            region: text(a, "state_province").map(Into::into),
+            postal_code: text(a, "postal_code").map(Into::into),
+            country: text(a, "country").map(Into::into),
         });
     let precision = match one("precision") {
         Some(p) => Some(
@@ -359,7 +367,7 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
         })
         .transpose()?;
     Ok(Provider {
-        id: text(service, "id").unwrap_or_default(),
+        id: text(service, "id").map(Into::into).unwrap_or_default(),
         name,
         organization: if organization_is_service {
             None
@@ -367,12 +375,13 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
             organization_name
         },
         kind,
-        issues: all("issue"),
-        services: all("service"),
-        populations: all("population"),
+        issues: codes("issue"),
+        services: codes("service"),
+        populations: codes("population"),
         languages: array(service, "languages")
             .iter()
             .filter_map(|l| text(l, "code"))
+            .map(Into::into)
             .collect(),
         availability,
         hours_note: one("hours_note"),
@@ -393,7 +402,7 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
             _ => Visibility::Confidential,
         },
         verified_at,
-        source: one("source").unwrap_or_else(|| "hsds".into()),
+        source: one("source").map_or_else(|| "hsds".into(), Into::into),
         funder,
         description: text(service, "description"),
         incomplete: one("incomplete").as_deref() == Some("true"),
@@ -464,7 +473,7 @@ fn import_schedules(
         return Err(("timezone", format!("unknown time zone '{timezone}'")));
     }
     Ok(Availability::Weekly {
-        timezone,
+        timezone: timezone.into(),
         intervals,
     })
 }

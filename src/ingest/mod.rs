@@ -43,6 +43,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 pub use validate::FieldError;
 
 /// The largest cell (or JSON record) accepted, in bytes.
@@ -108,9 +109,9 @@ pub struct Ingested {
     /// Notes about the inputs that reject no row (e.g. unknown columns).
     pub warnings: Vec<String>,
     /// Where each accepted provider came from: `(source, line)`, parallel
-    /// to `providers`.
+    /// to `providers`. Providers read from one source share its name.
     #[serde(skip)]
-    pub origins: Vec<(String, u64)>,
+    pub origins: Vec<(Arc<str>, u64)>,
 }
 
 /// An input format.
@@ -196,7 +197,7 @@ impl Ingested {
                 let (source, line) = self
                     .origins
                     .get(index)
-                    .map_or(("", 0), |(source, line)| (source.as_str(), *line));
+                    .map_or(("", 0), |(source, line)| (&**source, *line));
                 self.rejections.push(Rejection::new(
                     source,
                     line,
@@ -224,7 +225,13 @@ impl Ingested {
     /// Records an accepted provider read from `line` of `source`.
     pub fn accept(&mut self, provider: Provider, source: &str, line: u64) {
         self.providers.push(provider);
-        self.origins.push((source.to_owned(), line));
+        // One name per source, not one per row: a million rows of one file
+        // would otherwise hold a million copies of its path.
+        let shared = match self.origins.last() {
+            Some((last, _)) if **last == *source => Arc::clone(last),
+            _ => Arc::from(source),
+        };
+        self.origins.push((shared, line));
     }
 
     /// Records the outcome of one row: a provider read from `line`, or a
@@ -304,8 +311,8 @@ fn find_duplicates(providers: &[Provider]) -> Vec<Duplicate> {
                 let distance_m = distance_km * 1000.0;
                 if distance_m <= DUPLICATE_DISTANCE_M {
                     duplicates.push(Duplicate {
-                        first: providers[first].id.clone(),
-                        second: providers[second].id.clone(),
+                        first: providers[first].id.to_string(),
+                        second: providers[second].id.to_string(),
                         distance_m: (distance_m * 10.0).round() / 10.0,
                     });
                 }
@@ -957,8 +964,8 @@ mod tests {
                 let distance_m = p.distance_km(q) * 1000.0;
                 if normalize(&a.name) == normalize(&b.name) && distance_m <= DUPLICATE_DISTANCE_M {
                     expected.push(Duplicate {
-                        first: a.id.clone(),
-                        second: b.id.clone(),
+                        first: a.id.to_string(),
+                        second: b.id.to_string(),
                         distance_m: (distance_m * 10.0).round() / 10.0,
                     });
                 }

@@ -8,6 +8,7 @@ use crate::model::{
     dial_digits, Address, AreaSpec, Availability, Kind, LatLng, Phone, PhoneKind, Precision,
     Provider, Visibility, Vocabulary,
 };
+use compact_str::CompactString;
 use std::collections::{BTreeMap, HashMap};
 
 /// The columns of the flat format (CSV and GeoJSON properties), in order.
@@ -239,8 +240,8 @@ impl<'a> Validator<'a> {
                     format!("unknown language '{language}'; use an ISO 639-1 code such as es, or a name such as Spanish"),
                 )
             })?;
-            if !languages.iter().any(|l: &String| l == code) {
-                languages.push(code.to_owned());
+            if !languages.iter().any(|l: &CompactString| l == code) {
+                languages.push(CompactString::from(code));
             }
         }
         provider.languages = languages;
@@ -332,7 +333,7 @@ impl<'a> Validator<'a> {
                         ),
                     )
                 })?;
-                address.country = Some(known.iso2.clone());
+                address.country = Some(known.iso2.as_str().into());
             }
         }
         self.check_areas(&provider.service_area)?;
@@ -536,10 +537,17 @@ pub(super) fn build_flat(
     };
     // Sized to fit: a million providers keep these lists for as long
     // as the directory lives.
-    let list = |column: usize| -> Vec<String> {
+    let list = |column: usize| -> Vec<CompactString> {
         let mut list = Vec::with_capacity(items(column).count());
-        list.extend(items(column).map(str::to_owned));
+        list.extend(items(column).map(CompactString::from));
         list
+    };
+    // Short texts (codes, ids, names of places) are kept inline.
+    let short = |column: usize| -> Option<CompactString> {
+        row.cell(column)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(CompactString::from)
     };
     let name = text(column!("name")).ok_or_else(|| error("name", "name is empty"))?;
     let kind_text = text(column!("kind"))
@@ -598,11 +606,11 @@ pub(super) fn build_flat(
         (None, Some(_)) => return Err(error("lat", "lon is given without lat")),
     };
     let address = Address {
-        street: text(column!("street")),
-        city: text(column!("city")),
-        region: text(column!("region")),
-        postal_code: text(column!("postal_code")),
-        country: text(column!("country")).map(|c| c.to_ascii_uppercase()),
+        street: short(column!("street")),
+        city: short(column!("city")),
+        region: short(column!("region")),
+        postal_code: short(column!("postal_code")),
+        country: short(column!("country")).map(|c| c.to_ascii_uppercase()),
     };
     let address = (address != Address::default()).then_some(address);
     let service_area = parse_areas(&list(column!("service_area")))?;
@@ -631,7 +639,7 @@ pub(super) fn build_flat(
         })
         .transpose()?;
     let mut provider = Provider {
-        id: text(column!("id")).unwrap_or_default(),
+        id: short(column!("id")).unwrap_or_default(),
         name,
         organization: text(column!("organization")),
         kind,
@@ -653,7 +661,7 @@ pub(super) fn build_flat(
         service_area,
         visibility,
         verified_at,
-        source: text(column!("source")).unwrap_or_else(|| source.to_owned()),
+        source: short(column!("source")).unwrap_or_else(|| source.into()),
         funder: text(column!("funder")),
         description: text(column!("description")),
         incomplete: false,
@@ -696,8 +704,11 @@ fn parse_phone(item: &str) -> Result<Phone, FieldError> {
     phone.country = parts
         .next()
         .filter(|c| !c.is_empty())
-        .map(str::to_ascii_uppercase);
-    phone.note = parts.next().filter(|n| !n.is_empty()).map(str::to_owned);
+        .map(|c| CompactString::from(c).to_ascii_uppercase());
+    phone.note = parts
+        .next()
+        .filter(|n| !n.is_empty())
+        .map(CompactString::from);
     phone.confidential = match parts.next().map(str::to_ascii_lowercase).as_deref() {
         None | Some("") => false,
         Some("confidential") => true,
@@ -716,14 +727,15 @@ fn parse_phone(item: &str) -> Result<Phone, FieldError> {
 
 /// Parses `radius:40;state:CA;county:06019;zip:93721;country:PE;nationwide:US;worldwide`,
 /// merging repeated kinds.
-pub fn parse_areas(items: &[String]) -> Result<Vec<AreaSpec>, FieldError> {
+pub fn parse_areas(items: &[impl AsRef<str>]) -> Result<Vec<AreaSpec>, FieldError> {
     let mut states = Vec::new();
     let mut counties = Vec::new();
     let mut zips = Vec::new();
     let mut countries = Vec::new();
     let mut areas = Vec::new();
     for item in items {
-        let (kind, value) = item.split_once(':').unwrap_or((item.as_str(), ""));
+        let item = item.as_ref();
+        let (kind, value) = item.split_once(':').unwrap_or((item, ""));
         let value = value.trim();
         match kind.trim().to_ascii_lowercase().as_str() {
             "radius" => {
@@ -734,12 +746,12 @@ pub fn parse_areas(items: &[String]) -> Result<Vec<AreaSpec>, FieldError> {
                     .map_err(|_| error("service_area", format!("'{item}': radius must be a number of km")))?;
                 areas.push(AreaSpec::Radius { radius_km });
             }
-            "state" => states.push(value.to_ascii_uppercase()),
-            "county" => counties.push(value.to_owned()),
-            "zip" => zips.push(value.to_owned()),
-            "country" => countries.push(value.to_ascii_uppercase()),
+            "state" => states.push(CompactString::from(value).to_ascii_uppercase()),
+            "county" => counties.push(CompactString::from(value)),
+            "zip" => zips.push(CompactString::from(value)),
+            "country" => countries.push(CompactString::from(value).to_ascii_uppercase()),
             "nationwide" => areas.push(AreaSpec::Nationwide {
-                country: value.to_ascii_uppercase(),
+                country: CompactString::from(value).to_ascii_uppercase(),
             }),
             "worldwide" => areas.push(AreaSpec::Worldwide),
             _ => {
@@ -767,7 +779,7 @@ pub fn parse_areas(items: &[String]) -> Result<Vec<AreaSpec>, FieldError> {
 
 /// A stable id from what identifies a contact: its normalised name and
 /// address (FNV-1a, 64 bits, hex).
-fn stable_id(provider: &Provider) -> String {
+fn stable_id(provider: &Provider) -> CompactString {
     let address = provider.address.clone().unwrap_or_default();
     let key = [
         Some(provider.name.as_str()),
@@ -783,17 +795,17 @@ fn stable_id(provider: &Provider) -> String {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("p-{hash:016x}")
+    compact_str::format_compact!("p-{hash:016x}")
 }
 
 /// The flat row of a provider (the inverse of [`Validator::flat_row`] for
 /// everything the flat format carries; polygons travel only in GeoJSON).
 pub fn to_flat_row(provider: &Provider) -> Vec<String> {
-    let join = |items: &[String]| items.join(";");
+    let join = |items: &[CompactString]| items.join(";");
     let address = provider.address.clone().unwrap_or_default();
     let (hours, timezone) = match &provider.availability {
         Availability::Weekly { timezone, .. } => {
-            (provider.availability.to_string(), timezone.clone())
+            (provider.availability.to_string(), timezone.to_string())
         }
         other => (other.to_string(), String::new()),
     };
@@ -828,8 +840,9 @@ pub fn to_flat_row(provider: &Provider) -> Vec<String> {
         .flat_map(AreaSpec::to_text)
         .collect();
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let short = |v: &Option<CompactString>| v.as_deref().unwrap_or_default().to_owned();
     vec![
-        provider.id.clone(),
+        provider.id.to_string(),
         provider.name.clone(),
         opt(&provider.organization),
         provider.kind.code().to_owned(),
@@ -845,11 +858,11 @@ pub fn to_flat_row(provider: &Provider) -> Vec<String> {
         opt(&provider.website),
         opt(&provider.contact_name),
         provider.law_enforcement.to_string(),
-        opt(&address.street),
-        opt(&address.city),
-        opt(&address.region),
-        opt(&address.postal_code),
-        opt(&address.country),
+        short(&address.street),
+        short(&address.city),
+        short(&address.region),
+        short(&address.postal_code),
+        short(&address.country),
         provider
             .location
             .map(|p| format!("{:.6}", p.lat()))
@@ -867,7 +880,7 @@ pub fn to_flat_row(provider: &Provider) -> Vec<String> {
             .verified_at
             .map(|d| d.to_string())
             .unwrap_or_default(),
-        provider.source.clone(),
+        provider.source.to_string(),
         opt(&provider.funder),
         opt(&provider.description),
         if provider.location_confidential {

@@ -320,7 +320,7 @@ impl LiveDirectory {
                 let (source, line) = ingested
                     .origins
                     .get(dropped.input_index)
-                    .map_or(("", 0), |(s, l)| (s.as_str(), *l));
+                    .map_or(("", 0), |(s, l)| (&**s, *l));
                 rejections.push(Rejection::new(
                     source,
                     line,
@@ -343,7 +343,7 @@ impl LiveDirectory {
         };
         let records: BTreeMap<String, (Arc<Provider>, u64)> = stored
             .into_iter()
-            .map(|s| (s.provider.id.clone(), (Arc::new(s.provider), s.version)))
+            .map(|s| (s.provider.id.to_string(), (Arc::new(s.provider), s.version)))
             .collect();
         let snapshot = build_snapshot(&records, &mut resolver, options.threads, 0)?;
         if let Some(path) = &tile_file {
@@ -480,11 +480,11 @@ impl LiveDirectory {
         for stored in changed {
             if stored.active {
                 writer.records.insert(
-                    stored.provider.id.clone(),
+                    stored.provider.id.to_string(),
                     (Arc::new(stored.provider), stored.version),
                 );
             } else {
-                writer.records.remove(&stored.provider.id);
+                writer.records.remove(stored.provider.id.as_str());
             }
         }
         writer.committed += 1;

@@ -812,7 +812,7 @@ impl<'a> Matcher<'a> {
             reasons.push(format!("handles {}", matched.join(", ").to_lowercase()).into());
         }
         for code in needs.languages {
-            if provider.languages.contains(code) {
+            if provider.languages.iter().any(|l| l == code) {
                 reasons.push(format!("speaks {}", self.language_name(code)).into());
             }
         }
@@ -824,7 +824,7 @@ impl<'a> Matcher<'a> {
             }
         }
         for code in needs.populations {
-            if provider.populations.contains(code) {
+            if provider.populations.iter().any(|p| p == code) {
                 reasons.push(format!("serves {}", code.replace('_', " ")).into());
             }
         }

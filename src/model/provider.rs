@@ -6,6 +6,7 @@
 //! providers as JSON lines of this shape, and `data/hotlines.json` holds them.
 
 use super::{Availability, LatLng, Precision};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -107,19 +108,19 @@ impl PhoneKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Phone {
     /// The number as it should be shown, letters kept ("1-800-4-A-CHILD").
-    pub number: String,
+    pub number: CompactString,
     /// Digits to dial (and a leading `+` if written), letters mapped to the
     /// keypad ("18004224453"); derived from `number` on input when absent.
     #[serde(default)]
-    pub dial: String,
+    pub dial: CompactString,
     /// What the number is for.
     pub kind: PhoneKind,
     /// ISO 3166-1 alpha-2 country the number serves, when it serves one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<CompactString>,
     /// A short note ("Spanish", "Youth", "from within Russia").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<CompactString>,
     /// A direct line to a person or a shelter's own desk: shown to
     /// advocates only, never to the public.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -130,7 +131,7 @@ impl Phone {
     /// Builds a phone from its display text, computing [`Phone::dial`].
     pub fn new(number: &str, kind: PhoneKind) -> Phone {
         Phone {
-            number: number.trim().to_owned(),
+            number: number.trim().into(),
             dial: dial_digits(number),
             kind,
             country: None,
@@ -151,11 +152,11 @@ impl Phone {
 /// assert_eq!(dial_digits("text BeFree (233733)"), "233733");
 /// assert_eq!(dial_digits("+ 48 22 628 9999"), "+48226289999");
 /// ```
-pub fn dial_digits(number: &str) -> String {
+pub fn dial_digits(number: &str) -> CompactString {
     if let (Some(open), Some(close)) = (number.find('('), number.rfind(')')) {
         if open < close {
             let inner = &number[open + 1..close];
-            let digits: String = inner.chars().filter(char::is_ascii_digit).collect();
+            let digits: CompactString = inner.chars().filter(char::is_ascii_digit).collect();
             let only_digits = inner
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '.' | '+'));
@@ -164,7 +165,7 @@ pub fn dial_digits(number: &str) -> String {
             }
         }
     }
-    let mut dial = String::new();
+    let mut dial = CompactString::default();
     for ch in number.chars() {
         match ch {
             '+' if dial.is_empty() => dial.push('+'),
@@ -205,19 +206,19 @@ pub enum Visibility {
 pub struct Address {
     /// Street line(s); confidential for shelters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street: Option<String>,
+    pub street: Option<CompactString>,
     /// City or town.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<CompactString>,
     /// USPS state or territory code, or a foreign first-level division.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<CompactString>,
     /// ZIP or postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
+    pub postal_code: Option<CompactString>,
     /// ISO 3166-1 alpha-2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<CompactString>,
 }
 
 /// One part of a service area, as written in a directory. The union of a
@@ -234,27 +235,27 @@ pub enum AreaSpec {
     /// US states or territories by USPS code.
     States {
         /// USPS codes.
-        codes: Vec<String>,
+        codes: Vec<CompactString>,
     },
     /// US counties by five-digit FIPS.
     Counties {
         /// FIPS codes.
-        fips: Vec<String>,
+        fips: Vec<CompactString>,
     },
     /// US ZIP codes (the counties holding them in the coverage index).
     Zips {
         /// Five-digit ZIPs.
-        zips: Vec<String>,
+        zips: Vec<CompactString>,
     },
     /// Countries by ISO 3166-1 alpha-2.
     Countries {
         /// Alpha-2 codes.
-        codes: Vec<String>,
+        codes: Vec<CompactString>,
     },
     /// A whole country, including (for `US`) its territories.
     Nationwide {
         /// Alpha-2 code.
-        country: String,
+        country: CompactString,
     },
     /// Everywhere.
     Worldwide,
@@ -284,10 +285,17 @@ impl AreaSpec {
 }
 
 /// One referral contact.
+///
+/// Short texts (the id, codes, phone numbers, address parts, time zone,
+/// source) are [`CompactString`]s, which keep up to 24 bytes in place
+/// instead of on the heap; they serialise as plain strings. A directory
+/// of a million providers would otherwise hold some twenty million heap
+/// blocks of a few bytes each. Free text (name, e-mail, web site,
+/// description) is a `String`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provider {
     /// Stable identifier, unique in a directory.
-    pub id: String,
+    pub id: CompactString,
     /// Display name (the HSDS service or organization name).
     pub name: String,
     /// Parent organisation, when it differs from the name.
@@ -297,16 +305,16 @@ pub struct Provider {
     pub kind: Kind,
     /// Issue codes from the vocabulary (`data/vocabulary.json`).
     #[serde(default)]
-    pub issues: Vec<String>,
+    pub issues: Vec<CompactString>,
     /// Services offered, free text ("shelter", "legal aid").
     #[serde(default)]
-    pub services: Vec<String>,
+    pub services: Vec<CompactString>,
     /// Population codes from the vocabulary (`minors`, `lgbtq`…).
     #[serde(default)]
-    pub populations: Vec<String>,
+    pub populations: Vec<CompactString>,
     /// ISO 639-1 codes of languages spoken.
     #[serde(default)]
-    pub languages: Vec<String>,
+    pub languages: Vec<CompactString>,
     /// When the provider can be reached.
     pub availability: Availability,
     /// Hours as the source wrote them, when that says more than the schedule.
@@ -352,7 +360,7 @@ pub struct Provider {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<jiff::civil::Date>,
     /// Where the record came from (`synthetic`, a file name, a URL).
-    pub source: String,
+    pub source: CompactString,
     /// Funder, as the source states it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funder: Option<String>,

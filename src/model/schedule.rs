@@ -8,6 +8,7 @@
 //!
 //! Hours are evaluated in the provider's own time zone, across DST changes.
 
+use compact_str::CompactString;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub enum Availability {
     /// Reachable in the listed weekly intervals, in `timezone`.
     Weekly {
         /// IANA time zone the hours are given in.
-        timezone: String,
+        timezone: CompactString,
         /// Intervals, sorted by day and opening time.
         intervals: Vec<OpenInterval>,
     },
@@ -133,7 +134,7 @@ impl Availability {
         intervals.sort_by_key(|i| (i.day, i.opens_min, i.closes_min));
         intervals.dedup();
         Ok(Availability::Weekly {
-            timezone: timezone.to_owned(),
+            timezone: timezone.into(),
             intervals,
         })
     }

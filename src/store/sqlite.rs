@@ -935,7 +935,7 @@ impl Store for SqliteStore {
             SubmissionStatus::Approved.code(),
             at,
             actor.name,
-            record.id
+            record.id.as_str()
         ])?;
         let detail = format!("submission {id}");
         add_audit(
@@ -954,7 +954,7 @@ impl Store for SqliteStore {
         submission.status = SubmissionStatus::Approved;
         submission.decided_at = Some(now);
         submission.decided_by = Some(actor.name.to_owned());
-        submission.provider_id = Some(record.id.clone());
+        submission.provider_id = Some(record.id.to_string());
         let stored = Stored {
             provider: record.clone(),
             version: 1,

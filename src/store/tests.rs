@@ -153,7 +153,7 @@ fn deactivate_hides_the_record_and_update_restores_it() {
         .active()
         .unwrap()
         .into_iter()
-        .map(|s| s.provider.id)
+        .map(|s| s.provider.id.to_string())
         .collect();
     assert_eq!(active, ["p2"]);
     let kept = store.get("p1").unwrap().unwrap();
@@ -518,7 +518,7 @@ fn seeding_many_records_round_trips_in_id_order() {
         .rev()
         .map(|i| {
             let mut p = template.clone();
-            p.id = format!("p{i:06}");
+            p.id = compact_str::format_compact!("p{i:06}");
             p
         })
         .collect();
