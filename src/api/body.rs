@@ -182,8 +182,9 @@ fn record_members(p: &Provider, staff: bool) -> Vec<u8> {
     out
 }
 
-/// Rendered [`record_members`] of the records a server has answered with,
-/// by snapshot generation, record and audience. A new generation (an edit
+/// The rendered record fields (those that depend only on the record and
+/// the audience) of the records a server has answered with, by snapshot
+/// generation, record and audience. A new generation (an edit
 /// was published) empties it; it holds at most [`Fragments::CAPACITY`]
 /// entries and starts over when full.
 #[derive(Default)]
