@@ -64,6 +64,11 @@ enum Command {
         /// Intake submissions an hour per client address (0: no limit).
         #[arg(long, default_value_t = RateLimits::default().submissions_per_hour)]
         submission_rate_limit: u32,
+        /// Seconds an API key, once checked, is trusted from memory: a key
+        /// revoked with `refmatch keys revoke` stops working within this
+        /// time (0: check the store on every request).
+        #[arg(long, env = "REFMATCH_KEY_CACHE_SECONDS", default_value_t = refmatch::live::DEFAULT_KEY_CACHE_TTL.as_secs())]
+        key_cache_seconds: u64,
     },
     /// Manage API keys (stored hashed in the store of record).
     Keys {
@@ -148,6 +153,26 @@ enum KeysAction {
         /// Who or what the key is for; shown in the audit log.
         #[arg(long)]
         name: String,
+        /// The store of record, as for `serve --store`.
+        #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
+        store: PathBuf,
+    },
+    /// List every key issued: number, first characters, name, role,
+    /// created, revoked (never a secret).
+    List {
+        /// The store of record, as for `serve --store`.
+        #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
+        store: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by its number (see `keys list`): it is refused from
+    /// then on; a running server stops accepting it within
+    /// `serve --key-cache-seconds`.
+    Revoke {
+        /// The key's number.
+        id: u64,
         /// The store of record, as for `serve --store`.
         #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
         store: PathBuf,
@@ -411,6 +436,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             public_rate_limit,
             key_rate_limit,
             submission_rate_limit,
+            key_cache_seconds,
             data,
         } => {
             tracing::info!(ms = %format!("{gazetteer_ms:.1}"), "gazetteer loaded");
@@ -469,6 +495,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 since_start_ms = %format!("{:.1}", loading.elapsed().as_secs_f64() * 1000.0),
                 "directory ready"
             );
+            live.set_key_cache_ttl(std::time::Duration::from_secs(key_cache_seconds));
             let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
             let mut state = AppState::new(Arc::new(live));
             state.verification_window_days = verification_window_days;
@@ -518,6 +545,66 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             );
             println!("{secret}");
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            action: KeysAction::List { store, json },
+        } => {
+            let opened = SqliteStore::open(&store)
+                .with_context(|| format!("opening the store {}", store.display()))?;
+            let keys = opened.keys()?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&keys)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:>4}  {:<8}  {:<8}  {:<20}  {:<7}  name",
+                    "#", "prefix", "role", "created", "status"
+                )?;
+                for listed in &keys {
+                    let k = &listed.key;
+                    let created: String = k.created_at.to_string().chars().take(19).collect();
+                    writeln!(
+                        out,
+                        "{:>4}  {:<8}  {:<8}  {:<20}  {:<7}  {}",
+                        k.id,
+                        k.prefix,
+                        k.role.to_string(),
+                        created,
+                        if listed.revoked { "revoked" } else { "active" },
+                        k.name
+                    )?;
+                }
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            action: KeysAction::Revoke { id, store },
+        } => {
+            let mut opened = SqliteStore::open(&store)
+                .with_context(|| format!("opening the store {}", store.display()))?;
+            let operator = Actor {
+                name: "cli:keys",
+                role: Role::Admin,
+            };
+            match opened.revoke_key(id, &operator) {
+                Ok((key, true)) => {
+                    eprintln!(
+                        "revoked key #{} '{}' ({}); a running server refuses it within its --key-cache-seconds",
+                        key.id, key.name, key.role
+                    );
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Ok((key, false)) => {
+                    eprintln!("key #{} '{}' was already revoked", key.id, key.name);
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Err(refmatch::store::StoreError::NotFound(_)) => {
+                    eprintln!("error: there is no key #{id} in {}; `refmatch keys list` shows the numbers", store.display());
+                    Ok(std::process::ExitCode::from(2))
+                }
+                Err(error) => Err(error.into()),
+            }
         }
         Command::Match(args) => {
             let vocabulary = Vocabulary::bundled()?;

@@ -398,3 +398,100 @@ fn a_restart_reuses_tiled_regions_and_answers_the_same() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Sends GET `path` with `Authorization: Bearer key` and returns the status line.
+fn status_with_key(port: u16, path: &str, key: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = dir.join("store.sqlite");
+    let create = |name: &str, role: &str| {
+        let output = refmatch()
+            .args(["keys", "create", "--role", role, "--name", name, "--store"])
+            .arg(&store)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    };
+    let admin = create("ops admin", "admin");
+    let advocate = create("night shift", "advocate");
+    let list = || {
+        let output = refmatch()
+            .args(["keys", "list", "--json", "--store"])
+            .arg(&store)
+            .output()
+            .expect("runs");
+        assert!(output.status.success());
+        let text = String::from_utf8(output.stdout).expect("utf-8");
+        assert!(
+            !text.contains(&admin) && !text.contains(&advocate),
+            "no secrets listed"
+        );
+        serde_json::from_str::<Value>(&text).expect("JSON")
+    };
+    let listed = list();
+    assert_eq!(listed[1]["name"], "night shift");
+    assert_eq!(listed[1]["role"], "advocate");
+    assert_eq!(listed[1]["prefix"], advocate[..8]);
+    assert_eq!(listed[1]["revoked"], false);
+    let advocate_id = listed[1]["id"].as_u64().expect("id").to_string();
+
+    // The server trusts a checked key for one second.
+    let server = Server::start_with(
+        &store,
+        Stdio::null(),
+        "refmatch=warn",
+        &["--key-cache-seconds", "1"],
+    );
+    let port = server.port;
+    let staff_path = "/v1/providers?limit=1";
+    assert!(status_with_key(port, staff_path, &advocate).contains(" 200 "));
+    let revoke = refmatch()
+        .args(["keys", "revoke", &advocate_id, "--store"])
+        .arg(&store)
+        .output()
+        .expect("runs");
+    assert!(
+        revoke.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoke.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_300));
+    let refused = status_with_key(port, staff_path, &advocate);
+    assert!(refused.contains(" 401 "), "{refused}");
+    assert!(
+        status_with_key(port, staff_path, &admin).contains(" 200 "),
+        "other keys still work"
+    );
+    server.stop();
+
+    assert_eq!(list()[1]["revoked"], true);
+    let unknown = refmatch()
+        .args(["keys", "revoke", "999", "--store"])
+        .arg(&store)
+        .output()
+        .expect("runs");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key #999"));
+    std::fs::remove_dir_all(&dir).ok();
+}

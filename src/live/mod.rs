@@ -218,6 +218,9 @@ impl Drop for ReadBatch<'_> {
     }
 }
 
+/// How long a checked API key is trusted from memory by default.
+pub const DEFAULT_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
 /// How long the rebuilder waits before retrying a failed build.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
@@ -233,9 +236,12 @@ struct Shared {
     wake: Condvar,
     /// Signalled when a snapshot is swapped in.
     swapped: Condvar,
-    /// Keys already seen, by secret hash (keys are never changed, only
-    /// created).
-    keys: Mutex<FxHashMap<String, ApiKey>>,
+    /// Keys already seen, by secret hash, with when they were read from the
+    /// store: an entry older than `key_cache_ttl` is read again, so a key
+    /// revoked by another process (`refmatch keys revoke`) stops working.
+    keys: Mutex<FxHashMap<String, (ApiKey, Instant)>>,
+    /// How long a key is trusted from memory.
+    key_cache_ttl: Mutex<Duration>,
     /// Confidential reads waiting for their audit entries.
     reads: Mutex<ReadLog>,
     /// Signalled when a batch of reads is written.
@@ -376,6 +382,7 @@ impl LiveDirectory {
             wake: Condvar::new(),
             swapped: Condvar::new(),
             keys: Mutex::new(FxHashMap::default()),
+            key_cache_ttl: Mutex::new(DEFAULT_KEY_CACHE_TTL),
             reads: Mutex::new(ReadLog::default()),
             reads_written: Condvar::new(),
         });
@@ -771,7 +778,27 @@ impl LiveDirectory {
     /// [`LiveDirectory::find_key`]", not "unknown".
     pub fn cached_key(&self, secret: &str) -> Option<ApiKey> {
         let digest = crate::store::hash_secret(secret);
-        lock(&self.shared.keys).get(&digest).cloned()
+        let ttl = *lock(&self.shared.key_cache_ttl);
+        lock(&self.shared.keys)
+            .get(&digest)
+            .filter(|(_, read_at)| read_at.elapsed() < ttl)
+            .map(|(key, _)| key.clone())
+    }
+
+    /// How long a key, once checked against the store, is trusted from
+    /// memory (default [`DEFAULT_KEY_CACHE_TTL`]): a key revoked with
+    /// `refmatch keys revoke` stops working on a running server within
+    /// that time. Zero checks the store on every request.
+    pub fn set_key_cache_ttl(&self, ttl: Duration) {
+        *lock(&self.shared.key_cache_ttl) = ttl;
+    }
+
+    /// Every key issued, oldest first, with whether it was revoked.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn keys(&self) -> Result<Vec<crate::store::KeyListing>, LiveError> {
+        Ok(lock(&self.shared.writer).store.keys()?)
     }
 
     /// The key whose secret this is, if any (cached after the first hit).
@@ -784,8 +811,14 @@ impl LiveDirectory {
         }
         let digest = crate::store::hash_secret(secret);
         let found = lock(&self.shared.writer).store.find_key(secret)?;
-        if let Some(key) = &found {
-            lock(&self.shared.keys).insert(digest, key.clone());
+        let mut keys = lock(&self.shared.keys);
+        match &found {
+            Some(key) => {
+                keys.insert(digest, (key.clone(), Instant::now()));
+            }
+            None => {
+                keys.remove(&digest);
+            }
         }
         Ok(found)
     }

@@ -86,7 +86,7 @@ pub struct AuditEntry {
     /// The actor's role at the time.
     pub role: Role,
     /// `seed`, `create`, `update`, `delete`, `restore`, `import`, `approve`,
-    /// `reject`, `submit`, `read_confidential` or `key_create`.
+    /// `reject`, `submit`, `read_confidential`, `key_create` or `key_revoke`.
     pub action: String,
     /// The record concerned, when there is one.
     pub provider_id: Option<String>,
@@ -386,6 +386,26 @@ pub trait Store: Send {
 
     /// The key whose secret this is; `None` when unknown or revoked.
     fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key ever issued, oldest first, with whether it was revoked.
+    fn keys(&self) -> Result<Vec<KeyListing>, StoreError>;
+
+    /// Revokes key `id`: its secret is refused from then on (a running
+    /// server stops accepting it once its key cache entry expires). Audit
+    /// `key_revoke`. Returns the key; `false` when it was already revoked
+    /// (nothing is changed or logged then). [`StoreError::NotFound`] when
+    /// there is no such key.
+    fn revoke_key(&mut self, id: u64, actor: &Actor<'_>) -> Result<(ApiKey, bool), StoreError>;
+}
+
+/// A key as listed for administrators: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyListing {
+    /// The key.
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// True once revoked.
+    pub revoked: bool,
 }
 
 /// Prefix of every API key secret.

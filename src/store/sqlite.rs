@@ -9,7 +9,7 @@
 
 use super::{
     hash_secret, new_secret, Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry,
-    ImportCounts, Store, StoreError, Stored, Submission, SubmissionStatus, KEY_PREFIX,
+    ImportCounts, KeyListing, Store, StoreError, Stored, Submission, SubmissionStatus, KEY_PREFIX,
 };
 use crate::model::{Provider, Role};
 use rusqlite::{
@@ -1078,13 +1078,93 @@ impl Store for SqliteStore {
         if !bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) {
             return Ok(None);
         }
-        let what = format!("API key {id}");
-        Ok(Some(ApiKey {
-            id,
-            name,
-            role: parse_role(&role, &what)?,
-            prefix,
-            created_at: parse_time(&created_at, &what)?,
-        }))
+        Ok(Some(api_key(id, name, &role, prefix, &created_at)?))
     }
+
+    fn keys(&self) -> Result<Vec<KeyListing>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, role, prefix, created_at, revoked FROM api_keys ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                get_u64(row, 0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut listed = Vec::new();
+        for row in rows {
+            let (id, name, role, prefix, created_at, revoked) = row?;
+            listed.push(KeyListing {
+                key: api_key(id, name, &role, prefix, &created_at)?,
+                revoked: revoked != 0,
+            });
+        }
+        Ok(listed)
+    }
+
+    fn revoke_key(&mut self, id: u64, actor: &Actor<'_>) -> Result<(ApiKey, bool), StoreError> {
+        let what = format!("API key {id}");
+        let sql_id = i64::try_from(id).map_err(|_| StoreError::NotFound(what.clone()))?;
+        let tx = self.write()?;
+        let row = tx
+            .prepare_cached(
+                "SELECT name, role, prefix, created_at, revoked FROM api_keys WHERE id = ?1",
+            )?
+            .query_row([sql_id], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })
+            .optional()?;
+        let Some((name, role, prefix, created_at, revoked)) = row else {
+            return Err(StoreError::NotFound(what));
+        };
+        let key = api_key(id, name, &role, prefix, &created_at)?;
+        if revoked != 0 {
+            return Ok((key, false));
+        }
+        tx.prepare_cached("UPDATE api_keys SET revoked = 1 WHERE id = ?1")?
+            .execute([sql_id])?;
+        let detail = format!("key {id} for {:?}, role {}", key.name, key.role);
+        add_audit(
+            &tx,
+            &jiff::Timestamp::now().to_string(),
+            actor,
+            &AuditRow {
+                action: "key_revoke",
+                provider_id: None,
+                before: None,
+                after: None,
+                detail: Some(&detail),
+            },
+        )?;
+        tx.commit()?;
+        Ok((key, true))
+    }
+}
+
+/// An [`ApiKey`] from its stored columns.
+fn api_key(
+    id: u64,
+    name: String,
+    role: &str,
+    prefix: String,
+    created_at: &str,
+) -> Result<ApiKey, StoreError> {
+    let what = format!("API key {id}");
+    Ok(ApiKey {
+        id,
+        name,
+        role: parse_role(role, &what)?,
+        prefix,
+        created_at: parse_time(created_at, &what)?,
+    })
 }

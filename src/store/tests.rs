@@ -457,6 +457,40 @@ fn keys_are_found_by_secret_and_the_secret_is_not_stored() {
 }
 
 #[test]
+fn revoked_keys_are_refused_listed_and_audited_once() {
+    let mut store = memory();
+    let (alice, alice_secret) = store.create_key("alice", Role::Advocate, &ADMIN).unwrap();
+    let (bob, bob_secret) = store.create_key("bob", Role::Admin, &ADMIN).unwrap();
+    let (revoked, changed) = store.revoke_key(alice.id, &ADMIN).unwrap();
+    assert!(changed);
+    assert_eq!(revoked, alice);
+    assert_eq!(store.find_key(&alice_secret).unwrap(), None);
+    assert_eq!(store.find_key(&bob_secret).unwrap(), Some(bob.clone()));
+    // Revoking again changes and logs nothing.
+    assert!(!store.revoke_key(alice.id, &ADMIN).unwrap().1);
+    let listed = store.keys().unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|l| (l.key.id, l.revoked))
+            .collect::<Vec<_>>(),
+        [(alice.id, true), (bob.id, false)]
+    );
+    assert!(matches!(
+        store.revoke_key(999, &ADMIN),
+        Err(StoreError::NotFound(_))
+    ));
+    let revokes: Vec<_> = store
+        .audit(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "key_revoke")
+        .collect();
+    assert_eq!(revokes.len(), 1);
+    assert!(revokes[0].detail.as_deref().unwrap().contains("alice"));
+}
+
+#[test]
 fn a_file_store_survives_reopening() {
     let dir = TempDir::new("reopen");
     let path = dir.0.join("nested").join("refmatch.sqlite");

@@ -45,11 +45,22 @@ impl Server {
     /// Starts `serve` over `store` with `RUST_LOG=rust_log`, its stderr
     /// going to `stderr`, and waits up to a minute for `/healthz`.
     pub fn start(store: &std::path::Path, stderr: std::process::Stdio, rust_log: &str) -> Server {
+        Server::start_with(store, stderr, rust_log, &[])
+    }
+
+    /// [`Server::start`] with more `serve` arguments.
+    pub fn start_with(
+        store: &std::path::Path,
+        stderr: std::process::Stdio,
+        rust_log: &str,
+        args: &[&str],
+    ) -> Server {
         let port = free_port();
         let child = refmatch()
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .arg("--store")
             .arg(store)
+            .args(args)
             .env("RUST_LOG", rust_log)
             .stdout(std::process::Stdio::null())
             .stderr(stderr)
