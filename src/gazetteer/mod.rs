@@ -319,10 +319,12 @@ impl Gazetteer {
     /// # Errors
     /// [`GazetteerError`] naming the file and row that is wrong.
     pub fn load(files: &GazetteerFiles) -> Result<Self, GazetteerError> {
-        // Boundaries and name tables are independent: decode them on two
-        // threads (the target machine has two cores).
-        // Two balanced halves for the two cores of the target machine:
-        // boundaries, ZIPs and alternate names on one thread, places on the other.
+        // Two balanced halves for the two cores of the target machine, in
+        // two rounds. First: boundaries, ZIPs and alternate names on one
+        // thread; places and their own names on the other. Then: the
+        // alternate names joined to the places on one thread; states,
+        // counties, countries, languages and the boundary indexes on the
+        // other.
         let (side, places) = std::thread::scope(|scope| {
             let side = scope.spawn(|| -> Result<_, GazetteerError> {
                 Ok((
@@ -331,139 +333,38 @@ impl Gazetteer {
                     load_altnames(files)?,
                 ))
             });
-            let places = load_places(files);
+            let places = load_places(files).map(|places| {
+                let names = PlaceNames::of(&places);
+                (places, names)
+            });
             let side = side
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (side, places)
         });
         let ((state_shapes, county_shapes, country_shapes), zips, altnames) = side?;
-        let (places, place_keys) = index_place_names(places?, altnames);
-
-        let state_rows: Vec<StateRow> = tables::read_rows("us_state.csv", &files.us_state)?;
-        let mut states = Vec::with_capacity(state_rows.len());
-        let mut state_keys = HashMap::new();
-        for row in state_rows {
-            let shape = state_shapes
-                .get(&row.fips)
-                .cloned()
-                .unwrap_or_else(empty_shape);
-            let label = label_point(&shape).ok_or_else(|| GazetteerError::Table {
-                file: "us_state.csv",
-                line: 0,
-                reason: format!("state {} has no outline in counties-10m.json", row.code),
-            })?;
-            state_keys.insert(normalize(&row.code), states.len());
-            state_keys.insert(normalize(&row.name), states.len());
-            for (alias, code) in STATE_ALIASES {
-                if *code == row.code {
-                    state_keys.insert(normalize(alias), states.len());
-                }
-            }
-            states.push(State {
-                fips: row.fips,
-                code: row.code,
-                name: row.name,
-                label,
-                shape,
-            });
-        }
-
-        let county_rows: Vec<CountyRow> = tables::read_rows("us_county.csv", &files.us_county)?;
-        let mut counties = Vec::with_capacity(county_rows.len());
-        let mut county_by_fips = HashMap::new();
-        let mut county_keys: HashMap<String, Vec<usize>> = HashMap::new();
-        for row in county_rows {
-            let Some(shape) = county_shapes.get(&row.fips).cloned() else {
-                continue;
-            };
-            let Some(label) = label_point(&shape) else {
-                continue;
-            };
-            let index = counties.len();
-            county_by_fips.insert(row.fips.clone(), index);
-            let mut keys = vec![normalize(&row.full_name), normalize(&row.name)];
-            for suffix in COUNTY_TYPES {
-                keys.push(format!("{} {suffix}", normalize(&row.name)));
-            }
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                county_keys.entry(key).or_default().push(index);
-            }
-            counties.push(County {
-                fips: row.fips,
-                state: row.state,
-                name: row.name,
-                full_name: row.full_name,
-                population: row.pop2020,
-                label,
-                shape,
-            });
-        }
-        for list in county_keys.values_mut() {
-            list.sort_by_key(|&i| std::cmp::Reverse(counties[i].population.unwrap_or(0)));
-        }
-
-        let country_rows: Vec<CountryRow> = tables::read_rows("country.csv", &files.country)?;
-        let mut countries = Vec::with_capacity(country_rows.len());
-        let mut country_keys = HashMap::new();
-        for row in country_rows {
-            let shape = country_shapes
-                .get(&row.num)
-                .cloned()
-                .unwrap_or_else(empty_shape);
-            let capital = match (row.lat, row.lon) {
-                (Some(lat), Some(lon)) => LatLng::new(lat, lon).ok(),
-                _ => None,
-            };
-            let aliases: Vec<String> = row
-                .aliases
-                .split(';')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned)
-                .collect();
-            let index = countries.len();
-            for key in [&row.iso2, &row.iso3, &row.name]
-                .into_iter()
-                .chain(&aliases)
-            {
-                country_keys.entry(normalize(key)).or_insert(index);
-            }
-            countries.push(Country {
-                label: capital.or_else(|| label_point(&shape)),
-                iso2: row.iso2,
-                iso3: row.iso3,
-                name: row.name,
-                aliases,
-                population: row.population,
-                shape,
-            });
-        }
-
-        let language_rows: Vec<LanguageRow> = tables::read_rows("language.csv", &files.language)?;
-        let languages: Vec<Language> = language_rows
-            .into_iter()
-            .map(|row| Language {
-                iso639_1: Some(row.iso639_1).filter(|c| !c.is_empty()),
-                iso639_3: row.iso639_3,
-                name: row.name,
-            })
-            .collect();
-        let mut language_keys = FxHashMap::default();
-        for (i, language) in languages.iter().enumerate() {
-            if let Some(code) = &language.iso639_1 {
-                language_keys.insert(code.to_lowercase(), i);
-                language_keys.insert(language.iso639_3.to_lowercase(), i);
-                language_keys
-                    .entry(language.plain_name().to_lowercase())
-                    .or_insert(i);
-            }
-        }
-
-        let county_index = BoundaryIndex::new(counties.iter().map(|c| &c.shape));
-        let country_index = BoundaryIndex::new(countries.iter().map(|c| &c.shape));
+        let (places, names) = places?;
+        let (place_keys, regions) = std::thread::scope(|scope| {
+            let keys = scope.spawn(|| names.with_alternates(&places, altnames));
+            let regions = Regions::load(files, &state_shapes, &county_shapes, &country_shapes);
+            let keys = keys
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (keys, regions)
+        });
+        let Regions {
+            states,
+            state_keys,
+            counties,
+            county_by_fips,
+            county_keys,
+            countries,
+            country_keys,
+            languages,
+            language_keys,
+            county_index,
+            country_index,
+        } = regions?;
         Ok(Self {
             zips,
             places,
@@ -783,44 +684,226 @@ fn load_altnames(files: &GazetteerFiles) -> Result<Vec<(u64, String)>, Gazetteer
 /// Marks a place index in a key list as matched through an alternate name.
 pub(crate) const ALTERNATE_NAME_BIT: u32 = 1 << 31;
 
-/// Builds the name index: normalised name or alternate name → place
+/// The name index being built: normalised name or alternate name → place
 /// indexes, most populous first. A place matched only by an alternate name
 /// counts a tenth of its population and carries [`ALTERNATE_NAME_BIT`]:
 /// "Vila Velha" is the Brazilian city of that name, not a larger one that
 /// lists it as an old name, while "Kiev" still finds Kyiv.
-fn index_place_names(
-    places: Vec<Place>,
-    altnames: Vec<(u64, String)>,
-) -> (Vec<Place>, FxHashMap<String, Vec<u32>>) {
-    let mut keys: FxHashMap<String, Vec<u32>> =
-        FxHashMap::with_capacity_and_hasher(places.len() + altnames.len(), Default::default());
-    let mut by_geonameid: FxHashMap<u64, u32> =
-        FxHashMap::with_capacity_and_hasher(places.len(), Default::default());
-    for (index, place) in places.iter().enumerate() {
-        let index = index as u32;
-        by_geonameid.insert(place.geonameid, index);
-        keys.entry(normalize(&place.name)).or_default().push(index);
+struct PlaceNames {
+    keys: FxHashMap<String, Vec<u32>>,
+    by_geonameid: FxHashMap<u64, u32>,
+}
+
+impl PlaceNames {
+    /// The places' own names (done while the alternate names load).
+    fn of(places: &[Place]) -> PlaceNames {
+        let mut keys: FxHashMap<String, Vec<u32>> =
+            FxHashMap::with_capacity_and_hasher(places.len() * 4, Default::default());
+        let mut by_geonameid: FxHashMap<u64, u32> =
+            FxHashMap::with_capacity_and_hasher(places.len(), Default::default());
+        for (index, place) in places.iter().enumerate() {
+            let index = index as u32;
+            by_geonameid.insert(place.geonameid, index);
+            keys.entry(normalize(&place.name)).or_default().push(index);
+        }
+        PlaceNames { keys, by_geonameid }
     }
-    for (geonameid, key) in altnames {
-        if let Some(&index) = by_geonameid.get(&geonameid) {
-            let list = keys.entry(key).or_default();
-            if !list.iter().any(|i| i & !ALTERNATE_NAME_BIT == index) {
-                list.push(index | ALTERNATE_NAME_BIT);
+
+    /// Adds the alternate names and orders every list.
+    fn with_alternates(
+        self,
+        places: &[Place],
+        altnames: Vec<(u64, String)>,
+    ) -> FxHashMap<String, Vec<u32>> {
+        let PlaceNames {
+            mut keys,
+            by_geonameid,
+        } = self;
+        for (geonameid, key) in altnames {
+            if let Some(&index) = by_geonameid.get(&geonameid) {
+                let list = keys.entry(key).or_default();
+                if !list.iter().any(|i| i & !ALTERNATE_NAME_BIT == index) {
+                    list.push(index | ALTERNATE_NAME_BIT);
+                }
             }
         }
+        for list in keys.values_mut().filter(|l| l.len() > 1) {
+            list.sort_by_key(|&flagged| {
+                let place = &places[(flagged & !ALTERNATE_NAME_BIT) as usize];
+                let weight = if flagged & ALTERNATE_NAME_BIT != 0 {
+                    place.population / 10
+                } else {
+                    place.population
+                };
+                (std::cmp::Reverse(weight), place.geonameid)
+            });
+        }
+        keys
     }
-    for list in keys.values_mut().filter(|l| l.len() > 1) {
-        list.sort_by_key(|&flagged| {
-            let place = &places[(flagged & !ALTERNATE_NAME_BIT) as usize];
-            let weight = if flagged & ALTERNATE_NAME_BIT != 0 {
-                place.population / 10
-            } else {
-                place.population
+}
+
+/// The gazetteer's administrative tables, with their outlines and indexes.
+struct Regions {
+    states: Vec<State>,
+    state_keys: HashMap<String, usize>,
+    counties: Vec<County>,
+    county_by_fips: HashMap<String, usize>,
+    county_keys: HashMap<String, Vec<usize>>,
+    countries: Vec<Country>,
+    country_keys: HashMap<String, usize>,
+    languages: Vec<Language>,
+    language_keys: FxHashMap<String, usize>,
+    county_index: BoundaryIndex,
+    country_index: BoundaryIndex,
+}
+
+impl Regions {
+    /// Reads the state, county, country and language tables and joins the
+    /// outlines decoded from the atlases (keyed by FIPS or ISO numeric).
+    fn load(
+        files: &GazetteerFiles,
+        state_shapes: &HashMap<String, MultiPolygon<f64>>,
+        county_shapes: &HashMap<String, MultiPolygon<f64>>,
+        country_shapes: &HashMap<String, MultiPolygon<f64>>,
+    ) -> Result<Regions, GazetteerError> {
+        let state_rows: Vec<StateRow> = tables::read_rows("us_state.csv", &files.us_state)?;
+        let mut states = Vec::with_capacity(state_rows.len());
+        let mut state_keys = HashMap::new();
+        for row in state_rows {
+            let shape = state_shapes
+                .get(&row.fips)
+                .cloned()
+                .unwrap_or_else(empty_shape);
+            let label = label_point(&shape).ok_or_else(|| GazetteerError::Table {
+                file: "us_state.csv",
+                line: 0,
+                reason: format!("state {} has no outline in counties-10m.json", row.code),
+            })?;
+            state_keys.insert(normalize(&row.code), states.len());
+            state_keys.insert(normalize(&row.name), states.len());
+            for (alias, code) in STATE_ALIASES {
+                if *code == row.code {
+                    state_keys.insert(normalize(alias), states.len());
+                }
+            }
+            states.push(State {
+                fips: row.fips,
+                code: row.code,
+                name: row.name,
+                label,
+                shape,
+            });
+        }
+
+        let county_rows: Vec<CountyRow> = tables::read_rows("us_county.csv", &files.us_county)?;
+        let mut counties = Vec::with_capacity(county_rows.len());
+        let mut county_by_fips = HashMap::new();
+        let mut county_keys: HashMap<String, Vec<usize>> = HashMap::new();
+        for row in county_rows {
+            let Some(shape) = county_shapes.get(&row.fips).cloned() else {
+                continue;
             };
-            (std::cmp::Reverse(weight), place.geonameid)
-        });
+            let Some(label) = label_point(&shape) else {
+                continue;
+            };
+            let index = counties.len();
+            county_by_fips.insert(row.fips.clone(), index);
+            let mut keys = vec![normalize(&row.full_name), normalize(&row.name)];
+            for suffix in COUNTY_TYPES {
+                keys.push(format!("{} {suffix}", normalize(&row.name)));
+            }
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                county_keys.entry(key).or_default().push(index);
+            }
+            counties.push(County {
+                fips: row.fips,
+                state: row.state,
+                name: row.name,
+                full_name: row.full_name,
+                population: row.pop2020,
+                label,
+                shape,
+            });
+        }
+        for list in county_keys.values_mut() {
+            list.sort_by_key(|&i| std::cmp::Reverse(counties[i].population.unwrap_or(0)));
+        }
+
+        let country_rows: Vec<CountryRow> = tables::read_rows("country.csv", &files.country)?;
+        let mut countries = Vec::with_capacity(country_rows.len());
+        let mut country_keys = HashMap::new();
+        for row in country_rows {
+            let shape = country_shapes
+                .get(&row.num)
+                .cloned()
+                .unwrap_or_else(empty_shape);
+            let capital = match (row.lat, row.lon) {
+                (Some(lat), Some(lon)) => LatLng::new(lat, lon).ok(),
+                _ => None,
+            };
+            let aliases: Vec<String> = row
+                .aliases
+                .split(';')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let index = countries.len();
+            for key in [&row.iso2, &row.iso3, &row.name]
+                .into_iter()
+                .chain(&aliases)
+            {
+                country_keys.entry(normalize(key)).or_insert(index);
+            }
+            countries.push(Country {
+                label: capital.or_else(|| label_point(&shape)),
+                iso2: row.iso2,
+                iso3: row.iso3,
+                name: row.name,
+                aliases,
+                population: row.population,
+                shape,
+            });
+        }
+
+        let language_rows: Vec<LanguageRow> = tables::read_rows("language.csv", &files.language)?;
+        let languages: Vec<Language> = language_rows
+            .into_iter()
+            .map(|row| Language {
+                iso639_1: Some(row.iso639_1).filter(|c| !c.is_empty()),
+                iso639_3: row.iso639_3,
+                name: row.name,
+            })
+            .collect();
+        let mut language_keys = FxHashMap::default();
+        for (i, language) in languages.iter().enumerate() {
+            if let Some(code) = &language.iso639_1 {
+                language_keys.insert(code.to_lowercase(), i);
+                language_keys.insert(language.iso639_3.to_lowercase(), i);
+                language_keys
+                    .entry(language.plain_name().to_lowercase())
+                    .or_insert(i);
+            }
+        }
+
+        let county_index = BoundaryIndex::new(counties.iter().map(|c| &c.shape));
+        let country_index = BoundaryIndex::new(countries.iter().map(|c| &c.shape));
+        Ok(Regions {
+            states,
+            state_keys,
+            counties,
+            county_by_fips,
+            county_keys,
+            countries,
+            country_keys,
+            languages,
+            language_keys,
+            county_index,
+            country_index,
+        })
     }
-    (places, keys)
 }
 
 fn empty_shape() -> MultiPolygon<f64> {
