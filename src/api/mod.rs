@@ -565,12 +565,12 @@ fn format(params: &Pairs) -> Result<Format, ApiError> {
     }
 }
 
-/// Serialises `body` with `content_type`.
 /// A response carrying `bytes` (a body written by [`body::Renderer`]).
 fn bytes_response(content_type: &'static str, bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
+/// Serialises `body` with `content_type`.
 fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Response, ApiError> {
     match serde_json::to_vec(body) {
         Ok(bytes) => Ok(bytes_response(content_type, bytes)),
