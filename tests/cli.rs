@@ -287,14 +287,7 @@ fn request_logs_hold_neither_callers_places_nor_keys() {
         http_get(port, "/v1/match?near=Fresno,%20CA&issue=labor_trafficking").expect("match");
     assert!(matched.starts_with("HTTP/1.1 200"), "{matched}");
     let secret = "rmk_0123456789abcdef0123456789abcdef01234567";
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(
-        stream,
-        "GET /v1/audit HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut refused = String::new();
-    stream.read_to_string(&mut refused).expect("read");
+    let refused = status_with_key(port, "/v1/audit", secret);
     assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
     server.stop();
     let text = std::fs::read_to_string(dir.join("stderr.log")).expect("log");
