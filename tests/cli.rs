@@ -410,12 +410,18 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     let dir = std::env::temp_dir().join(format!("refmatch-cli-keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let store = dir.join("store.sqlite");
-    let create = |name: &str, role: &str| {
-        let output = refmatch()
-            .args(["keys", "create", "--role", role, "--name", name, "--store"])
+    // `refmatch keys ARGS --store STORE`.
+    let keys = |args: &[&str]| {
+        refmatch()
+            .arg("keys")
+            .args(args)
+            .arg("--store")
             .arg(&store)
             .output()
-            .expect("runs");
+            .expect("runs")
+    };
+    let create = |name: &str, role: &str| {
+        let output = keys(&["create", "--role", role, "--name", name]);
         assert!(
             output.status.success(),
             "{}",
@@ -429,11 +435,7 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     let admin = create("ops admin", "admin");
     let advocate = create("night shift", "advocate");
     let list = || {
-        let output = refmatch()
-            .args(["keys", "list", "--json", "--store"])
-            .arg(&store)
-            .output()
-            .expect("runs");
+        let output = keys(&["list", "--json"]);
         assert!(output.status.success());
         let text = String::from_utf8(output.stdout).expect("utf-8");
         assert!(
@@ -459,11 +461,7 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     let port = server.port;
     let staff_path = "/v1/providers?limit=1";
     assert!(status_with_key(port, staff_path, &advocate).contains(" 200 "));
-    let revoke = refmatch()
-        .args(["keys", "revoke", &advocate_id, "--store"])
-        .arg(&store)
-        .output()
-        .expect("runs");
+    let revoke = keys(&["revoke", &advocate_id]);
     assert!(
         revoke.status.success(),
         "{}",
@@ -479,11 +477,7 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     server.stop();
 
     assert_eq!(list()[1]["revoked"], true);
-    let unknown = refmatch()
-        .args(["keys", "revoke", "999", "--store"])
-        .arg(&store)
-        .output()
-        .expect("runs");
+    let unknown = keys(&["revoke", "999"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key #999"));
     std::fs::remove_dir_all(&dir).ok();

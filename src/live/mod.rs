@@ -24,6 +24,7 @@ use crate::store::{
 };
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -221,6 +222,11 @@ impl Drop for ReadBatch<'_> {
 /// How long a checked API key is trusted from memory by default.
 pub const DEFAULT_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
+/// `duration` in whole milliseconds, saturating.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// How long the rebuilder waits before retrying a failed build.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
@@ -240,8 +246,9 @@ struct Shared {
     /// store: an entry older than `key_cache_ttl` is read again, so a key
     /// revoked by another process (`refmatch keys revoke`) stops working.
     keys: Mutex<FxHashMap<String, (ApiKey, Instant)>>,
-    /// How long a key is trusted from memory.
-    key_cache_ttl: Mutex<Duration>,
+    /// How long a key is trusted from memory, in milliseconds (read on
+    /// every keyed request, so an atomic rather than a lock).
+    key_cache_ttl_ms: AtomicU64,
     /// Confidential reads waiting for their audit entries.
     reads: Mutex<ReadLog>,
     /// Signalled when a batch of reads is written.
@@ -382,7 +389,7 @@ impl LiveDirectory {
             wake: Condvar::new(),
             swapped: Condvar::new(),
             keys: Mutex::new(FxHashMap::default()),
-            key_cache_ttl: Mutex::new(DEFAULT_KEY_CACHE_TTL),
+            key_cache_ttl_ms: AtomicU64::new(millis(DEFAULT_KEY_CACHE_TTL)),
             reads: Mutex::new(ReadLog::default()),
             reads_written: Condvar::new(),
         });
@@ -778,7 +785,7 @@ impl LiveDirectory {
     /// [`LiveDirectory::find_key`]", not "unknown".
     pub fn cached_key(&self, secret: &str) -> Option<ApiKey> {
         let digest = crate::store::hash_secret(secret);
-        let ttl = *lock(&self.shared.key_cache_ttl);
+        let ttl = Duration::from_millis(self.shared.key_cache_ttl_ms.load(Ordering::Relaxed));
         lock(&self.shared.keys)
             .get(&digest)
             .filter(|(_, read_at)| read_at.elapsed() < ttl)
@@ -790,7 +797,9 @@ impl LiveDirectory {
     /// `refmatch keys revoke` stops working on a running server within
     /// that time. Zero checks the store on every request.
     pub fn set_key_cache_ttl(&self, ttl: Duration) {
-        *lock(&self.shared.key_cache_ttl) = ttl;
+        self.shared
+            .key_cache_ttl_ms
+            .store(millis(ttl), Ordering::Relaxed);
     }
 
     /// Every key issued, oldest first, with whether it was revoked.
