@@ -23,7 +23,7 @@
 use compact_str::CompactString;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use refmatch::gazetteer::{Gazetteer, Place};
-use refmatch::index::{AttributeFilter, Bitset, Directory, IndexOptions};
+use refmatch::index::{AttributeFilter, Bitset, Directory, Geometry, IndexOptions};
 use refmatch::model::{AreaSpec, Availability, Kind, LatLng, Provider, Visibility};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -237,20 +237,20 @@ fn queries(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("covering", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.covering(points[i], gazetteer()))
+                black_box(directory.covering(Geometry::Exact, points[i], gazetteer()))
             })
         });
         let places: Vec<_> = points.iter().map(|p| gazetteer().reverse(*p)).collect();
         group.bench_function(BenchmarkId::new("covering_in_prereversed", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.covering_in(points[i], &places[i]))
+                black_box(directory.covering_in(Geometry::Exact, points[i], &places[i]))
             })
         });
         group.bench_function(BenchmarkId::new("nearest_k10", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.nearest(points[i], 10, None, |_| true))
+                black_box(directory.nearest(Geometry::Exact, points[i], 10, None, |_| true))
             })
         });
         let rare = directory.with_language(RARE_LANGUAGE);
@@ -261,7 +261,9 @@ fn queries(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("nearest_k10_filter_1.5pct", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.nearest(points[i], 10, None, |p| rare.contains(p)))
+                black_box(
+                    directory.nearest(Geometry::Exact, points[i], 10, None, |p| rare.contains(p)),
+                )
             })
         });
         let compiled = directory.compile(&AttributeFilter {
@@ -273,7 +275,14 @@ fn queries(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     i = (i + 1) % points.len();
-                    black_box(directory.nearest_matching(points[i], 10, None, &compiled, |_| true))
+                    black_box(directory.nearest_matching(
+                        Geometry::Exact,
+                        points[i],
+                        10,
+                        None,
+                        &compiled,
+                        |_| true,
+                    ))
                 })
             },
         );
@@ -520,8 +529,9 @@ fn nearest_matching(c: &mut Criterion) {
 
         // The three paths answer alike (distances; ties may swap ids).
         for (q, (zip, point)) in points.iter().enumerate() {
-            let pruned = directory.nearest_matching(*point, 10, None, &compiled, |_| true);
-            let closure = directory.nearest(*point, 10, None, |i| set.contains(i));
+            let pruned =
+                directory.nearest_matching(Geometry::Exact, *point, 10, None, &compiled, |_| true);
+            let closure = directory.nearest(Geometry::Exact, *point, 10, None, |i| set.contains(i));
             let old = baseline.nearest(*point, 10, None, |i| set.contains(i));
             for other in [&closure, &old] {
                 assert_eq!(pruned.len(), other.len(), "ZIP {zip}");
@@ -541,11 +551,13 @@ fn nearest_matching(c: &mut Criterion) {
         }
         percentiles("nearest_matching", n, &points, |p| {
             directory
-                .nearest_matching(p, 10, None, &compiled, |_| true)
+                .nearest_matching(Geometry::Exact, p, 10, None, &compiled, |_| true)
                 .len()
         });
         percentiles("nearest(closure)", n, &points, |p| {
-            directory.nearest(p, 10, None, |i| set.contains(i)).len()
+            directory
+                .nearest(Geometry::Exact, p, 10, None, |i| set.contains(i))
+                .len()
         });
         percentiles("baseline rstar+closure", n, &points, |p| {
             baseline.nearest(p, 10, None, |i| set.contains(i)).len()
@@ -556,13 +568,22 @@ fn nearest_matching(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("pruned_k10", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.nearest_matching(points[i].1, 10, None, &compiled, |_| true))
+                black_box(directory.nearest_matching(
+                    Geometry::Exact,
+                    points[i].1,
+                    10,
+                    None,
+                    &compiled,
+                    |_| true,
+                ))
             })
         });
         group.bench_function(BenchmarkId::new("closure_k10", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.nearest(points[i].1, 10, None, |p| set.contains(p)))
+                black_box(
+                    directory.nearest(Geometry::Exact, points[i].1, 10, None, |p| set.contains(p)),
+                )
             })
         });
         group.bench_function(BenchmarkId::new("baseline_rstar_k10", n), |b| {
@@ -574,7 +595,7 @@ fn nearest_matching(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("unfiltered_k10", n), |b| {
             b.iter(|| {
                 i = (i + 1) % points.len();
-                black_box(directory.nearest(points[i].1, 10, None, |_| true))
+                black_box(directory.nearest(Geometry::Exact, points[i].1, 10, None, |_| true))
             })
         });
         group.bench_function(BenchmarkId::new("baseline_rstar_unfiltered_k10", n), |b| {

@@ -4,10 +4,10 @@
 use super::access::two_step_fca;
 use super::query::CoverageQuery;
 use super::regions::{regions, Unit, UnitKind};
-use super::serving::serving;
+use super::serving::{serving, People};
 use super::{CoverageError, REACH_KM};
 use crate::gazetteer::{Gazetteer, Reverse};
-use crate::index::{CompiledFilter, Directory};
+use crate::index::{CompiledFilter, Directory, Geometry};
 use crate::model::{LatLng, Vocabulary};
 use serde::Serialize;
 
@@ -107,12 +107,14 @@ pub fn report<'g>(
 ) -> Result<Report<'g>, CoverageError> {
     let units = regions(gazetteer, &query.regions)?;
     let filter = directory.compile(&query.need.attribute_filter(vocabulary));
+    // Public figures are computed from public geometry only.
+    let geometry = query.need.geometry();
     let on_ground = |i: u32| {
         filter.accepts(i) && (query.need.include_hotlines || directory.located().contains(i))
     };
     let supply: Vec<LatLng> = (0..directory.len() as u32)
         .filter(|&i| filter.accepts(i))
-        .filter_map(|i| directory.provider(i).and_then(|p| p.location))
+        .filter_map(|i| directory.location(geometry, i))
         .collect();
     let matching_providers = (0..directory.len() as u32)
         .filter(|&i| on_ground(i))
@@ -132,7 +134,9 @@ pub fn report<'g>(
                         .enumerate()
                         .skip(t)
                         .step_by(threads)
-                        .map(|(u, unit)| (u, unit_points(gazetteer, directory, filter, unit)))
+                        .map(|(u, unit)| {
+                            (u, unit_points(gazetteer, directory, geometry, filter, unit))
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -163,15 +167,13 @@ pub fn report<'g>(
     let providers: Vec<u32> = (0..directory.len() as u32)
         .filter(|&i| on_ground(i))
         .collect();
-    let serving = serving(
-        directory,
-        &points,
-        &places,
-        &unit_of,
-        units.len(),
-        &providers,
-        threads,
-    );
+    let people = People {
+        points: &points,
+        places: &places,
+        unit_of: &unit_of,
+        units: units.len(),
+    };
+    let serving = serving(directory, geometry, &people, &providers, threads);
 
     let demand: Vec<(LatLng, f64)> = units
         .iter()
@@ -254,6 +256,7 @@ fn mean(weights: &[f64], values: impl Iterator<Item = f64>) -> f64 {
 fn unit_points(
     gazetteer: &Gazetteer,
     directory: &Directory,
+    geometry: Geometry,
     filter: &CompiledFilter<'_>,
     unit: &Unit<'_>,
 ) -> Vec<(Reverse, Option<f64>)> {
@@ -266,7 +269,7 @@ fn unit_points(
                 person.reverse()
             };
             let nearest_km = directory
-                .nearest_matching(person.point, 1, None, filter, |_| true)
+                .nearest_matching(geometry, person.point, 1, None, filter, |_| true)
                 .first()
                 .map(|&(_, km)| km);
             (place, nearest_km)

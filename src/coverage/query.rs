@@ -2,7 +2,7 @@
 //! from the string parameters the HTTP API and the CLI receive.
 
 use super::access::Decay;
-use crate::index::{AttributeFilter, MAX_RESOLUTION, MIN_RESOLUTION};
+use crate::index::{AttributeFilter, Geometry, MAX_RESOLUTION, MIN_RESOLUTION};
 use crate::matching::{boolean, number, values, ParameterDoc, QueryError, Terms};
 use crate::model::{Kind, Vocabulary};
 
@@ -50,6 +50,17 @@ pub struct Need {
 }
 
 impl Need {
+    /// The geometry the figures are computed in: [`Geometry::Public`] when
+    /// only public records count (a caller without a key), so a public
+    /// figure never depends on a true confidential point.
+    pub fn geometry(&self) -> Geometry {
+        if self.public_only {
+            Geometry::Public
+        } else {
+            Geometry::Exact
+        }
+    }
+
     /// The need as an [`AttributeFilter`]: issues expanded to their
     /// children, kinds narrowed by `kinds`, `exclude` and (unless
     /// `include_hotlines`) without `hotline`.

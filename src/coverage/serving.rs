@@ -16,7 +16,7 @@
 //! `covering_in` at every point.
 
 use crate::gazetteer::Reverse;
-use crate::index::{nationwide_countries, AreaPart, Directory};
+use crate::index::{nationwide_countries, AreaPart, Directory, Geometry};
 use crate::model::{LatLng, EARTH_RADIUS_KM};
 use geo::BoundingRect;
 use rstar::primitives::GeomWithData;
@@ -39,18 +39,33 @@ pub(crate) struct Serving {
     pub providers: Vec<u32>,
 }
 
-/// Marks, for the `providers` (indexes into `directory`), the people
-/// `points` (with where the gazetteer places them, `places`, and their
-/// unit, `unit_of`) that their service areas cover.
+/// The people points of a report.
+pub(crate) struct People<'a> {
+    /// Where each point is.
+    pub points: &'a [LatLng],
+    /// Where the gazetteer places each point.
+    pub places: &'a [Reverse],
+    /// The unit (region) of each point.
+    pub unit_of: &'a [u32],
+    /// Number of units.
+    pub units: usize,
+}
+
+/// Marks, for the `providers` (indexes into `directory`, their areas as
+/// seen in `geometry`), the `people` points that their service areas cover.
 pub(crate) fn serving(
     directory: &Directory,
-    points: &[LatLng],
-    places: &[Reverse],
-    unit_of: &[u32],
-    units: usize,
+    geometry: Geometry,
+    people: &People<'_>,
     providers: &[u32],
     threads: usize,
 ) -> Serving {
+    let People {
+        points,
+        places,
+        unit_of,
+        units,
+    } = *people;
     let mut by_key: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (i, place) in places.iter().enumerate() {
         let i = i as u32;
@@ -102,7 +117,7 @@ pub(crate) fn serving(
                         }
                     };
                     for &provider in mine {
-                        let Some(area) = directory.area(provider) else {
+                        let Some(area) = directory.area(geometry, provider) else {
                             continue;
                         };
                         for part in area.parts() {

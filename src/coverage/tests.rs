@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::gazetteer::Gazetteer;
-use crate::index::{Directory, IndexOptions};
+use crate::index::{Directory, Geometry, IndexOptions};
 use crate::matching::Terms;
 use crate::model::{AreaSpec, Availability, Kind, LatLng, Provider, Visibility, Vocabulary};
 use std::collections::HashSet;
@@ -527,7 +527,7 @@ fn serving_counts_agree_with_covering_in_at_every_point() {
             // Every provider the index finds at some people point...
             let mut found = HashSet::new();
             for person in &unit.people {
-                for i in directory.covering_in(person.point, &person.reverse()) {
+                for i in directory.covering_in(Geometry::Exact, person.point, &person.reverse()) {
                     if filter.accepts(i)
                         && (query.need.include_hotlines || directory.located().contains(i))
                     {
@@ -541,7 +541,7 @@ fn serving_counts_agree_with_covering_in_at_every_point() {
             let serving = found
                 .iter()
                 .filter(|&&i| {
-                    let area = directory.area(i).unwrap();
+                    let area = directory.area(Geometry::Exact, i).unwrap();
                     unit.people.iter().any(|p| covers_by_attribution(area, p))
                 })
                 .count();

@@ -288,6 +288,33 @@ impl ResolvedArea {
         }
     }
 
+    /// The same area with every radius part centred on `center` instead:
+    /// how the public sees the area of a provider whose location is
+    /// confidential (centred on its coarsened point).
+    pub(crate) fn recentred(&self, center: LatLng) -> ResolvedArea {
+        let parts: Vec<AreaPart> = self
+            .parts()
+            .iter()
+            .map(|part| match part {
+                AreaPart::Radius { radius_km, .. } => AreaPart::Radius {
+                    center,
+                    radius_km: *radius_km,
+                },
+                other => other.clone(),
+            })
+            .collect();
+        ResolvedArea {
+            parts: parts.into(),
+        }
+    }
+
+    /// True when some part is a radius around the provider's location.
+    pub fn has_radius(&self) -> bool {
+        self.parts()
+            .iter()
+            .any(|part| matches!(part, AreaPart::Radius { .. }))
+    }
+
     /// Exact test, part by part: does the area cover `point`? `country` is
     /// the ISO alpha-2 country holding the point (from
     /// [`Gazetteer::reverse`]), used for nationwide parts. This is the

@@ -30,6 +30,25 @@ impl RTreeObject for Cap {
     }
 }
 
+/// Which geometry a spatial query is computed from.
+///
+/// The rule for every answer: a figure the public can obtain (a distance,
+/// score, rank, radius filter, `serves_location`, coverage figure, bbox
+/// membership, even the time a search takes) is computed from
+/// [`Geometry::Public`] only, where a confidential location *is* its
+/// coarsened point ([`coarsen`]) and records the public may not see do not
+/// exist. Staff views use [`Geometry::Exact`]. Printing the coarse point
+/// is not enough: a figure computed from the true point and published to
+/// many decimals gives the true point back by arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Geometry {
+    /// True points and every record: for staff.
+    Exact,
+    /// Public records only, each confidential location replaced by its
+    /// coarsened point (radius service areas re-centred on it too).
+    Public,
+}
+
 /// An immutable snapshot of the directory with its spatial and attribute
 /// indexes. Build it once with [`Directory::build`], share it behind an
 /// `Arc`, and replace the `Arc` to update.
@@ -41,9 +60,21 @@ pub struct Directory {
     areas: Vec<ResolvedArea>,
     /// Provider indexes sorted by `id`, for [`Directory::get`].
     by_id: Vec<u32>,
-    /// Located providers with attribute summaries, for nearest searches.
+    /// Located providers with attribute summaries, for nearest searches
+    /// ([`Geometry::Exact`]).
     points: PointTree,
+    /// Public located providers at the point the public is shown, for
+    /// [`Geometry::Public`] searches: built from public data only, so
+    /// neither a public answer nor the work behind it depends on a true
+    /// confidential point or on a record the public may not see.
+    public_points: PointTree,
     caps: RTree<Cap>,
+    /// Radius caps of public providers, centred where the public is shown
+    /// them ([`Geometry::Public`]).
+    public_caps: RTree<Cap>,
+    /// Areas of public providers whose location is confidential, with each
+    /// radius part centred on the coarsened point, by index (sorted).
+    public_areas: Vec<(u32, ResolvedArea)>,
     regions: Vec<Arc<Region>>,
     /// Shared regions by key (`county:06019`) → index in `regions`.
     region_keys: FxHashMap<String, u32>,
@@ -241,7 +272,23 @@ impl Directory {
         let mut by_id: Vec<u32> = (0..n).collect();
         by_id.sort_unstable_by(|&a, &b| providers[a as usize].id.cmp(&providers[b as usize].id));
 
+        // Where the public is shown each confidential location, computed
+        // first: the public geometry below is built from it.
+        let coarse: Vec<(u32, LatLng)> = providers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.location_confidential)
+            .filter_map(|(i, p)| Some((i as u32, coarsen(p.location?))))
+            .collect();
+        let coarse_of = |i: u32| {
+            coarse
+                .binary_search_by_key(&i, |(at, _)| *at)
+                .ok()
+                .map(|at| coarse[at].1)
+        };
+
         let mut caps = Vec::new();
+        let mut public_caps = Vec::new();
         let mut regions: Vec<Arc<Region>> = Vec::new();
         let mut region_of_ptr: FxHashMap<usize, u32> = FxHashMap::default();
         let mut region_keys: FxHashMap<String, u32> = FxHashMap::default();
@@ -252,12 +299,23 @@ impl Directory {
             let provider = i as u32;
             for part in area.parts() {
                 match part {
-                    AreaPart::Radius { center, radius_km } => caps.push(Cap {
-                        envelope: cap_envelope(unit_vector(*center), *radius_km),
-                        provider,
-                        center: *center,
-                        radius_km: *radius_km,
-                    }),
+                    AreaPart::Radius { center, radius_km } => {
+                        caps.push(Cap {
+                            envelope: cap_envelope(unit_vector(*center), *radius_km),
+                            provider,
+                            center: *center,
+                            radius_km: *radius_km,
+                        });
+                        if providers[i].is_public() {
+                            let shown = coarse_of(provider).unwrap_or(*center);
+                            public_caps.push(Cap {
+                                envelope: cap_envelope(unit_vector(shown), *radius_km),
+                                provider,
+                                center: shown,
+                                radius_km: *radius_km,
+                            });
+                        }
+                    }
                     AreaPart::Shared(region) | AreaPart::Polygon(region) => {
                         let index = *region_of_ptr
                             .entry(Arc::as_ptr(region) as usize)
@@ -309,7 +367,6 @@ impl Directory {
         let mut open_24h = Bitset::new(n);
         let mut located = Bitset::new(n);
         let mut public = Bitset::new(n);
-        let mut coarse = Vec::new();
         let mark = |map: &mut FxHashMap<String, Bitset>, code: &str, i: u32| match map.get_mut(code)
         {
             Some(set) => set.insert(i),
@@ -339,9 +396,6 @@ impl Directory {
             if p.is_public() {
                 public.insert(i);
             }
-            if let (true, Some(at)) = (p.location_confidential, p.location) {
-                coarse.push((i, coarsen(at)));
-            }
         }
 
         let started = std::time::Instant::now();
@@ -353,6 +407,25 @@ impl Directory {
                 .filter_map(|(i, p)| p.location.map(|l| (unit_vector(l), i as u32, bits.of(p))))
                 .collect(),
         );
+        let public_points = PointTree::build(
+            providers
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.is_public())
+                .filter_map(|(i, p)| {
+                    let shown = coarse_of(i as u32).or(p.location)?;
+                    Some((unit_vector(shown), i as u32, bits.of(p)))
+                })
+                .collect(),
+        );
+        let public_areas: Vec<(u32, ResolvedArea)> = coarse
+            .iter()
+            .filter(|(i, _)| providers[*i as usize].is_public())
+            .filter_map(|&(i, shown)| {
+                let area = areas.get(i as usize)?;
+                area.has_radius().then(|| (i, area.recentred(shown)))
+            })
+            .collect();
         tracing::debug!(
             located = located.count(),
             heap_bytes = points.heap_bytes(),
@@ -365,7 +438,10 @@ impl Directory {
             areas,
             by_id,
             points,
+            public_points,
             caps: RTree::bulk_load(caps),
+            public_caps: RTree::bulk_load(public_caps),
+            public_areas,
             regions,
             region_keys,
             region_start,
@@ -420,9 +496,31 @@ impl Directory {
             .map(|pos| self.by_id[pos])
     }
 
-    /// The resolved service area of the provider at `index`.
-    pub fn area(&self, index: u32) -> Option<&ResolvedArea> {
+    /// The resolved service area of the provider at `index`, as seen in
+    /// `geometry`: for [`Geometry::Public`], `None` for a record the public
+    /// may not see, and radius parts of a confidential location centred on
+    /// its coarsened point.
+    pub fn area(&self, geometry: Geometry, index: u32) -> Option<&ResolvedArea> {
+        if geometry == Geometry::Public {
+            if !self.public.contains(index) {
+                return None;
+            }
+            if let Ok(at) = self.public_areas.binary_search_by_key(&index, |(i, _)| *i) {
+                return self.public_areas.get(at).map(|(_, area)| area);
+            }
+        }
         self.areas.get(index as usize)
+    }
+
+    /// Where provider `index` is in `geometry`: its location for
+    /// [`Geometry::Exact`]; for [`Geometry::Public`], `None` for a record
+    /// the public may not see, else [`Directory::public_location`].
+    pub fn location(&self, geometry: Geometry, index: u32) -> Option<LatLng> {
+        match geometry {
+            Geometry::Exact => self.provider(index)?.location,
+            Geometry::Public if self.public.contains(index) => self.public_location(index),
+            Geometry::Public => None,
+        }
     }
 
     /// Every distinct region (shared and own polygons) in the index.
@@ -442,8 +540,8 @@ impl Directory {
     /// without repeats. Reverse geocodes the point with `gazetteer` for its
     /// country (nationwide areas) and its county and state; see
     /// [`Directory::covering_in`].
-    pub fn covering(&self, point: LatLng, gazetteer: &Gazetteer) -> Vec<u32> {
-        self.covering_in(point, &gazetteer.reverse(point))
+    pub fn covering(&self, geometry: Geometry, point: LatLng, gazetteer: &Gazetteer) -> Vec<u32> {
+        self.covering_in(geometry, point, &gazetteer.reverse(point))
     }
 
     /// Providers whose service area covers `point`, given where the
@@ -459,7 +557,11 @@ impl Directory {
     ///   most its `radius_km`.
     /// - Nationwide areas for `place.country` (`US` also serves PR, GU, VI,
     ///   AS, MP), and worldwide areas.
-    pub fn covering_in(&self, point: LatLng, place: &Reverse) -> Vec<u32> {
+    ///
+    /// In [`Geometry::Public`] only public records are returned, and a
+    /// radius area of a confidential location is centred on its coarsened
+    /// point.
+    pub fn covering_in(&self, geometry: Geometry, point: LatLng, place: &Reverse) -> Vec<u32> {
         let mut candidates = Vec::new();
         self.coverage.candidates(point, &mut candidates);
         let trusted: Vec<u32> = [
@@ -481,9 +583,12 @@ impl Directory {
             found.extend_from_slice(self.members(region));
         }
         let v = unit_vector(point);
+        let caps = match geometry {
+            Geometry::Exact => &self.caps,
+            Geometry::Public => &self.public_caps,
+        };
         found.extend(
-            self.caps
-                .locate_in_envelope_intersecting(&AABB::from_point(v))
+            caps.locate_in_envelope_intersecting(&AABB::from_point(v))
                 .filter(|cap| cap.center.distance_km(point) <= cap.radius_km)
                 .map(|cap| cap.provider),
         );
@@ -491,6 +596,9 @@ impl Directory {
             found.extend_from_slice(list);
         }
         found.extend_from_slice(&self.worldwide);
+        if geometry == Geometry::Public {
+            found.retain(|&i| self.public.contains(i));
+        }
         found.sort_unstable();
         found.dedup();
         found
@@ -508,13 +616,14 @@ impl Directory {
     /// providers that cannot pass.
     pub fn nearest(
         &self,
+        geometry: Geometry,
         point: LatLng,
         k: usize,
         max_km: Option<f64>,
         filter: impl Fn(u32) -> bool,
     ) -> Vec<(u32, f64)> {
         let unrestricted = CompiledFilter::unrestricted(self.len() as u32);
-        self.nearest_matching(point, k, max_km, &unrestricted, filter)
+        self.nearest_matching(geometry, point, k, max_km, &unrestricted, filter)
     }
 
     /// Compiles attribute requirements against this directory, for
@@ -573,7 +682,8 @@ impl Directory {
     }
 
     /// The `k` providers with a location nearest to `point` by great-circle
-    /// distance that pass `filter` and `extra(index)`, as
+    /// distance in `geometry` (for [`Geometry::Public`]: public records at
+    /// the point the public is shown) that pass `filter` and `extra(index)`, as
     /// `(index, distance_km)` in non-decreasing distance, none farther than
     /// `max_km` (a NaN bound is no bound).
     ///
@@ -596,19 +706,23 @@ impl Directory {
     ///     ..AttributeFilter::default()
     /// });
     /// let fresno = LatLng::new(36.7378, -119.7871).unwrap();
-    /// let hits = directory.nearest_matching(fresno, 10, Some(200.0), &spanish, |_| true);
+    /// let hits = directory.nearest_matching(Geometry::Exact, fresno, 10, Some(200.0), &spanish, |_| true);
     /// assert!(hits.iter().all(|&(i, km)| spanish.accepts(i) && km <= 200.0));
     /// ```
     pub fn nearest_matching(
         &self,
+        geometry: Geometry,
         point: LatLng,
         k: usize,
         max_km: Option<f64>,
         filter: &CompiledFilter<'_>,
         extra: impl Fn(u32) -> bool,
     ) -> Vec<(u32, f64)> {
-        self.points
-            .nearest(unit_vector(point), k, max_km, filter, extra)
+        let tree = match geometry {
+            Geometry::Exact => &self.points,
+            Geometry::Public => &self.public_points,
+        };
+        tree.nearest(unit_vector(point), k, max_km, filter, extra)
     }
 
     /// Providers with this issue code (exact code; see
@@ -678,14 +792,18 @@ impl Directory {
         let rtree = |count: usize, entry: usize| count * entry * 3 / 2;
         MemoryUse {
             providers_inline: self.providers.capacity() * std::mem::size_of::<Provider>(),
-            areas: self.areas.capacity() * std::mem::size_of::<ResolvedArea>()
+            areas: (self.areas.capacity() + self.public_areas.capacity())
+                * std::mem::size_of::<ResolvedArea>()
                 + self
                     .areas
                     .iter()
                     .map(ResolvedArea::heap_bytes)
                     .sum::<usize>(),
-            points: self.points.heap_bytes(),
-            rtrees: rtree(self.caps.size(), std::mem::size_of::<Cap>()),
+            points: self.points.heap_bytes() + self.public_points.heap_bytes(),
+            rtrees: rtree(
+                self.caps.size() + self.public_caps.size(),
+                std::mem::size_of::<Cap>(),
+            ),
             regions: self.regions.iter().map(|r| r.heap_bytes()).sum(),
             coverage: self.coverage.heap_bytes()
                 + (self.region_start.capacity() + self.region_members.capacity()) * 4,

@@ -41,7 +41,7 @@ pub use area::{
     nationwide_countries, AreaError, AreaPart, AreaResolver, Region, RegionCache, ResolvedArea,
 };
 pub use bitset::Bitset;
-pub use directory::{coarsen, Directory, MemoryUse, COARSE_LOCATION_RESOLUTION};
+pub use directory::{coarsen, Directory, Geometry, MemoryUse, COARSE_LOCATION_RESOLUTION};
 pub use filter::{AttributeFilter, CompiledFilter};
 pub use tiles::{TileFileError, TILING_VERSION};
 

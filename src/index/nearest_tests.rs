@@ -153,7 +153,7 @@ fn unknown_codes_match_nothing() {
     let compiled = directory.compile(&unknown);
     assert!(!compiled.is_unrestricted());
     assert!(directory
-        .nearest_matching(at(0.0, 0.0), 5, None, &compiled, |_| true)
+        .nearest_matching(Geometry::Exact, at(0.0, 0.0), 5, None, &compiled, |_| true)
         .is_empty());
     // Beside a known code, an unknown one changes nothing.
     let mixed = AttributeFilter {
@@ -196,20 +196,44 @@ fn nearest_matching_skips_non_matching_and_unlocated_providers() {
         ..AttributeFilter::default()
     });
     // `d` speaks Spanish but has no location.
-    let hits = directory.nearest_matching(at(0.0, 2.0), 10, None, &spanish, |_| true);
+    let hits =
+        directory.nearest_matching(Geometry::Exact, at(0.0, 2.0), 10, None, &spanish, |_| true);
     assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 0]);
     assert!((hits[0].1 - at(0.0, 2.0).distance_km(at(0.0, 1.0))).abs() < 1e-9);
-    let hits = directory.nearest_matching(at(0.0, 2.0), 10, None, &spanish, |i| i != 1);
+    let hits = directory.nearest_matching(Geometry::Exact, at(0.0, 2.0), 10, None, &spanish, |i| {
+        i != 1
+    });
     assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [0]);
-    let hits = directory.nearest_matching(at(0.0, 2.0), 10, Some(150.0), &spanish, |_| true);
+    let hits = directory.nearest_matching(
+        Geometry::Exact,
+        at(0.0, 2.0),
+        10,
+        Some(150.0),
+        &spanish,
+        |_| true,
+    );
     assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [1]);
     for bound in [-1.0, f64::NEG_INFINITY] {
         assert!(directory
-            .nearest_matching(at(0.0, 2.0), 10, Some(bound), &spanish, |_| true)
+            .nearest_matching(
+                Geometry::Exact,
+                at(0.0, 2.0),
+                10,
+                Some(bound),
+                &spanish,
+                |_| true
+            )
             .is_empty());
     }
     for bound in [f64::NAN, f64::INFINITY, 1e9] {
-        let hits = directory.nearest_matching(at(0.0, 2.0), 10, Some(bound), &spanish, |_| true);
+        let hits = directory.nearest_matching(
+            Geometry::Exact,
+            at(0.0, 2.0),
+            10,
+            Some(bound),
+            &spanish,
+            |_| true,
+        );
         assert_eq!(hits.len(), 2, "bound {bound}");
     }
 }
@@ -235,7 +259,7 @@ fn extra_is_called_in_distance_order_on_passers_only_until_k_hits() {
     });
     let query = at(2.0, 2.0);
     let calls = RefCell::new(Vec::new());
-    let hits = directory.nearest_matching(query, 5, None, &hindi, |i| {
+    let hits = directory.nearest_matching(Geometry::Exact, query, 5, None, &hindi, |i| {
         calls.borrow_mut().push(i);
         i % 2 == 0
     });
@@ -303,7 +327,7 @@ fn check(
     extra: impl Fn(u32) -> bool,
 ) {
     let compiled = directory.compile(filter);
-    let hits = directory.nearest_matching(query, k, max_km, &compiled, &extra);
+    let hits = directory.nearest_matching(Geometry::Exact, query, k, max_km, &compiled, &extra);
     let mut brute: Vec<(u32, f64)> = directory
         .providers()
         .iter()

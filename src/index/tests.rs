@@ -28,7 +28,7 @@ fn build(providers: Vec<Provider>) -> (Directory, Vec<Rejection>) {
 /// The ids of the providers covering a point.
 fn covering_ids(directory: &Directory, point: LatLng) -> Vec<String> {
     directory
-        .covering(point, gazetteer())
+        .covering(Geometry::Exact, point, gazetteer())
         .into_iter()
         .map(|i| directory.providers()[i as usize].id.to_string())
         .collect()
@@ -192,7 +192,7 @@ fn regions_are_shared_between_providers() {
     let directory = sample();
     let shared = |id: &str| -> Arc<Region> {
         let index = directory.index_of(id).unwrap();
-        match &directory.area(index).unwrap().parts()[0] {
+        match &directory.area(Geometry::Exact, index).unwrap().parts()[0] {
             AreaPart::Shared(region) => Arc::clone(region),
             other => panic!("{id}: expected a shared region, got {other:?}"),
         }
@@ -470,7 +470,7 @@ fn nearest_crosses_the_antimeridian() {
         provider("far", Some(at(-14.0, -178.3)), vec![]),
     ];
     let (directory, _) = build(providers);
-    let hits = directory.nearest(at(-14.0, 179.99), 3, None, |_| true);
+    let hits = directory.nearest(Geometry::Exact, at(-14.0, 179.99), 3, None, |_| true);
     let ids: Vec<&str> = hits
         .iter()
         .map(|(i, _)| directory.providers()[*i as usize].id.as_str())
@@ -478,10 +478,10 @@ fn nearest_crosses_the_antimeridian() {
     assert_eq!(ids, ["west", "east", "far"]);
     assert!((hits[1].1 - at(-14.0, 179.99).distance_km(at(-14.0, -179.95))).abs() < 1e-6);
     assert!(directory
-        .nearest(at(0.0, 0.0), 0, None, |_| true)
+        .nearest(Geometry::Exact, at(0.0, 0.0), 0, None, |_| true)
         .is_empty());
     assert!(directory
-        .nearest(at(-14.0, 179.99), 3, Some(1.0), |_| true)
+        .nearest(Geometry::Exact, at(-14.0, 179.99), 3, Some(1.0), |_| true)
         .is_empty());
 }
 
@@ -519,7 +519,7 @@ proptest! {
         let (directory, _) = build(providers);
         let query = at(query.0, query.1);
         let filter = |i: u32| i.is_multiple_of(modulus);
-        let hits = directory.nearest(query, k, max_km, filter);
+        let hits = directory.nearest(Geometry::Exact, query, k, max_km, filter);
 
         let mut brute: Vec<(u32, f64)> = (0..points.len() as u32)
             .filter(|&i| filter(i))
@@ -601,12 +601,12 @@ proptest! {
         ].into_iter().flatten().collect();
         let expected: Vec<u32> = (0..directory.len() as u32)
             .filter(|&i| {
-                let area = directory.area(i).unwrap();
+                let area = directory.area(Geometry::Exact, i).unwrap();
                 area.covers(point, place.country.as_deref())
                     || area.parts().iter().any(|p| matches!(p, AreaPart::Shared(r) if trusted.iter().any(|k| k == r.key())))
             })
             .collect();
-        prop_assert_eq!(directory.covering_in(point, &place), expected);
+        prop_assert_eq!(directory.covering_in(Geometry::Exact, point, &place), expected);
     }
 }
 
@@ -650,13 +650,162 @@ fn polygon_cells_leave_no_holes() {
         let point = at(32.5 + 9.5 * next(), -124.5 + 10.5 * next());
         let place = g.reverse(point);
         let expected: Vec<u32> = (0..directory.len() as u32)
-            .filter(|&i| directory.area(i).is_some_and(|a| a.covers(point, None)))
+            .filter(|&i| {
+                directory
+                    .area(Geometry::Exact, i)
+                    .is_some_and(|a| a.covers(point, None))
+            })
             .collect();
         checked += usize::from(!expected.is_empty());
-        assert_eq!(directory.covering_in(point, &place), expected, "at {point}");
+        assert_eq!(
+            directory.covering_in(Geometry::Exact, point, &place),
+            expected,
+            "at {point}"
+        );
     }
     assert!(
         checked > 1_000,
         "most points should fall in some county: {checked}"
     );
+}
+
+/// Providers at `points`, every third one confidential (not public), every
+/// fifth public with a confidential location; each with a radius area.
+fn mixed_visibility(points: &[(f64, f64)], radius_km: f64) -> Vec<Provider> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &(lat, lon))| {
+            let mut p = provider(
+                &format!("p{i}"),
+                Some(at(lat, lon)),
+                vec![AreaSpec::Radius { radius_km }],
+            );
+            if i % 3 == 1 {
+                p.visibility = crate::model::Visibility::Confidential;
+            }
+            if i % 5 == 2 {
+                p.location_confidential = true;
+            }
+            p
+        })
+        .collect()
+}
+
+/// A point within `km` of `point` that has the same coarsened point:
+/// somewhere else the public cannot tell apart.
+fn elsewhere_in_cell(point: LatLng, east_km: f64, north_km: f64) -> LatLng {
+    let moved = at(
+        (point.lat() + north_km / 111.2).clamp(-89.9, 89.9),
+        point.lon() + east_km / (111.2 * point.lat().to_radians().cos().max(0.1)),
+    );
+    if coarsen(moved) == coarsen(point) {
+        moved
+    } else {
+        point
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Public geometry against a brute-force oracle: the nearest public
+    /// records by the distance to the point the public is shown, and the
+    /// records whose re-centred radius covers the point.
+    #[test]
+    fn public_geometry_equals_brute_force_over_public_points(
+        points in proptest::collection::vec((30.0f64..45.0, -120.0f64..-80.0), 1..200),
+        query in (30.0f64..45.0, -120.0f64..-80.0),
+        k in 1usize..15,
+        radius_km in 5.0f64..300.0,
+    ) {
+        let (directory, _) = build(mixed_visibility(&points, radius_km));
+        let query = at(query.0, query.1);
+        let shown = |i: u32| {
+            let p = &directory.providers()[i as usize];
+            let at = p.location.unwrap();
+            if p.location_confidential { coarsen(at) } else { at }
+        };
+        let public: Vec<u32> = (0..directory.len() as u32)
+            .filter(|&i| directory.providers()[i as usize].is_public())
+            .collect();
+
+        let hits = directory.nearest(Geometry::Public, query, k, None, |_| true);
+        let mut brute: Vec<(u32, f64)> = public.iter().map(|&i| (i, query.distance_km(shown(i)))).collect();
+        brute.sort_by(|a, b| a.1.total_cmp(&b.1));
+        brute.truncate(k);
+        prop_assert_eq!(hits.len(), brute.len());
+        for (hit, expected) in hits.iter().zip(&brute) {
+            prop_assert!(public.contains(&hit.0));
+            prop_assert!((hit.1 - expected.1).abs() < 1e-6, "{:?} vs {:?}", hit, expected);
+            prop_assert_eq!(directory.location(Geometry::Public, hit.0), Some(shown(hit.0)));
+        }
+
+        let place = gazetteer().reverse(query);
+        let covering: Vec<u32> = public
+            .iter()
+            .copied()
+            .filter(|&i| shown(i).distance_km(query) <= radius_km)
+            .collect();
+        prop_assert_eq!(directory.covering_in(Geometry::Public, query, &place), covering);
+        for i in 0..directory.len() as u32 {
+            let area = directory.area(Geometry::Public, i);
+            prop_assert_eq!(area.is_some(), public.contains(&i));
+        }
+    }
+
+    /// Non-inferability: two directories that differ only in what the
+    /// public must not learn (a confidential location moved within its
+    /// coarse cell, a confidential record moved anywhere) answer every
+    /// public query identically, distances included. The exact geometry
+    /// does tell them apart, so the test can fail.
+    #[test]
+    fn public_answers_do_not_depend_on_hidden_points(
+        points in proptest::collection::vec((30.0f64..45.0, -120.0f64..-80.0), 5..150),
+        moves in proptest::collection::vec((-4.0f64..4.0, -4.0f64..4.0), 150),
+        queries in proptest::collection::vec((30.0f64..45.0, -120.0f64..-80.0), 10),
+        radius_km in 5.0f64..200.0,
+    ) {
+        let original = mixed_visibility(&points, radius_km);
+        let mut moved = original.clone();
+        for (p, &(east, north)) in moved.iter_mut().zip(&moves) {
+            let Some(location) = p.location else { continue };
+            if !p.is_public() {
+                p.location = Some(at(
+                    (location.lat() + north).clamp(-89.0, 89.0),
+                    location.lon() + east,
+                ));
+            } else if p.location_confidential {
+                p.location = Some(elsewhere_in_cell(location, east, north));
+            }
+        }
+        let (a, _) = build(original);
+        let (b, _) = build(moved);
+        let mut exact_differs = false;
+        for &(lat, lon) in &queries {
+            let query = at(lat, lon);
+            let place = gazetteer().reverse(query);
+            for k in [1, 5, 50] {
+                prop_assert_eq!(
+                    a.nearest(Geometry::Public, query, k, Some(500.0), |_| true),
+                    b.nearest(Geometry::Public, query, k, Some(500.0), |_| true)
+                );
+            }
+            exact_differs |= a.nearest(Geometry::Exact, query, a.len(), None, |_| true)
+                != b.nearest(Geometry::Exact, query, b.len(), None, |_| true);
+            prop_assert_eq!(
+                a.covering_in(Geometry::Public, query, &place),
+                b.covering_in(Geometry::Public, query, &place)
+            );
+        }
+        for i in 0..a.len() as u32 {
+            prop_assert_eq!(a.location(Geometry::Public, i), b.location(Geometry::Public, i));
+        }
+        let hidden_moved = a
+            .providers()
+            .iter()
+            .zip(b.providers())
+            .any(|(x, y)| x.location != y.location);
+        prop_assert!(hidden_moved && exact_differs, "the exact geometry tells them apart");
+    }
 }

@@ -309,7 +309,7 @@ pub fn hotlines_for(directory: &Directory, country: &str, view: &View) -> Vec<u3
         if provider.kind != Kind::Hotline && provider.location.is_some() {
             continue;
         }
-        let Some(area) = directory.area(i) else {
+        let Some(area) = directory.area(view.geometry(), i) else {
             continue;
         };
         let scope = area

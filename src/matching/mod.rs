@@ -50,11 +50,16 @@
 //!
 //! # Who sees what
 //! A [`View`] says who the answer is for. The public ([`Role::Public`])
-//! gets only records marked public, and the distance to a record whose
-//! location is confidential is measured to its coarsened point
-//! ([`Directory::public_location`]) and rounded to whole km, so answers
-//! never pin a shelter down; the ranking itself uses the true point. The same
-//! query on the same directory always gives the same answer.
+//! gets only records marked public, and every figure of its answer is
+//! computed in [`Geometry::Public`]: a record whose location is
+//! confidential *is* at its coarsened point
+//! ([`Directory::public_location`]) for the covering test of a radius
+//! area, the distance, the score, the `radius_km` filter, the nearest
+//! search and so the order. Nothing published is a function of the true
+//! point, so no arithmetic on many answers can give it back; distances to
+//! such records are also rounded to whole km. Staff views use the true
+//! points. The same query on the same directory always gives the same
+//! answer.
 
 mod listing;
 mod query;
@@ -69,7 +74,7 @@ pub use query::{
 };
 
 use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse, US_TERRITORIES};
-use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Bitset, Directory};
+use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Bitset, Directory, Geometry};
 use crate::model::{
     Freshness, Kind, LatLng, Phone, Precision, Provider, Role, Vocabulary,
     DEFAULT_VERIFICATION_WINDOW_DAYS,
@@ -252,14 +257,21 @@ impl View {
         self.role.sees_confidential() || directory.public().contains(index)
     }
 
-    /// Where this view is shown provider `index`: the true location for
-    /// staff, the coarsened one for the public where it is confidential.
-    pub fn location(&self, directory: &Directory, index: u32) -> Option<LatLng> {
+    /// The geometry this view's figures are computed from: exact for
+    /// staff, [`Geometry::Public`] for the public (see [`Geometry`]).
+    pub fn geometry(&self) -> Geometry {
         if self.role.sees_confidential() {
-            directory.provider(index)?.location
+            Geometry::Exact
         } else {
-            directory.public_location(index)
+            Geometry::Public
         }
+    }
+
+    /// Where this view is shown provider `index`: the true location for
+    /// staff, the coarsened one for the public where it is confidential
+    /// (`None` for a record the public may not see).
+    pub fn location(&self, directory: &Directory, index: u32) -> Option<LatLng> {
+        directory.location(self.geometry(), index)
     }
 }
 
@@ -523,16 +535,14 @@ impl<'a> Matcher<'a> {
             radius_km: query.radius_km,
             limit: query.limit,
         };
-        let point = place.point();
         let results = results
             .into_iter()
             .filter_map(|c| Some((self.directory.provider(c.index)?, c)))
             .map(|(provider, mut c)| {
-                if provider.location_confidential && !self.view.role.sees_confidential() {
-                    // Measured to the point the public is shown, in whole km.
-                    c.distance_km = point
-                        .zip(self.directory.public_location(c.index))
-                        .map(|(from, to)| from.distance_km(to).round());
+                if provider.location_confidential && self.view.geometry() == Geometry::Public {
+                    // Already measured to the point the public is shown;
+                    // whole km says how rough that point is.
+                    c.distance_km = c.distance_km.map(f64::round);
                 }
                 (provider, c)
             })
@@ -565,7 +575,10 @@ impl<'a> Matcher<'a> {
             county: place.county.clone(),
         };
         let directory = self.directory;
-        let serving = directory.covering_in(point, &reverse);
+        // Every figure below (coverage, distance, score, radius filter, the
+        // nearest search and its order) is computed in the view's geometry.
+        let geometry = self.view.geometry();
+        let serving = directory.covering_in(geometry, point, &reverse);
         let trusted: Vec<String> = [
             place.county_fips.as_ref().map(|f| format!("county:{f}")),
             place.region.as_ref().map(|r| format!("state:{r}")),
@@ -622,7 +635,9 @@ impl<'a> Matcher<'a> {
             let score_all = |pending: Vec<(u32, &Provider, RelaxSet, Option<Cover<'a>>)>,
                              into: &mut Vec<Candidate<'a>>| {
                 for (i, provider, failed, cover) in pending {
-                    let distance_km = provider.location.map(|l| l.distance_km(point));
+                    let distance_km = directory
+                        .location(geometry, i)
+                        .map(|l| l.distance_km(point));
                     if needs.within_radius(distance_km) {
                         into.push(self.candidate(i, provider, distance_km, cover, failed, place));
                     }
@@ -664,12 +679,13 @@ impl<'a> Matcher<'a> {
                     public_only: needs.visible.is_some(),
                 };
                 let compiled = directory.compile(&attributes);
-                let nearest = directory.nearest_matching(point, k, Some(reach), &compiled, |i| {
-                    !taken.contains(&i)
-                        && directory
-                            .provider(i)
-                            .is_some_and(|p| passes(i, p).is_some())
-                });
+                let nearest =
+                    directory.nearest_matching(geometry, point, k, Some(reach), &compiled, |i| {
+                        !taken.contains(&i)
+                            && directory
+                                .provider(i)
+                                .is_some_and(|p| passes(i, p).is_some())
+                    });
                 for (i, km) in nearest {
                     if serving.binary_search(&i).is_ok() {
                         continue;
@@ -761,7 +777,7 @@ impl<'a> Matcher<'a> {
         trusted: &[String],
         country: Option<&str>,
     ) -> Option<Cover<'a>> {
-        let area = self.directory.area(index)?;
+        let area = self.directory.area(self.view.geometry(), index)?;
         // `index` came from `covering_in`: a one-part area covers through
         // that part, with no need to test the point again.
         let single = area.parts().len() == 1;
