@@ -566,3 +566,136 @@ async fn no_attack_on_public_answers_recovers_a_hidden_location() {
         landed[..landed.len().min(20)].join("\n")
     );
 }
+
+/// A GET as the public (`auth: None`) or with a key: status and body text.
+async fn fetch(app: &axum::Router, uri: &str, auth: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::builder().uri(uri);
+    if let Some(auth) = auth {
+        request = request.header("authorization", auth);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("answer");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The whole public API cannot tell two directories apart that differ only
+/// in what the public must not learn: every public record whose location is
+/// confidential moved elsewhere in its coarse cell, every confidential
+/// record moved up to half a degree. Every public answer near the shelters
+/// (matches in both formats, with and without `radius_km`, coverage of
+/// small H3 cells and by state, suggested sites, listings by bbox,
+/// hotlines) is the same byte for byte; the advocate's answers differ, so
+/// the comparison can fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_answers_are_the_same_wherever_hidden_points_really_are() {
+    let original = common::fixture();
+    // A fixed-seed stream of offsets, km.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    let mut moved_shelters = 0;
+    let moved = common::fixture_with(|providers| {
+        for p in providers.iter_mut() {
+            let Some(location) = p.location else { continue };
+            if !p.is_public() {
+                p.location = LatLng::new(
+                    (location.lat() + 0.5 * next()).clamp(-89.0, 89.0),
+                    (location.lon() + 0.5 * next()).clamp(-180.0, 180.0),
+                )
+                .ok();
+            } else if p.location_confidential {
+                for _ in 0..20 {
+                    let there = offset(location, 5.0 * next(), 5.0 * next());
+                    if coarsen(there) == coarsen(location) && there.distance_km(location) > 0.5 {
+                        p.location = Some(there);
+                        moved_shelters += 1;
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    assert!(
+        moved_shelters > 50,
+        "shelters moved within their cells: {moved_shelters}"
+    );
+    let (a, b) = (router(original.state.clone()), router(moved.state.clone()));
+
+    let snapshot = original.state.live.snapshot();
+    let shown: Vec<LatLng> = snapshot
+        .directory
+        .providers()
+        .iter()
+        .filter(|p| p.is_public() && p.location_confidential)
+        .filter_map(|p| Some(coarsen(p.location?)))
+        .collect();
+    let mut uris = vec![
+        "/v1/coverage?by=state&issue=domestic_violence&include_hotlines=true".to_owned(),
+        "/v1/coverage?by=state&issue=trafficking&format=csv".to_owned(),
+        "/v1/coverage/suggest?by=state&issue=sexual_assault&include_hotlines=true&sites=5"
+            .to_owned(),
+        "/v1/hotlines?country=US".to_owned(),
+    ];
+    for at in &shown {
+        let (lat, lon) = (at.lat(), at.lon());
+        for extra in ["", "&radius_km=12", "&radius_km=30&issue=sex_trafficking"] {
+            for format in ["json", "geojson"] {
+                uris.push(format!(
+                    "/v1/match?lat={lat}&lon={lon}&limit=100&format={format}{extra}"
+                ));
+            }
+        }
+        let near = offset(*at, 7.0, -4.0);
+        uris.push(format!(
+            "/v1/match?lat={}&lon={}&limit=100&format=json&issue=trafficking",
+            near.lat(),
+            near.lon()
+        ));
+        uris.push(format!(
+            "/v1/coverage?by=h3&resolution=8&bbox={},{},{},{}&include_hotlines=true&tolerance=0",
+            lon - 0.08,
+            lat - 0.06,
+            lon + 0.08,
+            lat + 0.06
+        ));
+        uris.push(format!(
+            "/v1/providers?bbox={},{},{},{}&limit=1000",
+            lon - 0.1,
+            lat - 0.1,
+            lon + 0.1,
+            lat + 0.1
+        ));
+    }
+    for uri in &uris {
+        let (status_a, body_a) = fetch(&a, uri, None).await;
+        let (status_b, body_b) = fetch(&b, uri, None).await;
+        assert_eq!(status_a, StatusCode::OK, "{uri}: {body_a}");
+        assert_eq!(status_b, status_a, "{uri}");
+        assert!(
+            body_a == body_b,
+            "{uri}: the public answer depends on a hidden point"
+        );
+    }
+    // Staff see the true points: the same questions tell the two apart.
+    let mut staff_differs = 0;
+    for uri in uris.iter().filter(|u| u.starts_with("/v1/match")).take(40) {
+        let (_, body_a) = fetch(&a, uri, Some(&format!("Bearer {}", original.advocate_key))).await;
+        let (_, body_b) = fetch(&b, uri, Some(&format!("Bearer {}", moved.advocate_key))).await;
+        staff_differs += usize::from(body_a != body_b);
+    }
+    assert!(staff_differs > 10, "staff answers differ: {staff_differs}");
+}

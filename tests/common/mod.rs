@@ -28,6 +28,11 @@ pub struct Fixture {
 
 /// A new live state over the bundled data, with an advocate and an admin key.
 pub fn new_fixture() -> Fixture {
+    fixture_with(|_| {})
+}
+
+/// As [`new_fixture`], over the bundled data changed by `change` first.
+pub fn fixture_with(change: impl FnOnce(&mut Vec<refmatch::model::Provider>)) -> Fixture {
     let gazetteer = Gazetteer::bundled().expect("bundled gazetteer loads");
     let vocabulary = Vocabulary::bundled().expect("vocabulary");
     let mut store = SqliteStore::open_in_memory().expect("in-memory store");
@@ -46,7 +51,11 @@ pub fn new_fixture() -> Fixture {
         Arc::new(gazetteer),
         Arc::new(vocabulary),
         IndexOptions::default(),
-        |gazetteer, vocabulary| Validator::new(gazetteer, vocabulary).read_bundled(),
+        |gazetteer, vocabulary| {
+            let mut ingested = Validator::new(gazetteer, vocabulary).read_bundled();
+            change(&mut ingested.providers);
+            ingested
+        },
     )
     .expect("live directory opens");
     let mut state = AppState::new(Arc::new(live));
