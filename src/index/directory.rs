@@ -11,6 +11,7 @@ use crate::gazetteer::{Gazetteer, Reverse};
 use crate::model::{Availability, Kind, LatLng, Provider};
 use rstar::{RTree, RTreeObject, AABB};
 use rustc_hash::FxHashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// A radius area in the cap R-tree: the 3-D box around its spherical cap.
@@ -723,6 +724,28 @@ impl Directory {
             Geometry::Public => &self.public_points,
         };
         tree.nearest(unit_vector(point), k, max_km, filter, extra)
+    }
+
+    /// Calls `visit(index, distance_km)` on every located provider passing
+    /// `filter`, in `geometry`, in non-decreasing great-circle distance
+    /// from `point`, none farther than `max_km`, until `visit` returns
+    /// [`ControlFlow::Break`]. Ties come in an unspecified order. For a
+    /// ranking that is not pure distance, break once no farther provider
+    /// can still enter the answer (a bound on the score), and the result
+    /// is exact.
+    pub fn visit_nearest(
+        &self,
+        geometry: Geometry,
+        point: LatLng,
+        max_km: Option<f64>,
+        filter: &CompiledFilter<'_>,
+        visit: impl FnMut(u32, f64) -> ControlFlow<()>,
+    ) {
+        let tree = match geometry {
+            Geometry::Exact => &self.points,
+            Geometry::Public => &self.public_points,
+        };
+        tree.visit_nearest(unit_vector(point), max_km, filter, visit);
     }
 
     /// Providers with this issue code (exact code; see

@@ -22,6 +22,7 @@ use super::filter::{CompiledFilter, Mask};
 use super::sphere::{chord_to_km, km_to_chord};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::ops::ControlFlow;
 use std::ops::Range;
 
 /// Most points in a leaf.
@@ -163,11 +164,40 @@ impl PointTree {
         extra: impl Fn(u32) -> bool,
     ) -> Vec<(u32, f64)> {
         let mut found = Vec::with_capacity(k.min(256));
+        if k == 0 {
+            return found;
+        }
+        self.visit_nearest(query, max_km, filter, |provider, km| {
+            if extra(provider) {
+                found.push((provider, km));
+                if found.len() == k {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        found
+    }
+
+    /// Calls `visit(provider index, distance_km)` on every point whose
+    /// provider passes `filter`, in non-decreasing distance from `query` (a
+    /// unit vector), none farther than `max_km` (NaN: no bound), until
+    /// `visit` breaks. Groups whose attribute summary cannot pass `filter`
+    /// are never opened, and nothing beyond the point `visit` stops at is
+    /// computed: a caller that knows a bound on what farther points can
+    /// still offer stops as soon as the bound is passed.
+    pub(crate) fn visit_nearest(
+        &self,
+        query: [f64; 3],
+        max_km: Option<f64>,
+        filter: &CompiledFilter<'_>,
+        mut visit: impl FnMut(u32, f64) -> ControlFlow<()>,
+    ) {
         let Some(root) = self.nodes.first() else {
-            return found;
+            return;
         };
-        if k == 0 || filter.rejects_all() || max_km.is_some_and(|m| m < 0.0) {
-            return found;
+        if filter.rejects_all() || max_km.is_some_and(|m| m < 0.0) {
+            return;
         }
         // Squared chord bound for pruning, a little generous: the exact test
         // is on the distance in km.
@@ -187,12 +217,8 @@ impl PointTree {
                 if max_km.is_some_and(|max| km > max) {
                     break;
                 }
-                let provider = self.providers[index];
-                if extra(provider) {
-                    found.push((provider, km));
-                    if found.len() == k {
-                        break;
-                    }
+                if visit(self.providers[index], km).is_break() {
+                    break;
                 }
                 continue;
             }
@@ -221,7 +247,6 @@ impl PointTree {
                 }
             }
         }
-        found
     }
 }
 
