@@ -482,3 +482,116 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key #999"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Permission bits of `path`.
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn store_files_are_private_whatever_the_umask() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-private-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    // Both folders are the server's to create.
+    let live = dir.join("live");
+    let store = live.join("store.sqlite");
+    let log_path =
+        std::env::temp_dir().join(format!("refmatch-cli-private-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = Server::start_with_umask(&store, log.into(), "refmatch=info", "000");
+    // A write, so the WAL holds something.
+    let key = refmatch()
+        .args([
+            "keys",
+            "create",
+            "--role",
+            "advocate",
+            "--name",
+            "umask test",
+            "--store",
+        ])
+        .arg(&store)
+        .output()
+        .expect("keys runs");
+    assert!(
+        key.status.success(),
+        "{}",
+        String::from_utf8_lossy(&key.stderr)
+    );
+    let mut files: Vec<(String, u32)> = std::fs::read_dir(&live)
+        .expect("store folder")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, mode_of(&path))
+        })
+        .collect();
+    files.sort();
+    let folders = (mode_of(&dir), mode_of(&live));
+    server.stop();
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_file(&log_path).ok();
+    assert_eq!(folders, (0o700, 0o700), "the folders the server made");
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "store.sqlite",
+        "store.sqlite-wal",
+        "store.sqlite-shm",
+        "store.tiles",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for (name, mode) in &files {
+        assert_eq!(*mode, 0o600, "{name} has mode {mode:o}");
+    }
+    assert!(
+        !log.contains("other accounts can"),
+        "no warning for a private store: {log}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_store_open_to_others_is_reported_at_start_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-open-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    let store = dir.join("store.sqlite");
+    std::fs::write(&store, b"").expect("empty store");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let log_path = dir.join("stderr.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = Server::start(&store, log.into(), "refmatch=warn");
+    let modes = (mode_of(&dir), mode_of(&store));
+    server.stop();
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    std::fs::remove_dir_all(&dir).ok();
+    let file_line = format!("the store file {} has mode 0644", store.display());
+    assert!(
+        log.contains(&file_line) && log.contains("chmod 600"),
+        "{log}"
+    );
+    let folder_line = format!("the store folder {} has mode 0755", dir.display());
+    assert!(
+        log.contains(&folder_line) && log.contains("chmod 700"),
+        "{log}"
+    );
+    assert_eq!(modes, (0o755, 0o644), "existing modes are the operator's");
+}

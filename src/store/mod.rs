@@ -17,6 +17,7 @@
 //! version (optimistic concurrency): two editors cannot silently overwrite
 //! each other.
 
+pub mod files;
 mod sqlite;
 #[cfg(test)]
 mod tests;

@@ -87,14 +87,20 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (or creates) the database at `path`, creating its directory,
     /// and brings its schema up to date.
+    ///
+    /// A new folder is made `0700` and a new database file `0600` (SQLite
+    /// gives its `-wal` and `-shm` files the database's mode), whatever
+    /// the umask; an existing folder or file that other accounts may use
+    /// is left as it is and logged with a warning (see [`super::files`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
+            super::files::create_private_dir(parent)?;
         }
+        super::files::create_private_file(path)?;
         let conn = Connection::open(path)?;
-        Self::init(conn, Some(path.to_path_buf()))
+        let store = Self::init(conn, Some(path.to_path_buf()))?;
+        super::files::warn_exposed(&super::files::exposures(path));
+        Ok(store)
     }
 
     /// A store in memory, gone when dropped (tests).
