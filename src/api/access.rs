@@ -8,6 +8,12 @@
 //! answer is 429 with `Retry-After`. The console's page and files and
 //! `/healthz` are not counted. Keys never reach the logs: the
 //! request log records method, path and status only.
+//!
+//! A key the server has not checked lately is looked up in the store only
+//! after its address pays a token of its key-lookup bucket (as many a
+//! minute as the public limit), so a flood of made-up keys gets 429
+//! without reaching the store; the lookup itself reads through the
+//! store's own read connection, never waiting for a write in progress.
 
 use super::{ApiError, AppState};
 use crate::model::Role;
@@ -152,6 +158,28 @@ fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         .filter(|k| !k.is_empty()))
 }
 
+/// Takes a token from `address`'s key-lookup bucket (capacity
+/// [`RateLimits::public_per_minute`] a minute): each key the server has
+/// not checked lately costs one, so one address cannot make the server
+/// look up more made-up keys than it could make public requests.
+fn check_key_lookup(state: &AppState, address: Option<IpAddr>) -> Result<(), ApiError> {
+    let capacity = state.limits.public_per_minute;
+    let who = format!(
+        "key-lookup@{}",
+        address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+    );
+    state
+        .limiter
+        .take(&who, capacity, 60.0)
+        .map_err(|retry_after| ApiError::TooManyRequests {
+            retry_after,
+            detail: format!(
+                "more than {capacity} API keys a minute to check from this address; retry after \
+                 {retry_after} s with a valid key"
+            ),
+        })
+}
+
 /// Middleware: establishes the [`Caller`] (401 for an unknown key),
 /// applies the rate limits, and hands the caller to the handler as a
 /// request extension.
@@ -179,6 +207,10 @@ pub(super) async fn authenticate(
             let key = match state.live.cached_key(secret) {
                 Some(key) => Some(key),
                 None => {
+                    // Before the store is read, the lookup costs the
+                    // address a token: a flood of made-up keys is refused
+                    // without touching the store.
+                    check_key_lookup(&state, address)?;
                     let live = std::sync::Arc::clone(&state.live);
                     let secret = secret.to_owned();
                     super::blocking("key lookup", move || Ok(live.find_key(&secret)?)).await?
