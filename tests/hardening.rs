@@ -13,6 +13,7 @@ mod common;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use common::{new_fixture, Fixture};
 use http_body_util::BodyExt;
 use refmatch::api::access::RateLimits;
 use refmatch::api::{router, AppState};
@@ -86,6 +87,14 @@ fn request(method: Method, uri: &str, key: Option<&str>) -> axum::http::request:
     }
 }
 
+async fn get(state: &AppState, uri: &str, key: Option<&str>) -> Answer {
+    call(
+        state,
+        request(Method::GET, uri, key).body(Body::empty()).unwrap(),
+    )
+    .await
+}
+
 /// GET `uri` with key `key`, as if from `address`.
 async fn get_from(state: &AppState, uri: &str, key: &str, address: [u8; 4]) -> Answer {
     let mut request = request(Method::GET, uri, Some(key))
@@ -95,6 +104,17 @@ async fn get_from(state: &AppState, uri: &str, key: &str, address: [u8; 4]) -> A
         .extensions_mut()
         .insert(ConnectInfo(SocketAddr::from((address, 40000))));
     call(state, request).await
+}
+
+async fn post_json(state: &AppState, uri: &str, key: &str, body: &Value) -> Answer {
+    call(
+        state,
+        request(Method::POST, uri, Some(key))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(body).unwrap()))
+            .unwrap(),
+    )
+    .await
 }
 
 fn gazetteer() -> Arc<Gazetteer> {
@@ -364,4 +384,126 @@ async fn a_key_lookup_does_not_wait_for_a_commit_in_progress() {
         "a key lookup waited for the commit holding the writer lock"
     );
     assert_eq!(w.lookups.load(Ordering::SeqCst), 2);
+}
+
+// ---------------------------------------------------------------------
+// 5b. Staff reads of a public record's confidential fields are audited.
+
+/// A public record in Fresno; `extra` adds or replaces fields.
+fn public_record(id: &str, extra: Value) -> Value {
+    let mut record = json!({
+        "id": id,
+        "name": format!("Record {id}"),
+        "kind": "service_provider",
+        "issues": ["labor_trafficking"],
+        "languages": ["en"],
+        "availability": {"type": "open24h"},
+        "phones": [{"number": "(559) 555-0100", "kind": "voice", "country": "US"}],
+        "address": {"city": "Fresno", "region": "CA", "country": "US"},
+        "location": {"lat": 36.7378, "lon": -119.7871},
+        "service_area": [{"type": "radius", "radius_km": 40}],
+        "visibility": "public",
+        "verified_at": "2026-11-01",
+        "source": "test"
+    });
+    if let (Some(record), Some(extra)) = (record.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            record.insert(k.clone(), v.clone());
+        }
+    }
+    record
+}
+
+/// `read_confidential` audit entries of `id`.
+fn reads_of(f: &Fixture, id: &str) -> Vec<AuditEntry> {
+    f.state
+        .live
+        .audit(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "read_confidential" && e.provider_id.as_deref() == Some(id))
+        .collect()
+}
+
+#[tokio::test]
+async fn staff_reads_of_a_public_records_confidential_fields_are_audited() {
+    let f = new_fixture();
+    let records = [
+        (
+            "direct-line",
+            json!({"phones": [
+                {"number": "(559) 555-0100", "kind": "voice", "country": "US"},
+                {"number": "(559) 555-0199", "kind": "voice", "country": "US", "confidential": true}
+            ]}),
+        ),
+        ("exact-point", json!({"location_confidential": true})),
+        ("contact", json!({"contact_name": "Rowan Example"})),
+        ("plain", json!({})),
+    ];
+    for (id, extra) in &records {
+        let created = post_json(
+            &f.state,
+            "/v1/providers",
+            &f.admin_key,
+            &public_record(id, extra.clone()),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+    // The public sees these records (without the fields): nothing logged.
+    for (id, _) in &records {
+        let answer = get(&f.state, &format!("/v1/providers/{id}"), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    let near = "/v1/match?lat=36.7378&lon=-119.7871&limit=50";
+    let public = get(&f.state, near, None).await;
+    assert_eq!(public.status, StatusCode::OK);
+    for (id, _) in &records {
+        assert!(
+            reads_of(&f, id).is_empty(),
+            "a public read of {id} was logged"
+        );
+    }
+    // An advocate's read of one record, then a match holding them all.
+    for (id, _) in &records {
+        let answer = get(
+            &f.state,
+            &format!("/v1/providers/{id}"),
+            Some(&f.advocate_key),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    let staff = get(&f.state, near, Some(&f.advocate_key)).await.json();
+    let ids: Vec<&str> = staff["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    for (id, _) in &records {
+        assert!(ids.contains(id), "{id} in the staff match: {ids:?}");
+    }
+    for (id, _) in &records[..3] {
+        let vias: Vec<String> = reads_of(&f, id)
+            .into_iter()
+            .map(|e| {
+                assert_eq!(e.role, Role::Advocate);
+                assert!(e.actor.starts_with("key:test advocate#"), "{}", e.actor);
+                e.detail.unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(vias, ["/v1/providers/{id}", "/v1/match"], "{id}");
+    }
+    // A record with nothing confidential is not a confidential read.
+    assert!(reads_of(&f, "plain").is_empty());
+    // The history of a record with confidential fields shows them whole.
+    let history = get(
+        &f.state,
+        "/v1/providers/direct-line/history",
+        Some(&f.advocate_key),
+    )
+    .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+    assert_eq!(reads_of(&f, "direct-line").len(), 3);
 }

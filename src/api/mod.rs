@@ -584,12 +584,14 @@ fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Re
 const GEOJSON: &str = "application/geo+json";
 const JSON: &str = "application/json";
 
-/// Records in `indexes` that are confidential: what an audit of a staff
-/// read lists.
+/// Records in `indexes` whose staff view shows confidential data (a
+/// confidential record, or a public one's direct line, contact, e-mail,
+/// street or exact point: [`body::shows_confidential`]): what an audit of
+/// a staff read lists.
 fn confidential_ids(snapshot: &Snapshot, indexes: impl Iterator<Item = u32>) -> Vec<&str> {
     indexes
         .filter_map(|i| snapshot.directory.provider(i))
-        .filter(|p| !p.is_public())
+        .filter(|p| body::shows_confidential(p))
         .map(|p| p.id.as_str())
         .collect()
 }
