@@ -595,3 +595,85 @@ fn a_store_open_to_others_is_reported_at_start_and_left_alone() {
     );
     assert_eq!(modes, (0o755, 0o644), "existing modes are the operator's");
 }
+
+/// Sends `head` (a request line and headers, without the blank line) to
+/// 127.0.0.1:`port` and returns the raw response.
+fn raw_request(port: u16, head: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(stream, "{head}Connection: close\r\n\r\n").expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[test]
+fn an_over_long_uri_or_head_gets_a_problem_document_over_tcp() {
+    let store =
+        std::env::temp_dir().join(format!("refmatch-cli-head-{}.sqlite", std::process::id()));
+    let server = Server::start(&store, Stdio::null(), "refmatch=warn");
+    let port = server.port;
+    // 414: past our limit, well under hyper's.
+    let long = format!(
+        "/v1/match?near={}",
+        "x".repeat(refmatch::api::problems::MAX_URI_BYTES)
+    );
+    let answer = raw_request(port, &format!("GET {long} HTTP/1.1\r\nHost: localhost\r\n"));
+    assert!(
+        answer.starts_with("HTTP/1.1 414"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"status\":414"), "{answer}");
+    // 431: header bytes past our limit.
+    let padding = "y".repeat(refmatch::api::problems::MAX_HEADER_BYTES);
+    let answer = raw_request(
+        port,
+        &format!("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: {padding}\r\n"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(
+        answer.contains("application/problem+json") && answer.contains("\"status\":431"),
+        "{answer}"
+    );
+    // 431: too many headers (ours: more than 64; hyper's: more than 100).
+    let many: String = (0..80).map(|i| format!("X-H{i}: 1\r\n")).collect();
+    let answer = raw_request(
+        port,
+        &format!("GET /healthz HTTP/1.1\r\nHost: localhost\r\n{many}"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    // A malformed path, a wrong method: ours too.
+    let answer = raw_request(
+        port,
+        "GET /v1/providers/%FF HTTP/1.1\r\nHost: localhost\r\n",
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("application/problem+json"),
+        "{answer}"
+    );
+    let answer = raw_request(port, "PATCH /v1/match HTTP/1.1\r\nHost: localhost\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 405") && answer.contains("application/problem+json"),
+        "{answer}"
+    );
+    server.stop();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = store.clone().into_os_string();
+        path.push(suffix);
+        std::fs::remove_file(path).ok();
+    }
+    std::fs::remove_file(store.with_extension("tiles")).ok();
+}

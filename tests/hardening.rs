@@ -13,9 +13,9 @@ mod common;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use common::{new_fixture, Fixture};
+use common::{new_fixture, urlencode, Fixture};
 use http_body_util::BodyExt;
-use refmatch::api::access::RateLimits;
+use refmatch::api::access::{RateLimits, PRIVATE_CACHE_CONTROL};
 use refmatch::api::{router, AppState};
 use refmatch::gazetteer::Gazetteer;
 use refmatch::index::IndexOptions;
@@ -506,4 +506,371 @@ async fn staff_reads_of_a_public_records_confidential_fields_are_audited() {
     .await;
     assert_eq!(history.status, StatusCode::OK, "{}", history.text);
     assert_eq!(reads_of(&f, "direct-line").len(), 3);
+}
+
+// ---------------------------------------------------------------------
+// 5c. Service-area polygons through the API.
+
+#[tokio::test]
+async fn service_area_polygons_are_repaired_or_refused_naming_the_problem() {
+    let f = new_fixture();
+    let with_polygon = |id: &str, coordinates: Value| {
+        public_record(
+            id,
+            json!({"service_area": [{"type": "polygon", "coordinates": coordinates}]}),
+        )
+    };
+    // A bow-tie over Fresno is repaired: accepted, serving both lobes.
+    let bow_tie = json!([[[
+        [-120.5, 36.0],
+        [-119.0, 37.5],
+        [-119.0, 36.0],
+        [-120.5, 37.5],
+        [-120.5, 36.0]
+    ]]]);
+    let created = post_json(
+        &f.state,
+        "/v1/providers",
+        &f.admin_key,
+        &with_polygon("bow-tie", bow_tie),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let serves = |lat: f64, lon: f64| {
+        let state = f.state.clone();
+        let key = f.advocate_key.clone();
+        async move {
+            let body = get(
+                &state,
+                &format!("/v1/match?lat={lat}&lon={lon}&limit=50"),
+                Some(&key),
+            )
+            .await
+            .json();
+            body["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "bow-tie" && f["properties"]["serves_location"] == true)
+        }
+    };
+    // Inside the left and right lobes; not between them at the bottom.
+    assert!(serves(36.75, -120.3).await && serves(36.75, -119.2).await);
+    assert!(!serves(36.1, -119.75).await);
+    // A hole outside its exterior is refused, naming the ring.
+    let hole_outside = json!([[
+        [
+            [-120.5, 36.0],
+            [-119.0, 36.0],
+            [-119.0, 37.5],
+            [-120.5, 37.5],
+            [-120.5, 36.0]
+        ],
+        [
+            [-118.0, 36.0],
+            [-117.5, 36.0],
+            [-117.5, 36.5],
+            [-118.0, 36.0]
+        ]
+    ]]);
+    let refused = post_json(
+        &f.state,
+        "/v1/providers",
+        &f.admin_key,
+        &with_polygon("hole", hole_outside),
+    )
+    .await;
+    let problem = refused.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["parameter"], "service_area", "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("ring 1") && detail.contains("outside"),
+        "{detail}"
+    );
+    // Over the vertex cap: the cap is named.
+    let n = refmatch::ingest::MAX_POLYGON_VERTICES;
+    let mut ring: Vec<[f64; 2]> = (0..n)
+        .map(|i| {
+            let t = i as f64 / n as f64 * std::f64::consts::TAU;
+            [-119.8 + 0.5 * t.cos(), 36.7 + 0.5 * t.sin()]
+        })
+        .collect();
+    ring.push(ring[0]);
+    let refused = post_json(
+        &f.state,
+        "/v1/providers",
+        &f.admin_key,
+        &with_polygon("huge", json!([[ring]])),
+    )
+    .await;
+    let problem = refused.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["parameter"], "service_area");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(&n.to_string()), "{detail}");
+}
+
+// ---------------------------------------------------------------------
+// 5d. Every error is a problem document.
+
+#[tokio::test]
+async fn every_error_is_a_problem_document() {
+    let f = common::fixture();
+    let state = &f.state;
+    for uri in [
+        "/nope",
+        "//v1/match",
+        "/v1//providers",
+        "/v1/providers/no-such-id",
+    ] {
+        get(state, uri, None).await.problem(StatusCode::NOT_FOUND);
+    }
+    call(
+        state,
+        request(Method::DELETE, "/v1/match", None)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .problem(StatusCode::METHOD_NOT_ALLOWED);
+    // A path parameter that is not UTF-8 once percent-decoded.
+    let bad = get(state, "/v1/providers/%FF%FE/history", Some(&f.advocate_key)).await;
+    bad.problem(StatusCode::BAD_REQUEST);
+    get(state, "/v1/providers/%FF", None)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    // A query string that is not UTF-8.
+    let answer = get(state, "/v1/match?near=%FF", None).await;
+    assert!(answer.status.is_client_error(), "{}", answer.text);
+    answer.problem(answer.status);
+    // 414: a URI over the limit, counted before anything else runs.
+    let long = format!(
+        "/v1/match?near={}",
+        urlencode(&"x".repeat(refmatch::api::problems::MAX_URI_BYTES))
+    );
+    let answer = get(state, &long, None).await;
+    let problem = answer.problem(StatusCode::URI_TOO_LONG);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("8192"),
+        "{problem}"
+    );
+    // 431: too many header bytes, or too many headers.
+    let big = call(
+        state,
+        request(Method::GET, "/healthz", None)
+            .header(
+                "x-padding",
+                "y".repeat(refmatch::api::problems::MAX_HEADER_BYTES),
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    big.problem(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    let mut many = request(Method::GET, "/healthz", None);
+    for i in 0..=refmatch::api::problems::MAX_HEADERS {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    call(state, many.body(Body::empty()).unwrap())
+        .await
+        .problem(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    // Under both limits: answered.
+    let fine = call(
+        state,
+        request(Method::GET, "/healthz", None)
+            .header("x-padding", "y".repeat(1000))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(fine.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_timeout_and_other_bare_errors_become_problem_documents() {
+    use axum::routing::get as route_get;
+    use tower_http::timeout::TimeoutLayer;
+    // The router's timeout answers a bare 408; the problem layer rewrites
+    // it (here with a short timeout in front of a slow handler).
+    let app = axum::Router::new()
+        .route(
+            "/slow",
+            route_get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/bare",
+            route_get(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    [(header::RETRY_AFTER, "7")],
+                    "Invalid URL: something",
+                )
+            }),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(50),
+        ))
+        .layer(axum::middleware::from_fn(
+            refmatch::api::problems::problems_only,
+        ));
+    let answer = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = app
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            Answer {
+                status,
+                headers,
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+            }
+        }
+    };
+    let timed_out = answer("/slow").await;
+    let problem = timed_out.problem(StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(problem["type"], "urn:refmatch:problem:timeout");
+    let bare = answer("/bare").await;
+    let problem = bare.problem(StatusCode::BAD_REQUEST);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid URL: something"),
+        "{problem}"
+    );
+    assert_eq!(bare.headers[header::RETRY_AFTER], "7", "other headers kept");
+}
+
+// ---------------------------------------------------------------------
+// 5e. Answers that depend on the caller are private to it.
+
+fn assert_private(answer: &Answer, uri: &str) {
+    assert_eq!(
+        answer
+            .headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap()),
+        Some(PRIVATE_CACHE_CONTROL),
+        "{uri} ({}): {:?}",
+        answer.status,
+        answer.headers
+    );
+    let vary: Vec<String> = answer
+        .headers
+        .get_all(header::VARY)
+        .iter()
+        .flat_map(|v| {
+            v.to_str()
+                .unwrap()
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for name in ["authorization", "x-api-key"] {
+        assert!(vary.iter().any(|v| v == name), "{uri}: Vary {vary:?}");
+    }
+}
+
+#[tokio::test]
+async fn answers_that_depend_on_the_caller_are_private_to_it() {
+    let f = common::fixture();
+    let state = &f.state;
+    let snapshot = state.live.snapshot();
+    let id = snapshot
+        .directory
+        .providers()
+        .iter()
+        .find(|p| p.is_public())
+        .map(|p| p.id.to_string())
+        .unwrap();
+    let role_dependent = [
+        "/v1/match?near=Fresno,%20CA".to_owned(),
+        "/v1/match?near=Fresno,%20CA&format=json".to_owned(),
+        "/v1/providers?limit=5".to_owned(),
+        format!("/v1/providers/{id}"),
+        format!("/v1/providers/{id}/history"),
+        "/v1/hotlines?country=US".to_owned(),
+        "/v1/coverage?by=state&issue=labor_trafficking".to_owned(),
+        "/v1/coverage/suggest?by=state&issue=labor_trafficking&sites=1".to_owned(),
+        "/v1/audit?limit=1".to_owned(),
+        "/v1/submissions".to_owned(),
+    ];
+    for uri in &role_dependent {
+        for key in [
+            None,
+            Some(f.advocate_key.as_str()),
+            Some(f.admin_key.as_str()),
+        ] {
+            let answer = get(state, uri, key).await;
+            assert!(
+                answer.status.is_success()
+                    || [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status),
+                "{uri}: {} {}",
+                answer.status,
+                answer.text
+            );
+            assert_private(&answer, uri);
+        }
+    }
+    // Errors are about their caller too, wherever they happen.
+    assert_private(
+        &get(state, "/v1/geocode?q=", None).await,
+        "/v1/geocode error",
+    );
+    assert_private(
+        &get(state, "/v1/vocabulary", Some(&made_up(7))).await,
+        "an unknown key",
+    );
+    // What is the same for everyone keeps its own caching.
+    for uri in [
+        "/healthz",
+        "/openapi.json",
+        "/v1/vocabulary",
+        "/console/app.js",
+        "/v1/geocode?q=93721",
+    ] {
+        let answer = get(state, uri, Some(&f.advocate_key)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        let cache = answer
+            .headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            cache.as_deref().is_none_or(|c| !c.contains("private")),
+            "{uri}: {cache:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_public_cannot_submit_an_unbounded_polygon() {
+    // Intake submissions are the public's way in: the same checks apply.
+    let f = new_fixture();
+    let n = refmatch::ingest::MAX_POLYGON_VERTICES + 1;
+    let ring: Vec<[f64; 2]> = (0..n).map(|i| [-119.8 + 1e-5 * i as f64, 36.7]).collect();
+    let record = public_record(
+        "submitted",
+        json!({"service_area": [{"type": "polygon", "coordinates": [[ring]]}]}),
+    );
+    let answer = call(
+        &f.state,
+        request(Method::POST, "/v1/submissions", None)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(&record).unwrap()))
+            .unwrap(),
+    )
+    .await;
+    let problem = answer.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("vertices"),
+        "{problem}"
+    );
 }

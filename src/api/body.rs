@@ -187,7 +187,7 @@ fn record_members(p: &Provider, staff: bool) -> Vec<u8> {
 /// e-mail, contact name, a confidential (direct) line, or the exact point
 /// (and postal code) of a confidential location. A staff answer holding
 /// such a record is audited as a read of confidential data. It names the
-/// fields [`record_members`], [`ShownAddress`], [`View::may_dial`] and
+/// fields `record_members`, `ShownAddress`, [`View::may_dial`] and
 /// [`View::location`] keep from the public; keep them in step.
 pub fn shows_confidential(p: &Provider) -> bool {
     !p.is_public()
