@@ -802,9 +802,16 @@ fn start_reading(store: PathBuf, data: Option<PathBuf>) -> std::thread::JoinHand
         let started = std::time::Instant::now();
         let sqlite = SqliteStore::open(&store)
             .with_context(|| format!("opening the store {}", store.display()))?;
+        let tiles = store.with_extension("tiles");
+        // The tile file is written 0600; an older one may not be.
+        refmatch::store::files::warn_exposed(
+            &refmatch::store::files::exposure(&tiles)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        );
         let opened = OpenedStore::read(Box::new(sqlite))
             .with_context(|| format!("reading the store {}", store.display()))?
-            .with_tile_file(store.with_extension("tiles"));
+            .with_tile_file(tiles);
         if !opened.is_new() {
             tracing::info!(
                 ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),

@@ -283,12 +283,17 @@ async fn bad_geocode_input_is_400_problem() {
             assert_eq!(body["parameter"], "q", "{uri}: {body}");
         }
     }
-    let long = "a".repeat(10 * 1024);
+    // Past the geocoder's limit, under the URI limit (8 KiB): the
+    // geocoder says why.
+    let long = "a".repeat(4 * 1024);
     let body = problem(&format!("/v1/geocode?q={long}"), StatusCode::BAD_REQUEST).await;
     assert!(body["detail"]
         .as_str()
         .unwrap_or_default()
         .contains("at most"));
+    // Past the URI limit: 414 before anything reads it.
+    let longer = "a".repeat(10 * 1024);
+    problem(&format!("/v1/geocode?q={longer}"), StatusCode::URI_TOO_LONG).await;
 }
 
 #[tokio::test]

@@ -482,3 +482,198 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key #999"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Permission bits of `path`.
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn store_files_are_private_whatever_the_umask() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-private-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    // Both folders are the server's to create.
+    let live = dir.join("live");
+    let store = live.join("store.sqlite");
+    let log_path =
+        std::env::temp_dir().join(format!("refmatch-cli-private-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = Server::start_with_umask(&store, log.into(), "refmatch=info", "000");
+    // A write, so the WAL holds something.
+    let key = refmatch()
+        .args([
+            "keys",
+            "create",
+            "--role",
+            "advocate",
+            "--name",
+            "umask test",
+            "--store",
+        ])
+        .arg(&store)
+        .output()
+        .expect("keys runs");
+    assert!(
+        key.status.success(),
+        "{}",
+        String::from_utf8_lossy(&key.stderr)
+    );
+    let mut files: Vec<(String, u32)> = std::fs::read_dir(&live)
+        .expect("store folder")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, mode_of(&path))
+        })
+        .collect();
+    files.sort();
+    let folders = (mode_of(&dir), mode_of(&live));
+    server.stop();
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_file(&log_path).ok();
+    assert_eq!(folders, (0o700, 0o700), "the folders the server made");
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "store.sqlite",
+        "store.sqlite-wal",
+        "store.sqlite-shm",
+        "store.tiles",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for (name, mode) in &files {
+        assert_eq!(*mode, 0o600, "{name} has mode {mode:o}");
+    }
+    assert!(
+        !log.contains("other accounts can"),
+        "no warning for a private store: {log}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_store_open_to_others_is_reported_at_start_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-open-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    let store = dir.join("store.sqlite");
+    std::fs::write(&store, b"").expect("empty store");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let log_path = dir.join("stderr.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = Server::start(&store, log.into(), "refmatch=warn");
+    let modes = (mode_of(&dir), mode_of(&store));
+    server.stop();
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    std::fs::remove_dir_all(&dir).ok();
+    let file_line = format!("the store file {} has mode 0644", store.display());
+    assert!(
+        log.contains(&file_line) && log.contains("chmod 600"),
+        "{log}"
+    );
+    let folder_line = format!("the store folder {} has mode 0755", dir.display());
+    assert!(
+        log.contains(&folder_line) && log.contains("chmod 700"),
+        "{log}"
+    );
+    assert_eq!(modes, (0o755, 0o644), "existing modes are the operator's");
+}
+
+/// Sends `head` (a request line and headers, without the blank line) to
+/// 127.0.0.1:`port` and returns the raw response.
+fn raw_request(port: u16, head: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(stream, "{head}Connection: close\r\n\r\n").expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[test]
+fn an_over_long_uri_or_head_gets_a_problem_document_over_tcp() {
+    let store =
+        std::env::temp_dir().join(format!("refmatch-cli-head-{}.sqlite", std::process::id()));
+    let server = Server::start(&store, Stdio::null(), "refmatch=warn");
+    let port = server.port;
+    // 414: past our limit, well under hyper's.
+    let long = format!(
+        "/v1/match?near={}",
+        "x".repeat(refmatch::api::problems::MAX_URI_BYTES)
+    );
+    let answer = raw_request(port, &format!("GET {long} HTTP/1.1\r\nHost: localhost\r\n"));
+    assert!(
+        answer.starts_with("HTTP/1.1 414"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"status\":414"), "{answer}");
+    // 431: header bytes past our limit.
+    let padding = "y".repeat(refmatch::api::problems::MAX_HEADER_BYTES);
+    let answer = raw_request(
+        port,
+        &format!("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: {padding}\r\n"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(
+        answer.contains("application/problem+json") && answer.contains("\"status\":431"),
+        "{answer}"
+    );
+    // 431: too many headers (ours: more than 64; hyper's: more than 100).
+    let many: String = (0..80).map(|i| format!("X-H{i}: 1\r\n")).collect();
+    let answer = raw_request(
+        port,
+        &format!("GET /healthz HTTP/1.1\r\nHost: localhost\r\n{many}"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    // A malformed path, a wrong method: ours too.
+    let answer = raw_request(
+        port,
+        "GET /v1/providers/%FF HTTP/1.1\r\nHost: localhost\r\n",
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("application/problem+json"),
+        "{answer}"
+    );
+    let answer = raw_request(port, "PATCH /v1/match HTTP/1.1\r\nHost: localhost\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 405") && answer.contains("application/problem+json"),
+        "{answer}"
+    );
+    server.stop();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = store.clone().into_os_string();
+        path.push(suffix);
+        std::fs::remove_file(path).ok();
+    }
+    std::fs::remove_file(store.with_extension("tiles")).ok();
+}

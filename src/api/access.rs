@@ -8,6 +8,15 @@
 //! answer is 429 with `Retry-After`. The console's page and files and
 //! `/healthz` are not counted. Keys never reach the logs: the
 //! request log records method, path and status only.
+//!
+//! A key the server has not checked lately is looked up in the store only
+//! after its address pays a token of its key-lookup bucket (as many a
+//! minute as the public limit), so a flood of made-up keys gets 429
+//! without reaching the store; the lookup itself reads through the
+//! store's own read connection, never waiting for a write in progress.
+//! Every answer that depends on the caller is marked
+//! `Cache-Control: private, no-store` with `Vary: Authorization, X-Api-Key`
+//! ([`private_answers`]).
 
 use super::{ApiError, AppState};
 use crate::model::Role;
@@ -152,6 +161,28 @@ fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         .filter(|k| !k.is_empty()))
 }
 
+/// Takes a token from `address`'s key-lookup bucket (capacity
+/// [`RateLimits::public_per_minute`] a minute): each key the server has
+/// not checked lately costs one, so one address cannot make the server
+/// look up more made-up keys than it could make public requests.
+fn check_key_lookup(state: &AppState, address: Option<IpAddr>) -> Result<(), ApiError> {
+    let capacity = state.limits.public_per_minute;
+    let who = format!(
+        "key-lookup@{}",
+        address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+    );
+    state
+        .limiter
+        .take(&who, capacity, 60.0)
+        .map_err(|retry_after| ApiError::TooManyRequests {
+            retry_after,
+            detail: format!(
+                "more than {capacity} API keys a minute to check from this address; retry after \
+                 {retry_after} s with a valid key"
+            ),
+        })
+}
+
 /// Middleware: establishes the [`Caller`] (401 for an unknown key),
 /// applies the rate limits, and hands the caller to the handler as a
 /// request extension.
@@ -179,6 +210,10 @@ pub(super) async fn authenticate(
             let key = match state.live.cached_key(secret) {
                 Some(key) => Some(key),
                 None => {
+                    // Before the store is read, the lookup costs the
+                    // address a token: a flood of made-up keys is refused
+                    // without touching the store.
+                    check_key_lookup(&state, address)?;
                     let live = std::sync::Arc::clone(&state.live);
                     let secret = secret.to_owned();
                     super::blocking("key lookup", move || Ok(live.find_key(&secret)?)).await?
@@ -225,6 +260,52 @@ pub(super) async fn authenticate(
         })?;
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+/// Routes whose successful answers are the same for every caller: the
+/// console's page and files, its basemap, the health check, the OpenAPI
+/// document, the vocabulary and the gazetteer lookups. They keep their
+/// own caching; every other answer is private.
+fn same_for_every_caller(path: &str) -> bool {
+    matches!(
+        path,
+        "/" | "/healthz"
+            | "/openapi.json"
+            | "/v1/vocabulary"
+            | "/v1/outlines"
+            | "/v1/geocode"
+            | "/v1/reverse"
+    ) || path.starts_with("/console/")
+}
+
+/// `Cache-Control` of an answer that depends on its caller.
+pub const PRIVATE_CACHE_CONTROL: &str = "private, no-store";
+
+/// `Vary` of an answer that depends on its caller: the headers that carry
+/// a key.
+pub const PRIVATE_VARY: &str = "Authorization, X-Api-Key";
+
+/// Middleware: every answer that may depend on who asked (its role, its
+/// key, its address's limits) carries `Cache-Control: private, no-store`
+/// and `Vary: Authorization, X-Api-Key`, so no shared cache keeps a
+/// staff answer for the public, nor stores one at all. Only the
+/// successful answers of `same_for_every_caller` routes are left as
+/// they are; an error is private everywhere (a 401 or 429 is about its
+/// caller). A new route is private unless added to that list.
+pub async fn private_answers(request: Request, next: Next) -> Response {
+    let shared = same_for_every_caller(request.uri().path());
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if shared && (status.is_success() || status == axum::http::StatusCode::NOT_MODIFIED) {
+        return response;
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
+    );
+    headers.append(header::VARY, header::HeaderValue::from_static(PRIVATE_VARY));
+    response
 }
 
 #[cfg(test)]

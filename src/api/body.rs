@@ -182,6 +182,22 @@ fn record_members(p: &Provider, staff: bool) -> Vec<u8> {
     out
 }
 
+/// True when a staff view of `p` shows something its public view hides:
+/// the whole record when it is not public; for a public record its street,
+/// e-mail, contact name, a confidential (direct) line, or the exact point
+/// (and postal code) of a confidential location. A staff answer holding
+/// such a record is audited as a read of confidential data. It names the
+/// fields `record_members`, `ShownAddress`, [`View::may_dial`] and
+/// [`View::location`] keep from the public; keep them in step.
+pub fn shows_confidential(p: &Provider) -> bool {
+    !p.is_public()
+        || (p.location_confidential && p.location.is_some())
+        || p.email.is_some()
+        || p.contact_name.is_some()
+        || p.address.as_ref().is_some_and(|a| a.street.is_some())
+        || p.phones.iter().any(|phone| phone.confidential)
+}
+
 /// The rendered record fields (those that depend only on the record and
 /// the audience) of the records a server has answered with, by snapshot
 /// generation, record and audience. A new generation (an edit

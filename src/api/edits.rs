@@ -164,11 +164,13 @@ pub(super) async fn history(
                 suggestions: Vec::new(),
             });
         }
+        // Every version is shown whole: audited when any shows
+        // confidential data (see `body::shows_confidential`).
         let confidential = entries.iter().any(|e| {
-            e.after
-                .as_ref()
-                .or(e.before.as_ref())
-                .is_some_and(|p| !p.is_public())
+            [&e.before, &e.after]
+                .into_iter()
+                .flatten()
+                .any(super::body::shows_confidential)
         });
         if confidential {
             live.record_reads(

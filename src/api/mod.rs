@@ -21,6 +21,7 @@ mod console;
 mod coverage;
 mod edits;
 pub mod openapi;
+pub mod problems;
 
 use crate::gazetteer::{Gazetteer, GeocodeError};
 use crate::live::{LiveDirectory, LiveError, Snapshot};
@@ -225,6 +226,35 @@ pub enum ApiError {
     /// A bug on our side (500); details are logged, never sent.
     #[error("internal error; the server log has the details")]
     Internal,
+    /// The URI is longer than [`problems::MAX_URI_BYTES`] (414).
+    #[error(
+        "the URI is {length} bytes long; at most {} are accepted: send fewer or shorter \
+         parameters",
+        problems::MAX_URI_BYTES
+    )]
+    UriTooLong {
+        /// Bytes of path and query.
+        length: usize,
+    },
+    /// The request's headers are too many or too large (431).
+    #[error("{0}")]
+    HeadersTooLarge(String),
+    /// The request was not answered within [`REQUEST_TIMEOUT`] (408).
+    #[error(
+        "the request took longer than {} s and was stopped; ask for less (a smaller area, a \
+         coarser resolution) or retry later",
+        REQUEST_TIMEOUT.as_secs()
+    )]
+    TimedOut,
+    /// Refused outside the handlers (a layer's or axum's own bare answer),
+    /// with its status (see [`problems::problems_only`]).
+    #[error("{detail}")]
+    Refused {
+        /// The status that layer answered with.
+        status: StatusCode,
+        /// What went wrong and what to do.
+        detail: String,
+    },
 }
 
 impl ApiError {
@@ -245,6 +275,10 @@ impl ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Refused { status, .. } => *status,
         }
     }
 
@@ -265,6 +299,10 @@ impl ApiError {
             ApiError::PreconditionRequired => "precondition-required",
             ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Internal => "internal",
+            ApiError::UriTooLong { .. } => "uri-too-long",
+            ApiError::HeadersTooLarge(_) => "headers-too-large",
+            ApiError::TimedOut => "timeout",
+            ApiError::Refused { .. } => "refused",
         }
     }
 
@@ -476,7 +514,13 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ));
+        ))
+        // Outside the timeout and the access layer: an over-long URI or
+        // head is refused first; every answer that depends on the caller
+        // (errors included) is private; every error is a problem document.
+        .layer(axum::middleware::from_fn(problems::bound_request_head))
+        .layer(axum::middleware::from_fn(access::private_answers))
+        .layer(axum::middleware::from_fn(problems::problems_only));
     let router = match cors(&options.cors_origins) {
         Some(layer) => router.layer(layer),
         None => router,
@@ -584,12 +628,14 @@ fn body_response(content_type: &'static str, body: &impl Serialize) -> Result<Re
 const GEOJSON: &str = "application/geo+json";
 const JSON: &str = "application/json";
 
-/// Records in `indexes` that are confidential: what an audit of a staff
-/// read lists.
+/// Records in `indexes` whose staff view shows confidential data (a
+/// confidential record, or a public one's direct line, contact, e-mail,
+/// street or exact point: [`body::shows_confidential`]): what an audit of
+/// a staff read lists.
 fn confidential_ids(snapshot: &Snapshot, indexes: impl Iterator<Item = u32>) -> Vec<&str> {
     indexes
         .filter_map(|i| snapshot.directory.provider(i))
-        .filter(|p| !p.is_public())
+        .filter(|p| body::shows_confidential(p))
         .map(|p| p.id.as_str())
         .collect()
 }

@@ -12,7 +12,7 @@ use super::tiles::{self, TileFileError};
 use super::IndexOptions;
 use crate::gazetteer::{Gazetteer, US_TERRITORIES};
 use crate::model::{AreaSpec, LatLng};
-use geo::{BoundingRect, Coord, Intersects, LineString, MultiPolygon, Polygon, Rect};
+use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Polygon, Rect};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
 use rustc_hash::FxHashMap;
@@ -677,50 +677,15 @@ impl<'g> AreaResolver<'g> {
     }
 }
 
-/// Reads GeoJSON MultiPolygon coordinates (`[lon, lat]` degrees): every
-/// ring needs at least four positions and must be closed (RFC 7946).
+/// Reads GeoJSON MultiPolygon coordinates (`[lon, lat]` degrees), checked
+/// by [`crate::ingest::check_polygon`]: closed rings of at least four
+/// positions in range, at most [`crate::ingest::MAX_POLYGON_VERTICES`]
+/// positions, holes inside their exterior; a ring that crosses itself is
+/// repaired (even-odd rule).
 fn multipolygon(coordinates: &[Vec<Vec<[f64; 2]>>]) -> Result<MultiPolygon<f64>, AreaError> {
-    let bad = |reason: String| Err(AreaError::BadPolygon(reason));
-    if coordinates.is_empty() {
-        return bad("a MultiPolygon needs at least one polygon".into());
-    }
-    let mut polygons = Vec::with_capacity(coordinates.len());
-    for (p, rings) in coordinates.iter().enumerate() {
-        let mut rings_out = Vec::with_capacity(rings.len());
-        if rings.is_empty() {
-            return bad(format!("polygon {p} has no rings"));
-        }
-        for (r, ring) in rings.iter().enumerate() {
-            if ring.len() < 4 {
-                return bad(format!(
-                    "polygon {p} ring {r} has {} positions; a ring needs at least 4",
-                    ring.len()
-                ));
-            }
-            if ring.first() != ring.last() {
-                return bad(format!(
-                    "polygon {p} ring {r} is not closed (first position != last)"
-                ));
-            }
-            for &[lon, lat] in ring {
-                if let Err(e) = LatLng::new(lat, lon) {
-                    return bad(format!(
-                        "polygon {p} ring {r}: {e} (positions are [lon, lat])"
-                    ));
-                }
-            }
-            rings_out.push(LineString::from(
-                ring.iter()
-                    .map(|&[x, y]| Coord { x, y })
-                    .collect::<Vec<_>>(),
-            ));
-        }
-        let mut rings_out = rings_out.into_iter();
-        if let Some(exterior) = rings_out.next() {
-            polygons.push(Polygon::new(exterior, rings_out.collect()));
-        }
-    }
-    Ok(MultiPolygon::new(polygons))
+    crate::ingest::check_polygon(coordinates)
+        .map(|checked| checked.shape)
+        .map_err(|e| AreaError::BadPolygon(e.to_string()))
 }
 
 /// Adds every cell at `resolution` that the polygon's outline passes

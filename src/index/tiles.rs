@@ -114,7 +114,22 @@ pub(crate) fn write(
         }
     }
     let temporary = path.with_extension("tiles-tmp");
-    let mut file = std::fs::File::create(&temporary).map_err(io)?;
+    // Private (0600, whatever the umask): the tiles sit beside the store
+    // and outline confidential providers' own polygons.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&temporary).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
+    }
     file.write_all(&out).map_err(io)?;
     file.sync_all().map_err(io)?;
     drop(file);

@@ -424,22 +424,10 @@ impl<'a> Validator<'a> {
                 }
                 AreaSpec::Worldwide => {}
                 AreaSpec::Polygon { coordinates } => {
-                    let valid = !coordinates.is_empty()
-                        && coordinates.iter().all(|polygon| {
-                            !polygon.is_empty()
-                                && polygon.iter().all(|ring| {
-                                    ring.len() >= 4
-                                        && ring
-                                            .iter()
-                                            .all(|[lon, lat]| LatLng::new(*lat, *lon).is_ok())
-                                })
-                        });
-                    if !valid {
-                        return Err(error(
-                            "service_area",
-                            "polygon needs rings of at least 4 [lon, lat] positions within range",
-                        ));
-                    }
+                    // Self-intersections and the vertex cap included: a
+                    // polygon that passes is one the index can tile.
+                    super::check_polygon(coordinates)
+                        .map_err(|e| error("service_area", format!("polygon: {e}")))?;
                 }
             }
         }

@@ -19,8 +19,8 @@ use crate::index::{AreaResolver, Directory, IndexError, IndexOptions, RegionCach
 use crate::ingest::{Format, Ingested, Rejection, Validator};
 use crate::model::{Provider, Role, Vocabulary};
 use crate::store::{
-    Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry, ImportCounts, Store, StoreError,
-    Stored, Submission, SubmissionStatus,
+    Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry, ImportCounts, KeyReader, Store,
+    StoreError, Stored, Submission, SubmissionStatus,
 };
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -249,6 +249,9 @@ struct Shared {
     /// How long a key is trusted from memory, in milliseconds (read on
     /// every keyed request, so an atomic rather than a lock).
     key_cache_ttl_ms: AtomicU64,
+    /// The store's key reader, when it has one: a key lookup then never
+    /// waits for the writer lock (held through every commit).
+    key_reader: Option<Mutex<Box<dyn KeyReader>>>,
     /// Confidential reads waiting for their audit entries.
     reads: Mutex<ReadLog>,
     /// Signalled when a batch of reads is written.
@@ -359,6 +362,7 @@ impl LiveDirectory {
             .map(|s| (s.provider.id.to_string(), (Arc::new(s.provider), s.version)))
             .collect();
         let snapshot = build_snapshot(&records, &mut resolver, options.threads, 0)?;
+        let key_reader = store.key_reader()?.map(Mutex::new);
         if let Some(path) = &tile_file {
             if resolver.region_count() > reused_tiles {
                 if let Err(error) = resolver.save_tiles(path) {
@@ -390,6 +394,7 @@ impl LiveDirectory {
             swapped: Condvar::new(),
             keys: Mutex::new(FxHashMap::default()),
             key_cache_ttl_ms: AtomicU64::new(millis(DEFAULT_KEY_CACHE_TTL)),
+            key_reader,
             reads: Mutex::new(ReadLog::default()),
             reads_written: Condvar::new(),
         });
@@ -811,6 +816,9 @@ impl LiveDirectory {
     }
 
     /// The key whose secret this is, if any (cached after the first hit).
+    /// The store is read through its key reader ([`Store::key_reader`]),
+    /// so a lookup never waits for a commit in progress; only a store
+    /// without one (in memory) is read under the writer lock.
     ///
     /// # Errors
     /// [`LiveError::Store`].
@@ -819,7 +827,10 @@ impl LiveDirectory {
             return Ok(Some(key));
         }
         let digest = crate::store::hash_secret(secret);
-        let found = lock(&self.shared.writer).store.find_key(secret)?;
+        let found = match &self.shared.key_reader {
+            Some(reader) => lock(reader).find_key(secret)?,
+            None => lock(&self.shared.writer).store.find_key(secret)?,
+        };
         let mut keys = lock(&self.shared.keys);
         match &found {
             Some(key) => {

@@ -17,6 +17,7 @@
 //! version (optimistic concurrency): two editors cannot silently overwrite
 //! each other.
 
+pub mod files;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -387,6 +388,15 @@ pub trait Store: Send {
     /// The key whose secret this is; `None` when unknown or revoked.
     fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
 
+    /// A reader of API keys with a connection of its own, so that checking
+    /// a key never waits for a write in progress (the live directory
+    /// serialises writes behind one lock). `None` when the backend cannot
+    /// open one (an in-memory database): keys are then read through the
+    /// store itself.
+    fn key_reader(&self) -> Result<Option<Box<dyn KeyReader>>, StoreError> {
+        Ok(None)
+    }
+
     /// Every key ever issued, oldest first, with whether it was revoked.
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError>;
 
@@ -396,6 +406,14 @@ pub trait Store: Send {
     /// (nothing is changed or logged then). [`StoreError::NotFound`] when
     /// there is no such key.
     fn revoke_key(&mut self, id: u64, actor: &Actor<'_>) -> Result<(ApiKey, bool), StoreError>;
+}
+
+/// Looks up API keys apart from the store's writer (see
+/// [`Store::key_reader`]).
+pub trait KeyReader: Send {
+    /// As [`Store::find_key`]: the key whose secret this is; `None` when
+    /// unknown or revoked.
+    fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
 }
 
 /// A key as listed for administrators: never its secret.

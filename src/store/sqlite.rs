@@ -9,11 +9,12 @@
 
 use super::{
     hash_secret, new_secret, Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry,
-    ImportCounts, KeyListing, Store, StoreError, Stored, Submission, SubmissionStatus, KEY_PREFIX,
+    ImportCounts, KeyListing, KeyReader, Store, StoreError, Stored, Submission, SubmissionStatus,
+    KEY_PREFIX,
 };
 use crate::model::{Provider, Role};
 use rusqlite::{
-    params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
+    params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -87,14 +88,20 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (or creates) the database at `path`, creating its directory,
     /// and brings its schema up to date.
+    ///
+    /// A new folder is made `0700` and a new database file `0600` (SQLite
+    /// gives its `-wal` and `-shm` files the database's mode), whatever
+    /// the umask; an existing folder or file that other accounts may use
+    /// is left as it is and logged with a warning (see [`super::files`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
+            super::files::create_private_dir(parent)?;
         }
+        super::files::create_private_file(path)?;
         let conn = Connection::open(path)?;
-        Self::init(conn, Some(path.to_path_buf()))
+        let store = Self::init(conn, Some(path.to_path_buf()))?;
+        super::files::warn_exposed(&super::files::exposures(path));
+        Ok(store)
     }
 
     /// A store in memory, gone when dropped (tests).
@@ -1050,35 +1057,21 @@ impl Store for SqliteStore {
     }
 
     fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
-        if !secret.starts_with(KEY_PREFIX) {
-            return Ok(None);
-        }
-        let hash = hash_secret(secret);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, name, role, hash, prefix, created_at FROM api_keys
-             WHERE hash = ?1 AND revoked = 0",
-        )?;
-        let row = stmt
-            .query_row([&hash], |row| {
-                Ok((
-                    get_u64(row, 0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, String>(5)?,
-                ))
-            })
-            .optional()?;
-        let Some((id, name, role, stored_hash, prefix, created_at)) = row else {
+        find_key(&self.conn, secret)
+    }
+
+    fn key_reader(&self) -> Result<Option<Box<dyn KeyReader>>, StoreError> {
+        let Some(path) = &self.path else {
             return Ok(None);
         };
-        // The lookup used the index; compare again in constant time so
-        // the answer does not depend on how much of the hash matched.
-        if !bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) {
-            return Ok(None);
-        }
-        Ok(Some(api_key(id, name, &role, prefix, &created_at)?))
+        // Read-only, on the same file: in WAL mode it reads the last
+        // commit while the writer's connection writes.
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_millis(5000))?;
+        Ok(Some(Box::new(SqliteKeyReader { conn })))
     }
 
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError> {
@@ -1149,6 +1142,50 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok((key, true))
     }
+}
+
+/// A read-only connection that only looks up keys.
+struct SqliteKeyReader {
+    conn: Connection,
+}
+
+impl KeyReader for SqliteKeyReader {
+    fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+        find_key(&self.conn, secret)
+    }
+}
+
+/// The active key whose secret this is.
+fn find_key(conn: &Connection, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+    if !secret.starts_with(KEY_PREFIX) {
+        return Ok(None);
+    }
+    let hash = hash_secret(secret);
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, role, hash, prefix, created_at FROM api_keys
+         WHERE hash = ?1 AND revoked = 0",
+    )?;
+    let row = stmt
+        .query_row([&hash], |row| {
+            Ok((
+                get_u64(row, 0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, name, role, stored_hash, prefix, created_at)) = row else {
+        return Ok(None);
+    };
+    // The lookup used the index; compare again in constant time so
+    // the answer does not depend on how much of the hash matched.
+    if !bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) {
+        return Ok(None);
+    }
+    Ok(Some(api_key(id, name, &role, prefix, &created_at)?))
 }
 
 /// An [`ApiKey`] from its stored columns.

@@ -55,8 +55,35 @@ impl Server {
         rust_log: &str,
         args: &[&str],
     ) -> Server {
+        Server::launch(refmatch(), store, stderr, rust_log, args)
+    }
+
+    /// [`Server::start`] with the process umask set to `umask` (octal
+    /// digits such as `000`): `sh` sets it and `exec`s the server, so the
+    /// child is the server itself.
+    pub fn start_with_umask(
+        store: &std::path::Path,
+        stderr: std::process::Stdio,
+        rust_log: &str,
+        umask: &str,
+    ) -> Server {
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_refmatch"));
+        Server::launch(shell, store, stderr, rust_log, &[])
+    }
+
+    fn launch(
+        mut command: Command,
+        store: &std::path::Path,
+        stderr: std::process::Stdio,
+        rust_log: &str,
+        args: &[&str],
+    ) -> Server {
         let port = free_port();
-        let child = refmatch()
+        let child = command
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .arg("--store")
             .arg(store)
