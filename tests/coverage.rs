@@ -222,7 +222,6 @@ async fn every_bad_parameter_is_a_problem_naming_it() {
         ("/v1/coverage?by=zip", "by"),
         ("/v1/coverage?by=h3&resolution=2", "resolution"),
         ("/v1/coverage?by=h3&resolution=x", "resolution"),
-        ("/v1/coverage?by=h3&resolution=8", "resolution"),
         ("/v1/coverage?by=state&resolution=5", "resolution"),
         ("/v1/coverage?by=h3&bbox=1,2", "bbox"),
         ("/v1/coverage?by=h3&bbox=-100,40,-110,45", "bbox"),
@@ -260,6 +259,100 @@ async fn every_bad_parameter_is_a_problem_naming_it() {
     }
     let answer = get("/v1/coverage?%ff=1").await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+
+/// Issue 12: one `by=h3&resolution=6` report ran 16–30 s and peaked at
+/// 2.4–2.8 GB. Requests over the documented budget are refused with 422
+/// naming the parameter and the budget, before any work is done.
+#[tokio::test]
+async fn requests_over_the_budget_are_refused_before_they_run() {
+    let budget = refmatch::coverage::Budget::default();
+    let cases = [
+        (
+            "/v1/coverage?by=h3&resolution=6",
+            "resolution",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage?by=h3&resolution=8",
+            "resolution",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage?by=h3&resolution=7&bbox=-100,35,-90,45",
+            "bbox",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage/suggest?by=h3&resolution=6",
+            "resolution",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage/suggest?by=country&threshold_km=1000",
+            "threshold_km",
+            budget.max_reach_pairs.to_string(),
+        ),
+    ];
+    for (uri, parameter, limit) in cases {
+        let answer = get(uri).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+        assert_eq!(answer.content_type, "application/problem+json", "{uri}");
+        let problem = answer.json();
+        assert_eq!(problem["type"], "urn:refmatch:problem:over-budget", "{uri}");
+        assert_eq!(problem["parameter"], parameter, "{uri}: {problem}");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(&limit), "{uri}: {detail}");
+    }
+    // Just inside the budget: the same kinds of request are answered.
+    for uri in [
+        "/v1/coverage?by=h3&resolution=5&format=csv",
+        "/v1/coverage?by=h3&resolution=6&bbox=-100,35,-90,45&format=csv",
+        "/v1/coverage/suggest?by=country&threshold_km=300&sites=2",
+    ] {
+        let answer = get(uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.json());
+    }
+}
+
+/// The budgets are documented where callers look: each parameter that a
+/// budget refusal names says so in the OpenAPI document, with the number.
+#[test]
+fn openapi_states_the_budgets() {
+    let budget = refmatch::coverage::Budget::default();
+    let document = openapi::document();
+    for (path, name, number) in [
+        ("/v1/coverage", "resolution", budget.max_regions),
+        ("/v1/coverage", "bbox", budget.max_regions),
+        (
+            "/v1/coverage/suggest",
+            "threshold_km",
+            budget.max_reach_pairs as usize,
+        ),
+    ] {
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} is documented"));
+        let description = parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["description"].as_str())
+            .unwrap_or_else(|| panic!("{path} documents {name}"));
+        let written = number.to_string();
+        let grouped: String = written
+            .chars()
+            .rev()
+            .enumerate()
+            .flat_map(|(i, c)| (i > 0 && i % 3 == 0).then_some(',').into_iter().chain([c]))
+            .collect::<Vec<char>>()
+            .into_iter()
+            .rev()
+            .collect();
+        assert!(
+            description.contains(&grouped),
+            "{path} {name}: '{description}' does not state {grouped}"
+        );
+    }
 }
 
 #[test]

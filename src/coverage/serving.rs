@@ -15,6 +15,7 @@
 //! worldwide parts cover every point. `tests.rs` checks the result against
 //! `covering_in` at every point.
 
+use crate::cancel::{Cancel, Cancelled};
 use crate::gazetteer::Reverse;
 use crate::index::{nationwide_countries, AreaPart, Directory};
 use crate::model::{LatLng, EARTH_RADIUS_KM};
@@ -41,7 +42,9 @@ pub(crate) struct Serving {
 
 /// Marks, for the `providers` (indexes into `directory`), the people
 /// `points` (with where the gazetteer places them, `places`, and their
-/// unit, `unit_of`) that their service areas cover.
+/// unit, `unit_of`) that their service areas cover; gives up, checking
+/// once per provider, when `cancel` is cancelled.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn serving(
     directory: &Directory,
     points: &[LatLng],
@@ -50,7 +53,8 @@ pub(crate) fn serving(
     units: usize,
     providers: &[u32],
     threads: usize,
-) -> Serving {
+    cancel: &Cancel,
+) -> Result<Serving, Cancelled> {
     let mut by_key: FxHashMap<String, Vec<u32>> = FxHashMap::default();
     for (i, place) in places.iter().enumerate() {
         let i = i as u32;
@@ -102,6 +106,9 @@ pub(crate) fn serving(
                         }
                     };
                     for &provider in mine {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
                         let Some(area) = directory.area(provider) else {
                             continue;
                         };
@@ -165,6 +172,7 @@ pub(crate) fn serving(
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
+    cancel.check()?;
     let mut served = vec![false; points.len()];
     let mut counts = vec![0u32; units];
     for (s, c) in parts {
@@ -175,8 +183,8 @@ pub(crate) fn serving(
             *a += b;
         }
     }
-    Serving {
+    Ok(Serving {
         served,
         providers: counts,
-    }
+    })
 }
