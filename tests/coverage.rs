@@ -466,3 +466,66 @@ fn cli_writes_geojson_csv_and_parquet_by_extension() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// Sends `uri` through a router over `state` with `timeout`.
+async fn get_with(
+    state: refmatch::api::AppState,
+    uri: &str,
+    timeout_ms: u64,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let options = refmatch::api::RouterOptions {
+        request_timeout: std::time::Duration::from_millis(timeout_ms),
+        ..refmatch::api::RouterOptions::default()
+    };
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let response = refmatch::api::router_with(state, &options)
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).expect("JSON"),
+    )
+}
+
+/// While the coverage permits are taken, a report waits in the queue: cut
+/// by its deadline it is a 408 problem; with no room in the queue it is
+/// refused at once with 503 and Retry-After. Either way it never ran.
+#[tokio::test]
+async fn a_full_coverage_lane_queues_then_refuses() {
+    use refmatch::api::heavy::{Heavy, HeavyLimits};
+    let uri = "/v1/coverage?by=state&format=csv";
+    let mut queued = state();
+    queued.heavy = std::sync::Arc::new(HeavyLimits::new(|_| (1, 4)));
+    let held = queued.heavy.acquire(Heavy::Coverage).await.expect("permit");
+    let (status, headers, problem) = get_with(queued.clone(), uri, 200).await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{problem}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(problem["type"], "urn:refmatch:problem:timeout");
+    assert_eq!(
+        queued.heavy.running(Heavy::Coverage),
+        1,
+        "only the held permit"
+    );
+
+    let mut full = state();
+    full.heavy = std::sync::Arc::new(HeavyLimits::new(|_| (1, 0)));
+    let _held = full.heavy.acquire(Heavy::Coverage).await.expect("permit");
+    let (status, headers, problem) = get_with(full.clone(), uri, 10_000).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
+    assert_eq!(headers[header::RETRY_AFTER], "2");
+    assert_eq!(problem["type"], "urn:refmatch:problem:busy");
+
+    // Once the permit is back, the same request is answered.
+    drop(held);
+    let (status, _, _) = get_with(queued, "/v1/coverage?by=state", 60_000).await;
+    assert_eq!(status, StatusCode::OK);
+}
