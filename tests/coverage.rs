@@ -529,3 +529,29 @@ async fn a_full_coverage_lane_queues_then_refuses() {
     let (status, _, _) = get_with(queued, "/v1/coverage?by=state", 60_000).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A finished report keeps its permit until its body is taken: clients
+/// that read slowly cannot pile up finished bodies in memory.
+#[tokio::test]
+async fn a_report_body_holds_its_permit_until_it_is_sent() {
+    use refmatch::api::heavy::{Heavy, HeavyLimits};
+    let mut lane = state();
+    lane.heavy = std::sync::Arc::new(HeavyLimits::new(|_| (1, 4)));
+    let request = Request::get("/v1/coverage?by=state")
+        .body(Body::empty())
+        .expect("request");
+    let response = router(lane.clone())
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(lane.heavy.running(Heavy::Coverage), 1, "body not yet sent");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert!(bytes.len() > 1000);
+    assert_eq!(lane.heavy.running(Heavy::Coverage), 0, "body sent");
+}

@@ -491,22 +491,20 @@ pub(super) async fn outline_collection(
     let Query(params) = params?;
     let query = OutlineQuery::parse(&params)?;
     let gazetteer = Arc::clone(&state.gazetteer);
-    let body = heavy::run(&state, Heavy::Outlines, &cancel, move |cancel| {
-        serde_json::to_vec(&outlines(&gazetteer, &query, cancel)?).map_err(|error| {
+    let mut response = heavy::run_body(&state, Heavy::Outlines, &cancel, move |cancel| {
+        let body = serde_json::to_vec(&outlines(&gazetteer, &query, cancel)?).map_err(|error| {
             tracing::error!(%error, "serialising outlines");
             ApiError::Internal
-        })
+        })?;
+        Ok((GEOJSON, body))
     })
     .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, GEOJSON),
-            // The gazetteer changes only with a new build or restart.
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response())
+    // The gazetteer changes only with a new build or restart.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(response)
 }
 
 #[cfg(test)]

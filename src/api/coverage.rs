@@ -16,8 +16,7 @@ use crate::coverage::{
 use crate::matching::ParameterDoc;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 /// The `format` parameter of `/v1/coverage`.
@@ -142,7 +141,7 @@ pub(super) async fn report(
         &snapshot,
     )?;
     let worker = state.clone();
-    heavy::run(&state, Heavy::Coverage, &cancel, move |cancel| {
+    heavy::run_body(&state, Heavy::Coverage, &cancel, move |cancel| {
         let state = worker;
         let report = coverage::report(
             &state.gazetteer,
@@ -156,11 +155,11 @@ pub(super) async fn report(
         match format {
             Format::GeoJson => {
                 report.write_geojson(None, &mut body, cancel)?;
-                Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+                Ok((GEOJSON, body))
             }
             Format::Csv => {
                 report.write_table(TableFormat::Csv, &mut body)?;
-                Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+                Ok(("text/csv; charset=utf-8", body))
             }
         }
     })
@@ -178,7 +177,7 @@ pub(super) async fn suggest(
     let snapshot = state.live.snapshot();
     let query = checked_query(&state, &caller, &params, &[], Purpose::Suggest, &snapshot)?;
     let worker = state.clone();
-    heavy::run(&state, Heavy::Suggest, &cancel, move |cancel| {
+    heavy::run_body(&state, Heavy::Suggest, &cancel, move |cancel| {
         let state = worker;
         let report = coverage::report(
             &state.gazetteer,
@@ -216,7 +215,7 @@ pub(super) async fn suggest(
             tracing::error!(%error, "serialising suggestions");
             ApiError::Internal
         })?;
-        Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+        Ok((GEOJSON, body))
     })
     .await
 }

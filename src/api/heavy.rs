@@ -20,7 +20,9 @@
 //!   `Retry-After`. The permit moves into the worker thread and is released
 //!   when the work really ends, not when the request is answered, so a
 //!   cancelled report that is still unwinding keeps its slot (and the
-//!   memory it holds stays counted).
+//!   memory it holds stays counted). A body made by the work keeps the
+//!   permit until it has been handed to the connection ([`run_body`]), so
+//!   clients that read slowly cannot pile up finished bodies in memory.
 //!
 //! Queueing rather than refusing as soon as the permits are taken: the
 //! heavy answers take one to a few seconds, so a short queue turns a burst
@@ -31,11 +33,15 @@
 
 use super::{ApiError, AppState};
 use crate::cancel::{Cancel, CancelOnDrop};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -212,6 +218,71 @@ pub(super) async fn run<T: Send + 'static>(
         tracing::error!(%error, what = kind.name(), "blocking worker");
         ApiError::Internal
     })?
+}
+
+/// A body written by heavy work, with the permit of that work: the
+/// permit is released when the body is dropped (sent, or its connection
+/// closed). Handed to the connection in [`CHUNK_BYTES`] pieces, so the
+/// connection asks for the last piece only when the rest has gone out.
+struct HeldBody {
+    data: Bytes,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Bytes per frame of a [`HeldBody`].
+const CHUNK_BYTES: usize = 64 * 1024;
+
+impl http_body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if self.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        let n = CHUNK_BYTES.min(self.data.len());
+        let piece = self.data.split_to(n);
+        Poll::Ready(Some(Ok(http_body::Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.data.len() as u64)
+    }
+}
+
+/// [`run`] for work that writes a body of `content_type`: the answer holds
+/// the kind's permit until its body has been handed to the connection.
+pub(super) async fn run_body(
+    state: &AppState,
+    kind: Heavy,
+    cancel: &Cancel,
+    work: impl FnOnce(&Cancel) -> Result<(&'static str, Vec<u8>), ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let permit = state.heavy.acquire(kind).await?;
+    let cancel = cancel.clone();
+    let (permit, content_type, bytes) = tokio::task::spawn_blocking(move || {
+        cancel.check()?;
+        // On an error the permit is dropped here, as the work ends.
+        let (content_type, bytes) = work(&cancel)?;
+        Ok::<_, ApiError>((permit, content_type, bytes))
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, what = kind.name(), "blocking worker");
+        ApiError::Internal
+    })??;
+    let body = HeldBody {
+        data: Bytes::from(bytes),
+        _permit: permit,
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], Body::new(body)).into_response())
 }
 
 /// Middleware: the request's [`Cancel`] and its deadline (`timeout`).
