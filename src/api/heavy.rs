@@ -21,7 +21,7 @@
 //!   when the work really ends, not when the request is answered, so a
 //!   cancelled report that is still unwinding keeps its slot (and the
 //!   memory it holds stays counted). A body made by the work keeps the
-//!   permit until it has been handed to the connection ([`run_body`]), so
+//!   permit until it has been handed to the connection (`run_body`), so
 //!   clients that read slowly cannot pile up finished bodies in memory.
 //!
 //! Queueing rather than refusing as soon as the permits are taken: the
