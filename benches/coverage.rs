@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use refmatch::cancel::Cancel;
 use refmatch::coverage::{self, CoverageQuery, Purpose};
 use refmatch::gazetteer::Gazetteer;
 use refmatch::index::{Directory, IndexOptions};
@@ -78,11 +79,19 @@ fn bench(c: &mut Criterion) {
             let q = query(params);
             // One timed run first, with its size, for the README.
             let started = Instant::now();
-            let report =
-                coverage::report(gazetteer(), directory, vocabulary(), &q, threads()).unwrap();
+            let report = coverage::report(
+                gazetteer(),
+                directory,
+                vocabulary(),
+                &q,
+                threads(),
+                &Cancel::new(),
+            )
+            .unwrap();
             let report_time = started.elapsed();
             let started = Instant::now();
-            let suggestion = coverage::suggest(&report, gazetteer(), threads());
+            let suggestion =
+                coverage::suggest(&report, gazetteer(), threads(), &Cancel::new()).unwrap();
             eprintln!(
                 "{label} {name}: {} regions, {} matching providers, report {:.3?}, suggest 10 sites {:.3?} ({} candidates)",
                 report.units.len(),
@@ -94,8 +103,15 @@ fn bench(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new(*name, label), |b| {
                 b.iter(|| {
                     black_box(
-                        coverage::report(gazetteer(), directory, vocabulary(), &q, threads())
-                            .unwrap(),
+                        coverage::report(
+                            gazetteer(),
+                            directory,
+                            vocabulary(),
+                            &q,
+                            threads(),
+                            &Cancel::new(),
+                        )
+                        .unwrap(),
                     )
                 })
             });

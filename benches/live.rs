@@ -17,6 +17,7 @@
 #![allow(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use refmatch::cancel::Cancel;
 use refmatch::gazetteer::Gazetteer;
 use refmatch::index::{AreaResolver, Directory, IndexOptions};
 use refmatch::ingest::{Ingested, Validator};
@@ -176,7 +177,7 @@ impl Fixture {
         let started = Instant::now();
         let updated = self
             .live
-            .update(&provider, Some(stored.version), &actor())
+            .update(&provider, Some(stored.version), &actor(), &Cancel::new())
             .unwrap();
         let took = started.elapsed();
         assert_eq!(updated.version, stored.version + 1);

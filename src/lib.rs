@@ -5,6 +5,7 @@
 //! Data flows one way through the modules; each uses only those before it:
 //!
 //! ```text
+//! cancel     cooperative cancellation of long work (Cancel, Cancelled)
 //! model      plain validated types: LatLng, Precision, Provider, Availability
 //! gazetteer  offline places, ZIPs, boundaries; geocode and reverse geocode
 //! synthetic  deterministic synthetic directories (sample data, benchmarks)
@@ -22,6 +23,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod cancel;
 pub mod coverage;
 pub mod gazetteer;
 pub mod index;

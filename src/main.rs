@@ -508,6 +508,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 state,
                 &api::RouterOptions {
                     cors_origins: cors_origin,
+                    ..api::RouterOptions::default()
                 },
             );
             runtime
@@ -932,7 +933,10 @@ fn run_coverage(
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let started = std::time::Instant::now();
-    let report = match coverage::report(gazetteer, directory, vocabulary, &query, threads) {
+    // The command line has no deadline: Ctrl-C ends the process.
+    let cancel = refmatch::cancel::Cancel::new();
+    let report = match coverage::report(gazetteer, directory, vocabulary, &query, threads, &cancel)
+    {
         Ok(report) => report,
         Err(error @ coverage::CoverageError::TooManyCells { .. }) => {
             eprintln!("error: --resolution: {error}");
@@ -943,7 +947,8 @@ fn run_coverage(
     let suggestion = args
         .suggest
         .is_some()
-        .then(|| coverage::suggest(&report, gazetteer, threads));
+        .then(|| coverage::suggest(&report, gazetteer, threads, &cancel))
+        .transpose()?;
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let mut out = std::io::BufWriter::new(file);

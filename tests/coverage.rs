@@ -222,7 +222,6 @@ async fn every_bad_parameter_is_a_problem_naming_it() {
         ("/v1/coverage?by=zip", "by"),
         ("/v1/coverage?by=h3&resolution=2", "resolution"),
         ("/v1/coverage?by=h3&resolution=x", "resolution"),
-        ("/v1/coverage?by=h3&resolution=8", "resolution"),
         ("/v1/coverage?by=state&resolution=5", "resolution"),
         ("/v1/coverage?by=h3&bbox=1,2", "bbox"),
         ("/v1/coverage?by=h3&bbox=-100,40,-110,45", "bbox"),
@@ -260,6 +259,100 @@ async fn every_bad_parameter_is_a_problem_naming_it() {
     }
     let answer = get("/v1/coverage?%ff=1").await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+
+/// Issue 12: one `by=h3&resolution=6` report ran 16–30 s and peaked at
+/// 2.4–2.8 GB. Requests over the documented budget are refused with 422
+/// naming the parameter and the budget, before any work is done.
+#[tokio::test]
+async fn requests_over_the_budget_are_refused_before_they_run() {
+    let budget = refmatch::coverage::Budget::default();
+    let cases = [
+        (
+            "/v1/coverage?by=h3&resolution=6",
+            "resolution",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage?by=h3&resolution=8",
+            "resolution",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage?by=h3&resolution=7&bbox=-100,35,-90,45",
+            "bbox",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage/suggest?by=h3&resolution=6",
+            "resolution",
+            budget.max_regions.to_string(),
+        ),
+        (
+            "/v1/coverage/suggest?by=country&threshold_km=1000",
+            "threshold_km",
+            budget.max_reach_pairs.to_string(),
+        ),
+    ];
+    for (uri, parameter, limit) in cases {
+        let answer = get(uri).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+        assert_eq!(answer.content_type, "application/problem+json", "{uri}");
+        let problem = answer.json();
+        assert_eq!(problem["type"], "urn:refmatch:problem:over-budget", "{uri}");
+        assert_eq!(problem["parameter"], parameter, "{uri}: {problem}");
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(&limit), "{uri}: {detail}");
+    }
+    // Just inside the budget: the same kinds of request are answered.
+    for uri in [
+        "/v1/coverage?by=h3&resolution=5&format=csv",
+        "/v1/coverage?by=h3&resolution=6&bbox=-100,35,-90,45&format=csv",
+        "/v1/coverage/suggest?by=country&threshold_km=300&sites=2",
+    ] {
+        let answer = get(uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.json());
+    }
+}
+
+/// The budgets are documented where callers look: each parameter that a
+/// budget refusal names says so in the OpenAPI document, with the number.
+#[test]
+fn openapi_states_the_budgets() {
+    let budget = refmatch::coverage::Budget::default();
+    let document = openapi::document();
+    for (path, name, number) in [
+        ("/v1/coverage", "resolution", budget.max_regions),
+        ("/v1/coverage", "bbox", budget.max_regions),
+        (
+            "/v1/coverage/suggest",
+            "threshold_km",
+            budget.max_reach_pairs as usize,
+        ),
+    ] {
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} is documented"));
+        let description = parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["description"].as_str())
+            .unwrap_or_else(|| panic!("{path} documents {name}"));
+        let written = number.to_string();
+        let grouped: String = written
+            .chars()
+            .rev()
+            .enumerate()
+            .flat_map(|(i, c)| (i > 0 && i % 3 == 0).then_some(',').into_iter().chain([c]))
+            .collect::<Vec<char>>()
+            .into_iter()
+            .rev()
+            .collect();
+        assert!(
+            description.contains(&grouped),
+            "{path} {name}: '{description}' does not state {grouped}"
+        );
+    }
 }
 
 #[test]
@@ -372,4 +465,93 @@ fn cli_writes_geojson_csv_and_parquet_by_extension() {
         .output()
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Sends `uri` through a router over `state` with `timeout`.
+async fn get_with(
+    state: refmatch::api::AppState,
+    uri: &str,
+    timeout_ms: u64,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let options = refmatch::api::RouterOptions {
+        request_timeout: std::time::Duration::from_millis(timeout_ms),
+        ..refmatch::api::RouterOptions::default()
+    };
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let response = refmatch::api::router_with(state, &options)
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).expect("JSON"),
+    )
+}
+
+/// While the coverage permits are taken, a report waits in the queue: cut
+/// by its deadline it is a 408 problem; with no room in the queue it is
+/// refused at once with 503 and Retry-After. Either way it never ran.
+#[tokio::test]
+async fn a_full_coverage_lane_queues_then_refuses() {
+    use refmatch::api::heavy::{Heavy, HeavyLimits};
+    let uri = "/v1/coverage?by=state&format=csv";
+    let mut queued = state();
+    queued.heavy = std::sync::Arc::new(HeavyLimits::new(|_| (1, 4)));
+    let held = queued.heavy.acquire(Heavy::Coverage).await.expect("permit");
+    let (status, headers, problem) = get_with(queued.clone(), uri, 200).await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{problem}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(problem["type"], "urn:refmatch:problem:timeout");
+    assert_eq!(
+        queued.heavy.running(Heavy::Coverage),
+        1,
+        "only the held permit"
+    );
+
+    let mut full = state();
+    full.heavy = std::sync::Arc::new(HeavyLimits::new(|_| (1, 0)));
+    let _held = full.heavy.acquire(Heavy::Coverage).await.expect("permit");
+    let (status, headers, problem) = get_with(full.clone(), uri, 10_000).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
+    assert_eq!(headers[header::RETRY_AFTER], "2");
+    assert_eq!(problem["type"], "urn:refmatch:problem:busy");
+
+    // Once the permit is back, the same request is answered.
+    drop(held);
+    let (status, _, _) = get_with(queued, "/v1/coverage?by=state", 60_000).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A finished report keeps its permit until its body is taken: clients
+/// that read slowly cannot pile up finished bodies in memory.
+#[tokio::test]
+async fn a_report_body_holds_its_permit_until_it_is_sent() {
+    use refmatch::api::heavy::{Heavy, HeavyLimits};
+    let mut lane = state();
+    lane.heavy = std::sync::Arc::new(HeavyLimits::new(|_| (1, 4)));
+    let request = Request::get("/v1/coverage?by=state")
+        .body(Body::empty())
+        .expect("request");
+    let response = router(lane.clone())
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(lane.heavy.running(Heavy::Coverage), 1, "body not yet sent");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert!(bytes.len() > 1000);
+    assert_eq!(lane.heavy.running(Heavy::Coverage), 0, "body sent");
 }

@@ -366,7 +366,11 @@ async fn a_key_lookup_does_not_wait_for_a_commit_in_progress() {
             "availability": {"type": "open24h"}, "source": "test"
         }))
         .unwrap();
-        live.create(&provider, &Actor::new("test", Role::Admin))
+        live.create(
+            &provider,
+            &Actor::new("test", Role::Admin),
+            &refmatch::cancel::Cancel::new(),
+        )
     });
     std::thread::sleep(Duration::from_millis(200));
     let checks = async {

@@ -1235,3 +1235,84 @@ async fn rendered_records_never_cross_audiences_or_outlive_an_edit() {
         assert_eq!(one["properties"]["name"], "Render One Renamed", "{who:?}");
     }
 }
+
+/// An import of `rows` valid records with ids `bulk-00000`… as CSV.
+fn bulk_csv(rows: usize) -> Vec<u8> {
+    let mut csv =
+        String::from("id,name,kind,issues,languages,hours,lat,lon,service_area,visibility\n");
+    for i in 0..rows {
+        let lat = 30.0 + (i % 1000) as f64 * 0.015;
+        let lon = -120.0 + (i / 1000) as f64 * 0.6;
+        csv.push_str(&format!(
+            "bulk-{i:05},Bulk Provider {i},service_provider,sex_trafficking,en,24/7,{lat:.4},{lon:.4},radius:30,public\n"
+        ));
+    }
+    csv.into_bytes()
+}
+
+/// Issue 12: an 80,000-row import answered 408 was committed anyway. With
+/// a deadline that cuts it at different points (before validation ends,
+/// somewhere in it, never), the import is either committed in full and
+/// answered 2xx, or answered with a problem and absent from the store.
+#[tokio::test]
+async fn an_import_answered_with_an_error_is_never_committed() {
+    use refmatch::api::heavy::Heavy;
+    use refmatch::api::{router_with, RouterOptions};
+    const ROWS: usize = 80_000;
+    let csv = bulk_csv(ROWS);
+    let mut outcomes = Vec::new();
+    for timeout_ms in [1, 1_500, 600_000] {
+        let f = new_fixture();
+        let options = RouterOptions {
+            request_timeout: std::time::Duration::from_millis(timeout_ms),
+            ..RouterOptions::default()
+        };
+        let request = Request::post("/v1/imports")
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.admin_key))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv.clone()))
+            .unwrap();
+        let response = router_with(f.state.clone(), &options)
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        // The answer is final: work left behind must not change the store
+        // afterwards, so look once it has ended (its permit is back).
+        for _ in 0..12_000 {
+            if f.state.heavy.running(Heavy::Import) == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(f.state.heavy.running(Heavy::Import), 0);
+        let live = &f.state.live;
+        let stored: Vec<bool> = ["bulk-00000", "bulk-40000", "bulk-79999"]
+            .iter()
+            .map(|id| live.stored(id).unwrap().is_some())
+            .collect();
+        if status.is_success() {
+            assert_eq!(body["accepted"], ROWS, "{timeout_ms} ms: {body}");
+            assert_eq!(stored, [true; 3], "{timeout_ms} ms: answered {status}");
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::REQUEST_TIMEOUT,
+                "{timeout_ms} ms: {body}"
+            );
+            assert_eq!(
+                content_type.as_ref().map(|v| v.to_str().unwrap()),
+                Some("application/problem+json")
+            );
+            assert_eq!(stored, [false; 3], "{timeout_ms} ms: answered {status}");
+            assert!(live.snapshot().directory.index_of("bulk-00000").is_none());
+        }
+        outcomes.push(status.is_success());
+    }
+    // The shortest deadline cannot be met; without a deadline it is.
+    assert_eq!(outcomes.first(), Some(&false));
+    assert_eq!(outcomes.last(), Some(&true));
+}

@@ -869,6 +869,7 @@ async fn gzip_when_asked_and_cors_when_configured() {
 
     let options = RouterOptions {
         cors_origins: vec!["https://dashboard.example.org".to_owned()],
+        ..RouterOptions::default()
     };
     let request = |origin: &str| {
         Request::get("/v1/vocabulary")

@@ -13,12 +13,14 @@
 //! ([`crate::coverage::outline_geometry`]); the console draws its basemap
 //! from it.
 
+use super::heavy::{self, Heavy};
 use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
+use crate::cancel::{Cancel, Cancelled};
 use crate::coverage::outline_geometry;
 use crate::gazetteer::Gazetteer;
 use crate::matching::ParameterDoc;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use geo::{BoundingRect, MultiPolygon, Polygon};
@@ -26,7 +28,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The console's `Content-Security-Policy`: everything from this origin
 /// only, no inline scripts, images only from here or `data:` URLs (Leaflet's
@@ -412,8 +414,13 @@ fn round_coordinates(value: &mut Value, decimals: i32) {
     }
 }
 
-/// The outlines `query` asks for, as a FeatureCollection.
-fn outlines(gazetteer: &Gazetteer, query: &OutlineQuery) -> Value {
+/// The outlines `query` asks for, as a FeatureCollection; gives up,
+/// checking per outline, when `cancel` is cancelled.
+fn outlines(
+    gazetteer: &Gazetteer,
+    query: &OutlineQuery,
+    cancel: &Cancel,
+) -> Result<Value, Cancelled> {
     let feature = |id: &str, name: &str, extra: Value, shape: &MultiPolygon<f64>| {
         let shape = visible_parts(shape, query.tolerance_deg);
         let mut geometry = outline_geometry(&shape, query.tolerance_deg);
@@ -436,18 +443,21 @@ fn outlines(gazetteer: &Gazetteer, query: &OutlineQuery) -> Value {
             .countries()
             .iter()
             .filter(|c| query.wants(&c.iso2, &c.shape))
+            .take_while(|_| !cancel.is_cancelled())
             .map(|c| feature(&c.iso2, &c.name, json!({"kind": "country"}), &c.shape))
             .collect(),
         OutlineSet::State => gazetteer
             .states()
             .iter()
             .filter(|s| query.wants(&s.code, &s.shape))
+            .take_while(|_| !cancel.is_cancelled())
             .map(|s| feature(&s.code, &s.name, json!({"kind": "state"}), &s.shape))
             .collect(),
         OutlineSet::County => gazetteer
             .counties()
             .iter()
             .filter(|c| query.wants(&c.fips, &c.shape))
+            .take_while(|_| !cancel.is_cancelled())
             .map(|c| {
                 feature(
                     &c.fips,
@@ -458,42 +468,43 @@ fn outlines(gazetteer: &Gazetteer, query: &OutlineQuery) -> Value {
             })
             .collect(),
     };
+    cancel.check()?;
     // Outlines without a shape are left out: a basemap has nothing to draw.
     let features: Vec<Value> = features
         .into_iter()
         .filter(|f| !f["geometry"].is_null())
         .collect();
-    json!({
+    Ok(json!({
         "type": "FeatureCollection",
         "count": features.len(),
         "tolerance_deg": query.tolerance_deg,
         "features": features,
-    })
+    }))
 }
 
 /// `GET /v1/outlines`.
 pub(super) async fn outline_collection(
     State(state): State<AppState>,
+    Extension(cancel): Extension<Cancel>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
     let query = OutlineQuery::parse(&params)?;
-    let body = super::blocking("outlines", move || {
-        serde_json::to_vec(&outlines(&state.gazetteer, &query)).map_err(|error| {
+    let gazetteer = Arc::clone(&state.gazetteer);
+    let mut response = heavy::run_body(&state, Heavy::Outlines, &cancel, move |cancel| {
+        let body = serde_json::to_vec(&outlines(&gazetteer, &query, cancel)?).map_err(|error| {
             tracing::error!(%error, "serialising outlines");
             ApiError::Internal
-        })
+        })?;
+        Ok((GEOJSON, body))
     })
     .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, GEOJSON),
-            // The gazetteer changes only with a new build or restart.
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response())
+    // The gazetteer changes only with a new build or restart.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(response)
 }
 
 #[cfg(test)]

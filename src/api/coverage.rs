@@ -1,18 +1,22 @@
 //! `GET /v1/coverage` (gap figures per region, GeoJSON or CSV) and
 //! `GET /v1/coverage/suggest` (sites for new providers, GeoJSON points).
 //! Both compute on a blocking thread: a national county report takes
-//! about a second of CPU.
+//! about a second of CPU. Each request is sized first and refused with 422
+//! when over [`AppState::budget`](super::AppState); then it waits for a
+//! permit of its kind ([`Heavy::Coverage`], [`Heavy::Suggest`]) and stops
+//! when its request is cancelled (see [`super::heavy`]).
 
 use super::access::Caller;
-use super::{blocking, pairs, ApiError, AppState, Pairs, GEOJSON};
+use super::heavy::{self, Heavy};
+use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
+use crate::cancel::Cancel;
 use crate::coverage::{
     self, CoverageError, CoverageQuery, Purpose, TableFormat, COVERAGE_PARAMETERS,
 };
 use crate::matching::ParameterDoc;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 /// The `format` parameter of `/v1/coverage`.
@@ -53,6 +57,11 @@ impl From<CoverageError> for ApiError {
                 parameter: "resolution".to_owned(),
                 detail: error.to_string(),
             },
+            CoverageError::OverBudget { parameter, detail } => ApiError::OverBudget {
+                parameter: parameter.to_owned(),
+                detail,
+            },
+            CoverageError::Cancelled(_) => ApiError::Cancelled,
             other => {
                 tracing::error!(error = %other, "coverage report");
                 ApiError::Internal
@@ -91,39 +100,66 @@ fn format(params: &Pairs) -> Result<Format, ApiError> {
     Ok(found.unwrap_or(Format::GeoJson))
 }
 
+/// Parses a coverage query for `caller` and checks it against the budget.
+fn checked_query(
+    state: &AppState,
+    caller: &Caller,
+    params: &Pairs,
+    ignored: &[&str],
+    purpose: Purpose,
+    snapshot: &crate::live::Snapshot,
+) -> Result<CoverageQuery, ApiError> {
+    let mut query = CoverageQuery::parse(pairs(params), ignored, purpose, &state.terms())?;
+    // The public's figures count public records only.
+    query.need.public_only = !caller.role.sees_confidential();
+    let size = coverage::size(
+        &state.gazetteer,
+        &snapshot.directory,
+        &state.vocabulary,
+        &query,
+    )?;
+    state.budget.check(&query, purpose, &size)?;
+    Ok(query)
+}
+
 /// `GET /v1/coverage`.
 pub(super) async fn report(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
     let format = format(&params)?;
-    let query = CoverageQuery::parse(pairs(&params), &["format"], Purpose::Report, &state.terms())?;
-    // The public's figures count public records only.
-    let mut query = query;
-    query.need.public_only = !caller.role.sees_confidential();
     let snapshot = state.live.snapshot();
-    blocking("coverage", move || {
+    let query = checked_query(
+        &state,
+        &caller,
+        &params,
+        &["format"],
+        Purpose::Report,
+        &snapshot,
+    )?;
+    let worker = state.clone();
+    heavy::run_body(&state, Heavy::Coverage, &cancel, move |cancel| {
+        let state = worker;
         let report = coverage::report(
             &state.gazetteer,
             &snapshot.directory,
             &state.vocabulary,
             &query,
             threads(),
+            cancel,
         )?;
+        let mut body = Vec::new();
         match format {
             Format::GeoJson => {
-                let body = serde_json::to_vec(&report.geojson(None)).map_err(|error| {
-                    tracing::error!(%error, "serialising a coverage report");
-                    ApiError::Internal
-                })?;
-                Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+                report.write_geojson(None, &mut body, cancel)?;
+                Ok((GEOJSON, body))
             }
             Format::Csv => {
-                let mut body = Vec::new();
                 report.write_table(TableFormat::Csv, &mut body)?;
-                Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+                Ok(("text/csv; charset=utf-8", body))
             }
         }
     })
@@ -134,23 +170,24 @@ pub(super) async fn report(
 pub(super) async fn suggest(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
-    let query = CoverageQuery::parse(pairs(&params), &[], Purpose::Suggest, &state.terms())?;
-    // The public's figures count public records only.
-    let mut query = query;
-    query.need.public_only = !caller.role.sees_confidential();
     let snapshot = state.live.snapshot();
-    blocking("coverage", move || {
+    let query = checked_query(&state, &caller, &params, &[], Purpose::Suggest, &snapshot)?;
+    let worker = state.clone();
+    heavy::run_body(&state, Heavy::Suggest, &cancel, move |cancel| {
+        let state = worker;
         let report = coverage::report(
             &state.gazetteer,
             &snapshot.directory,
             &state.vocabulary,
             &query,
             threads(),
+            cancel,
         )?;
-        let suggestion = coverage::suggest(&report, &state.gazetteer, threads());
+        let suggestion = coverage::suggest(&report, &state.gazetteer, threads(), cancel)?;
         let features: Vec<serde_json::Value> = suggestion
             .sites
             .iter()
@@ -178,7 +215,7 @@ pub(super) async fn suggest(
             tracing::error!(%error, "serialising suggestions");
             ApiError::Internal
         })?;
-        Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+        Ok((GEOJSON, body))
     })
     .await
 }

@@ -6,7 +6,9 @@
 //! write is answered once it is committed and visible to `/v1/match`.
 
 use super::access::Caller;
+use super::heavy::{self, Heavy};
 use super::{etag, pairs, ApiError, AppState, Pairs, JSON};
+use crate::cancel::Cancel;
 use crate::ingest::Format;
 use crate::live::LiveDirectory;
 use crate::model::Role;
@@ -29,6 +31,24 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let live = Arc::clone(&state.live);
     super::blocking("live directory", move || work(&live)).await
+}
+
+/// Runs the write `work` with the live directory and the request's
+/// `cancel` on the blocking pool. The write claims `cancel` before its
+/// transaction, so it is either committed and answered, or cancelled
+/// (by the deadline or a closed connection) and not stored.
+async fn write<T: Send + 'static>(
+    state: &AppState,
+    cancel: &Cancel,
+    work: impl FnOnce(&LiveDirectory, &Cancel) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let live = Arc::clone(&state.live);
+    let cancel = cancel.clone();
+    super::blocking("live directory", move || {
+        cancel.check()?;
+        work(&live, &cancel)
+    })
+    .await
 }
 
 /// The body, or the problem of reading it.
@@ -84,13 +104,14 @@ fn json_response(status: StatusCode, body: &serde_json::Value, version: Option<u
 pub(super) async fn create_provider(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Admin, "creating a record")?;
     let bytes = body(raw, super::MAX_BODY_BYTES)?;
-    let stored = blocking(&state, move |live| {
+    let stored = write(&state, &cancel, move |live, cancel| {
         let provider = live.validate(&bytes, None)?;
-        Ok(live.create(&provider, &caller.actor())?)
+        Ok(live.create(&provider, &caller.actor(), cancel)?)
     })
     .await?;
     let mut response = json_response(
@@ -110,6 +131,7 @@ pub(super) async fn create_provider(
 pub(super) async fn update_provider(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -117,9 +139,9 @@ pub(super) async fn update_provider(
     caller.require(Role::Admin, "changing a record")?;
     let expected = expected_version(&headers)?;
     let bytes = body(raw, super::MAX_BODY_BYTES)?;
-    let stored = blocking(&state, move |live| {
+    let stored = write(&state, &cancel, move |live, cancel| {
         let provider = live.validate(&bytes, Some(&id))?;
-        Ok(live.update(&provider, expected, &caller.actor())?)
+        Ok(live.update(&provider, expected, &caller.actor(), cancel)?)
     })
     .await?;
     Ok(json_response(
@@ -133,13 +155,14 @@ pub(super) async fn update_provider(
 pub(super) async fn delete_provider(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Admin, "deleting a record")?;
     let expected = expected_version(&headers)?;
-    let stored = blocking(&state, move |live| {
-        Ok(live.delete(&id, expected, &caller.actor())?)
+    let stored = write(&state, &cancel, move |live, cancel| {
+        Ok(live.delete(&id, expected, &caller.actor(), cancel)?)
     })
     .await?;
     Ok(json_response(
@@ -239,6 +262,7 @@ fn import_format(params: &Pairs, headers: &HeaderMap) -> Result<Format, ApiError
 pub(super) async fn import(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     headers: HeaderMap,
     params: Result<Query<Pairs>, QueryRejection>,
     raw: Result<Bytes, BytesRejection>,
@@ -247,8 +271,9 @@ pub(super) async fn import(
     let Query(params) = params?;
     let format = import_format(&params, &headers)?;
     let bytes = body(raw, super::MAX_IMPORT_BYTES)?;
-    let report = blocking(&state, move |live| {
-        Ok(live.import("import", format, &bytes, &caller.actor())?)
+    let live = Arc::clone(&state.live);
+    let report = heavy::run(&state, Heavy::Import, &cancel, move |cancel| {
+        Ok(live.import("import", format, &bytes, &caller.actor(), cancel)?)
     })
     .await?;
     Ok(json_response(StatusCode::OK, &json!(report), None))
@@ -259,6 +284,7 @@ pub(super) async fn import(
 pub(super) async fn submit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let limit = state.limits.submissions_per_hour;
@@ -272,9 +298,9 @@ pub(super) async fn submit(
             ),
         })?;
     let bytes = body(raw, super::MAX_BODY_BYTES)?;
-    let submission = blocking(&state, move |live| {
+    let submission = write(&state, &cancel, move |live, cancel| {
         let record = live.validate(&bytes, None)?;
-        Ok(live.submit(&record, &caller.actor())?)
+        Ok(live.submit(&record, &caller.actor(), cancel)?)
     })
     .await?;
     Ok(json_response(
@@ -337,12 +363,15 @@ fn submission_id(text: &str) -> Result<u64, ApiError> {
 pub(super) async fn approve(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Advocate, "approving a submission")?;
     let id = submission_id(&id)?;
-    let (submission, stored) =
-        blocking(&state, move |live| Ok(live.approve(id, &caller.actor())?)).await?;
+    let (submission, stored) = write(&state, &cancel, move |live, cancel| {
+        Ok(live.approve(id, &caller.actor(), cancel)?)
+    })
+    .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"submission": submission, "provider_id": stored.provider.id, "version": stored.version}),
@@ -354,6 +383,7 @@ pub(super) async fn approve(
 pub(super) async fn reject(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(cancel): Extension<Cancel>,
     Path(id): Path<String>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -368,8 +398,8 @@ pub(super) async fn reject(
             field: Some("reason".to_owned()),
             detail: "send {\"reason\": \"…\"} saying why the submission is rejected".to_owned(),
         })?;
-    let submission = blocking(&state, move |live| {
-        Ok(live.reject(id, &reason, &caller.actor())?)
+    let submission = write(&state, &cancel, move |live, cancel| {
+        Ok(live.reject(id, &reason, &caller.actor(), cancel)?)
     })
     .await?;
     Ok(json_response(StatusCode::OK, &json!(submission), None))

@@ -20,9 +20,11 @@ pub mod body;
 mod console;
 mod coverage;
 mod edits;
+pub mod heavy;
 pub mod openapi;
 pub mod problems;
 
+use crate::cancel::Cancelled;
 use crate::gazetteer::{Gazetteer, GeocodeError};
 use crate::live::{LiveDirectory, LiveError, Snapshot};
 use crate::matching::{self, ListQuery, MatchError, Matcher, QueryError, View};
@@ -35,6 +37,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use heavy::HeavyLimits;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,7 +45,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
@@ -53,8 +55,16 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Largest file `POST /v1/imports` accepts, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 64 << 20;
 
-/// Longest time a request may take before it is answered 408.
+/// Longest time a request may take before it is answered 408 (the
+/// default of [`RouterOptions::request_timeout`]).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The memory ceiling the server is built to stay under with the bundled
+/// data, MB of peak resident set size (`VmHWM`), under any mix of public
+/// requests: the budgets ([`crate::coverage::Budget`]) bound what one
+/// request may hold and the concurrency limits ([`heavy`]) how many run at
+/// once. `tests/load.rs` checks it through the binary.
+pub const MEMORY_CEILING_MB: u64 = 1536;
 
 /// Shared state of the server.
 #[derive(Clone)]
@@ -73,6 +83,10 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Rendered record fields, reused across answers (see [`body`]).
     pub fragments: Arc<body::Fragments>,
+    /// Concurrency limits of the heavy kinds of work.
+    pub heavy: Arc<HeavyLimits>,
+    /// What one coverage request may cost.
+    pub budget: crate::coverage::Budget,
 }
 
 impl AppState {
@@ -86,6 +100,8 @@ impl AppState {
             limits: RateLimits::default(),
             limiter: Arc::new(RateLimiter::default()),
             fragments: Arc::new(body::Fragments::default()),
+            heavy: Arc::new(HeavyLimits::default()),
+            budget: crate::coverage::Budget::default(),
         }
     }
 
@@ -122,12 +138,25 @@ impl AppState {
 }
 
 /// Server settings that are not data.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RouterOptions {
     /// Origins allowed to call the API from a browser (CORS), e.g.
     /// `https://dashboard.example.org`; `*` allows any. Empty: no CORS
     /// headers, so browsers allow only same-origin calls.
     pub cors_origins: Vec<String>,
+    /// Longest time a request may take before it is answered 408 and its
+    /// work cancelled (default [`REQUEST_TIMEOUT`]); a write whose commit
+    /// has begun is answered when the commit ends.
+    pub request_timeout: Duration,
+}
+
+impl Default for RouterOptions {
+    fn default() -> Self {
+        RouterOptions {
+            cors_origins: Vec::new(),
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
 }
 
 /// An RFC 9457 problem document.
@@ -223,6 +252,32 @@ pub enum ApiError {
         /// What limit was hit.
         detail: String,
     },
+    /// The request would cost more than the documented budget (422).
+    #[error("{detail}")]
+    OverBudget {
+        /// The parameter to change.
+        parameter: String,
+        /// The estimate, the budget and how to ask for less.
+        detail: String,
+    },
+    /// The request took longer than the server allows (408); its work was
+    /// cancelled and nothing was stored.
+    #[error("the request took longer than {seconds} s and was stopped (nothing was stored); ask for less: a coarser resolution, a smaller bbox, fewer records per import")]
+    Timeout {
+        /// The time allowed, seconds.
+        seconds: f64,
+    },
+    /// The request's work was cancelled before it ended (408).
+    #[error("the request was stopped before its work ended (nothing was stored)")]
+    Cancelled,
+    /// Too many requests of one heavy kind are running and waiting (503).
+    #[error("too many {what} are running and waiting; retry after {retry_after} s")]
+    Busy {
+        /// The kind of work.
+        what: &'static str,
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
     /// A bug on our side (500); details are logged, never sent.
     #[error("internal error; the server log has the details")]
     Internal,
@@ -274,6 +329,9 @@ impl ApiError {
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::OverBudget { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Timeout { .. } | ApiError::Cancelled => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -298,6 +356,10 @@ impl ApiError {
             ApiError::PreconditionFailed { .. } => "stale-version",
             ApiError::PreconditionRequired => "precondition-required",
             ApiError::TooManyRequests { .. } => "too-many-requests",
+            ApiError::OverBudget { .. } => "over-budget",
+            ApiError::Timeout { .. } => "timeout",
+            ApiError::Cancelled => "cancelled",
+            ApiError::Busy { .. } => "busy",
             ApiError::Internal => "internal",
             ApiError::UriTooLong { .. } => "uri-too-long",
             ApiError::HeadersTooLarge(_) => "headers-too-large",
@@ -315,7 +377,8 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             parameter: match self {
-                ApiError::InvalidParameter { parameter, .. } => Some(parameter.clone()),
+                ApiError::InvalidParameter { parameter, .. }
+                | ApiError::OverBudget { parameter, .. } => Some(parameter.clone()),
                 ApiError::Invalid { field, .. } => field.clone(),
                 _ => None,
             },
@@ -345,7 +408,7 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         match &self {
-            ApiError::TooManyRequests { retry_after, .. } => {
+            ApiError::TooManyRequests { retry_after, .. } | ApiError::Busy { retry_after, .. } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
@@ -391,11 +454,18 @@ impl From<LiveError> for ApiError {
                     "record '{id}' has changed since you read it (it is now at ETag \"{current}\"); GET it again, reapply your change and send the new ETag in If-Match"
                 ),
             },
+            LiveError::Cancelled(Cancelled) => ApiError::Cancelled,
             other => {
                 tracing::error!(error = %other, "live directory");
                 ApiError::Internal
             }
         }
+    }
+}
+
+impl From<Cancelled> for ApiError {
+    fn from(_: Cancelled) -> Self {
+        ApiError::Cancelled
     }
 }
 
@@ -511,11 +581,11 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
+            options.request_timeout,
+            heavy::deadline,
         ))
-        // Outside the timeout and the access layer: an over-long URI or
+        // Outside the deadline and the access layer: an over-long URI or
         // head is refused first; every answer that depends on the caller
         // (errors included) is private; every error is a problem document.
         .layer(axum::middleware::from_fn(problems::bound_request_head))

@@ -111,7 +111,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             description: "The provider's id.",
         }],
         content_type: "application/geo+json",
-        errors: &[404],
+        errors: &[400, 404],
         formats: false,
     },
     Endpoint {
@@ -195,7 +195,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: super::coverage::REPORT_PARAMETERS,
         path_parameters: &[],
         content_type: "application/geo+json",
-        errors: &[400],
+        errors: &[400, 422, 503],
         formats: false,
     },
     Endpoint {
@@ -208,7 +208,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: crate::coverage::SUGGEST_PARAMETERS,
         path_parameters: &[],
         content_type: "application/geo+json",
-        errors: &[400],
+        errors: &[400, 422, 503],
         formats: false,
     },
     Endpoint {
@@ -277,7 +277,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         }],
         path_parameters: &[],
         content_type: "application/json",
-        errors: &[400, 401, 403, 413, 429],
+        errors: &[400, 401, 403, 413, 429, 503],
         formats: false,
     },
     Endpoint {
@@ -383,7 +383,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: super::console::OUTLINE_PARAMETERS,
         path_parameters: &[],
         content_type: "application/geo+json",
-        errors: &[400],
+        errors: &[400, 503],
         formats: false,
     },
 ];
@@ -429,10 +429,11 @@ fn error_status_text(status: u16) -> &'static str {
         409 => "The record exists already, or the submission was decided.",
         412 => "If-Match names a version that is no longer current: GET the record again.",
         413 => "The body is too large.",
-        422 => "The record fails validation; `parameter` names the field.",
+        422 => "The record fails validation, or the request would cost more than its documented budget; `parameter` names the field or the parameter to change.",
         428 => "Send If-Match with the record's ETag (or *).",
         429 => "Too many requests; Retry-After says when to try again.",
-        408 => "The request took too long.",
+        408 => "The request took longer than the server allows (10 s by default); its work was stopped and nothing was stored.",
+        503 => "Too many requests of this heavy kind are running and waiting; Retry-After says when to try again.",
         _ => "Internal error; details are in the server log.",
     }
 }

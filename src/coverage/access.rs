@@ -9,6 +9,7 @@
 //!   diagnosis in metropolitan Detroit. *Health & Place* 16(5), 1038–1052
 //!   (the Gaussian decay used here).
 
+use crate::cancel::{Cancel, Cancelled};
 use crate::model::{LatLng, EARTH_RADIUS_KM};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -93,6 +94,21 @@ pub fn two_step_fca(
     decay: Decay,
     threads: usize,
 ) -> Vec<f64> {
+    // A fresh token is never cancelled.
+    two_step_fca_until(demand, supply, catchment_km, decay, threads, &Cancel::new())
+        .unwrap_or_default()
+}
+
+/// [`two_step_fca`] that gives up, checking once per provider, when
+/// `cancel` is cancelled.
+pub(crate) fn two_step_fca_until(
+    demand: &[(LatLng, f64)],
+    supply: &[LatLng],
+    catchment_km: f64,
+    decay: Decay,
+    threads: usize,
+    cancel: &Cancel,
+) -> Result<Vec<f64>, Cancelled> {
     let tree = RTree::bulk_load(
         demand
             .iter()
@@ -119,7 +135,7 @@ pub fn two_step_fca(
     };
     let threads = threads.clamp(1, 16);
     let chunk = supply.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
+    let access = std::thread::scope(|scope| {
         let handles: Vec<_> = supply
             .chunks(chunk)
             .map(|providers| {
@@ -128,6 +144,9 @@ pub fn two_step_fca(
                     let mut access = vec![0.0; demand.len()];
                     let mut near: Vec<(usize, f64)> = Vec::new();
                     for &provider in providers {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
                         near.clear();
                         let mut total = 0.0;
                         within(provider, &mut |k, w| {
@@ -155,7 +174,9 @@ pub fn two_step_fca(
             }
         }
         access
-    })
+    });
+    cancel.check()?;
+    Ok(access)
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Per-region figures: serving providers, distance to the nearest matching
 //! provider, gap class, unserved population and 2SFCA accessibility.
 
-use super::access::two_step_fca;
+use super::access::two_step_fca_until;
 use super::query::CoverageQuery;
 use super::regions::{regions, Unit, UnitKind};
 use super::serving::{serving, People};
 use super::{CoverageError, REACH_KM};
+use crate::cancel::Cancel;
 use crate::gazetteer::{Gazetteer, Reverse};
 use crate::index::{CompiledFilter, Directory, Geometry};
 use crate::model::{LatLng, Vocabulary};
@@ -94,18 +95,21 @@ impl Report<'_> {
 }
 
 /// Computes the figures of every region of `query.regions` for
-/// `query.need` over `directory`, on up to `threads` threads.
+/// `query.need` over `directory`, on up to `threads` threads, checking
+/// `cancel` per region, people point and provider.
 ///
 /// # Errors
-/// [`CoverageError`] when the H3 area cannot be tiled or is too large.
+/// [`CoverageError`] when the H3 area cannot be tiled or is too large;
+/// [`CoverageError::Cancelled`] when `cancel` is cancelled.
 pub fn report<'g>(
     gazetteer: &'g Gazetteer,
     directory: &Directory,
     vocabulary: &Vocabulary,
     query: &CoverageQuery,
     threads: usize,
+    cancel: &Cancel,
 ) -> Result<Report<'g>, CoverageError> {
-    let units = regions(gazetteer, &query.regions)?;
+    let units = regions(gazetteer, &query.regions, cancel)?;
     let filter = directory.compile(&query.need.attribute_filter(vocabulary));
     // Public figures are computed from public geometry only.
     let geometry = query.need.geometry();
@@ -134,6 +138,7 @@ pub fn report<'g>(
                         .enumerate()
                         .skip(t)
                         .step_by(threads)
+                        .take_while(|_| !cancel.is_cancelled())
                         .map(|(u, unit)| {
                             (u, unit_points(gazetteer, directory, geometry, filter, unit))
                         })
@@ -152,6 +157,7 @@ pub fn report<'g>(
         }
         all
     });
+    cancel.check()?;
     let mut points = Vec::new();
     let mut places = Vec::new();
     let mut unit_of = Vec::new();
@@ -173,13 +179,20 @@ pub fn report<'g>(
         unit_of: &unit_of,
         units: units.len(),
     };
-    let serving = serving(directory, geometry, &people, &providers, threads);
+    let serving = serving(directory, geometry, &people, &providers, threads, cancel)?;
 
     let demand: Vec<(LatLng, f64)> = units
         .iter()
         .flat_map(|u| u.people.iter().map(|p| (p.point, p.weight)))
         .collect();
-    let access = two_step_fca(&demand, &supply, query.catchment_km, query.decay, threads);
+    let access = two_step_fca_until(
+        &demand,
+        &supply,
+        query.catchment_km,
+        query.decay,
+        threads,
+        cancel,
+    )?;
 
     let mut figures = Vec::with_capacity(units.len());
     let mut unserved = Vec::new();

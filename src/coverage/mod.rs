@@ -44,7 +44,10 @@
 //! polygons are `[lon, lat]`; distances are km on a sphere of radius
 //! [`EARTH_RADIUS_KM`](crate::model::EARTH_RADIUS_KM).
 
+use crate::cancel::Cancelled;
+
 mod access;
+mod budget;
 mod figures;
 mod output;
 mod query;
@@ -53,6 +56,9 @@ mod serving;
 mod suggest;
 
 pub use access::{two_step_fca, Decay};
+pub use budget::{
+    size, Budget, Size, DEFAULT_MAX_POINT_PAIRS, DEFAULT_MAX_REACH_PAIRS, DEFAULT_MAX_REGIONS,
+};
 pub use figures::{report, Gap, RegionFigures, Report};
 pub use output::{geometry as outline_geometry, TableFormat};
 pub use query::{
@@ -60,7 +66,7 @@ pub use query::{
     DEFAULT_SITES, DEFAULT_THRESHOLD_KM, DEFAULT_TOLERANCE_DEG, MAX_CATCHMENT_KM, MAX_CELLS,
     MAX_SITES, MAX_THRESHOLD_KM, SUGGEST_PARAMETERS,
 };
-pub use regions::{regions, PeoplePoint, Unit, UnitKind};
+pub use regions::{estimated_cells, regions, PeoplePoint, Unit, UnitKind};
 pub use suggest::{suggest, Site, Suggestion};
 
 /// Beyond this distance, km, a matching provider is not "within reach" of
@@ -99,9 +105,20 @@ pub enum CoverageError {
     /// h3o could not tile the area.
     #[error("cannot tile the area with H3 cells: {0}")]
     Tiling(String),
-    /// A table could not be built or written.
+    /// A table or body could not be built or written.
     #[error("cannot write the table: {0}")]
     Table(String),
+    /// The request would cost more than its [`Budget`].
+    #[error("{detail}")]
+    OverBudget {
+        /// The parameter to change.
+        parameter: &'static str,
+        /// The estimate, the budget and how to ask for less.
+        detail: String,
+    },
+    /// The work was cancelled (its request timed out or its client left).
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
 }
 
 #[cfg(test)]

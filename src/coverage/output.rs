@@ -7,6 +7,7 @@ use super::query::RegionSet;
 use super::regions::UnitKind;
 use super::suggest::Suggestion;
 use super::{population_source, CoverageError, REACH_KM};
+use crate::cancel::Cancel;
 use geo::{LineString, Polygon, Simplify};
 use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
 use serde_json::{json, Map, Value};
@@ -160,48 +161,81 @@ impl Report<'_> {
         })
     }
 
+    /// The Feature of region `u`: its outline simplified with the query's
+    /// tolerance, its figures as properties.
+    fn feature(&self, u: usize) -> Value {
+        let (unit, f) = (&self.units[u], &self.figures[u]);
+        json!({
+            "type": "Feature",
+            "id": unit.id,
+            "geometry": geometry(&unit.shape, self.query.tolerance_deg),
+            "properties": {
+                "id": unit.id,
+                "name": unit.name,
+                "kind": unit.kind.name(),
+                "population": f.population,
+                "people_points": f.people_points,
+                "providers_serving": f.providers_serving,
+                "nearest_km": f.nearest_km.map(|d| (d * 1000.0).round() / 1000.0),
+                "gap": f.gap.name(),
+                "unserved_population": f.unserved_population,
+                "access_per_100k": (f.access_per_100k * 1e4).round() / 1e4,
+                "label_lat": unit.label.lat(),
+                "label_lon": unit.label.lon(),
+            }
+        })
+    }
+
+    /// The `metadata` member, with `suggestion` when given.
+    fn metadata_with(&self, suggestion: Option<&Suggestion>) -> Value {
+        let mut metadata = self.metadata();
+        if let (Some(s), Some(m)) = (suggestion, metadata.as_object_mut()) {
+            m.insert("suggestion".into(), json!(s));
+        }
+        metadata
+    }
+
     /// The report as a GeoJSON FeatureCollection (RFC 7946): one Feature per
     /// region, `[lon, lat]` degrees, rings by the right-hand rule, outlines
     /// simplified with the query's tolerance, the figures as properties,
     /// and a top-level `metadata` member (see [`Report::metadata`]).
     /// `suggestion`, when given, goes into `metadata.suggestion`.
     pub fn geojson(&self, suggestion: Option<&Suggestion>) -> Value {
-        let tolerance = self.query.tolerance_deg;
-        let features: Vec<Value> = self
-            .units
-            .iter()
-            .zip(&self.figures)
-            .map(|(unit, f)| {
-                json!({
-                    "type": "Feature",
-                    "id": unit.id,
-                    "geometry": geometry(&unit.shape, tolerance),
-                    "properties": {
-                        "id": unit.id,
-                        "name": unit.name,
-                        "kind": unit.kind.name(),
-                        "population": f.population,
-                        "people_points": f.people_points,
-                        "providers_serving": f.providers_serving,
-                        "nearest_km": f.nearest_km.map(|d| (d * 1000.0).round() / 1000.0),
-                        "gap": f.gap.name(),
-                        "unserved_population": f.unserved_population,
-                        "access_per_100k": (f.access_per_100k * 1e4).round() / 1e4,
-                        "label_lat": unit.label.lat(),
-                        "label_lon": unit.label.lon(),
-                    }
-                })
-            })
-            .collect();
-        let mut metadata = self.metadata();
-        if let (Some(s), Some(m)) = (suggestion, metadata.as_object_mut()) {
-            m.insert("suggestion".into(), json!(s));
-        }
+        let features: Vec<Value> = (0..self.units.len()).map(|u| self.feature(u)).collect();
         json!({
             "type": "FeatureCollection",
-            "metadata": metadata,
+            "metadata": self.metadata_with(suggestion),
             "features": features,
         })
+    }
+
+    /// Writes [`Report::geojson`] to `out` one Feature at a time (only one
+    /// Feature's tree is in memory at once), checking `cancel` per
+    /// Feature.
+    ///
+    /// # Errors
+    /// [`CoverageError::Cancelled`] when `cancel` is cancelled;
+    /// [`CoverageError::Table`] when `out` fails.
+    pub fn write_geojson(
+        &self,
+        suggestion: Option<&Suggestion>,
+        mut out: impl Write,
+        cancel: &Cancel,
+    ) -> Result<(), CoverageError> {
+        let failed = |e: std::io::Error| CoverageError::Table(e.to_string());
+        let json_failed = |e: serde_json::Error| CoverageError::Table(e.to_string());
+        out.write_all(br#"{"type":"FeatureCollection","metadata":"#)
+            .map_err(failed)?;
+        serde_json::to_writer(&mut out, &self.metadata_with(suggestion)).map_err(json_failed)?;
+        out.write_all(br#","features":["#).map_err(failed)?;
+        for u in 0..self.units.len() {
+            cancel.check()?;
+            if u > 0 {
+                out.write_all(b",").map_err(failed)?;
+            }
+            serde_json::to_writer(&mut out, &self.feature(u)).map_err(json_failed)?;
+        }
+        out.write_all(b"]}").map_err(failed)
     }
 
     /// The figures as a polars table, one row per region: `id`, `name`,

@@ -372,9 +372,9 @@ const SINGLE_VALUED: [&str; 10] = [
 /// Every parameter [`CoverageQuery::parse`] reads for a report (the HTTP
 /// handler adds `format`).
 pub const COVERAGE_PARAMETERS: &[ParameterDoc] = &[
-    ParameterDoc { name: "by", schema_type: "string", description: "Region set: state (50 states, DC, territories), county (default; all counties incl. territories), country, or h3." },
-    ParameterDoc { name: "resolution", schema_type: "integer", description: "H3 resolution 3 to 8 for by=h3 (default 5)." },
-    ParameterDoc { name: "bbox", schema_type: "string", description: "Area for by=h3: west,south,east,north in degrees (west < east). Default: the contiguous US (48 states and DC)." },
+    ParameterDoc { name: "by", schema_type: "string", description: "Region set: state (50 states, DC, territories), county (default; all counties incl. territories), country, or h3. Budget: people points (regions plus populated places) × matching providers at most 1,000,000,000 per request; beyond it the answer is 422 naming by." },
+    ParameterDoc { name: "resolution", schema_type: "integer", description: "H3 resolution 3 to 8 for by=h3 (default 5). Budget: at most 80,000 cells per request, estimated as the area over the cell area: resolution 5 covers the contiguous US, 6 about 2.9 million km², 7 about 410,000 km², 8 about 59,000 km². Beyond it the answer is 422 naming resolution (without bbox) or bbox." },
+    ParameterDoc { name: "bbox", schema_type: "string", description: "Area for by=h3: west,south,east,north in degrees (west < east). Default: the contiguous US (48 states and DC). Its cells at the resolution count against the budget of 80,000 cells per request (422 naming bbox beyond it)." },
     ParameterDoc { name: "issue", schema_type: "string", description: "Issue codes (repeat or comma-separate); a parent such as trafficking includes its children." },
     ParameterDoc { name: "language", schema_type: "string", description: "Languages the provider must speak (any of): ISO 639-1 codes or English names." },
     ParameterDoc { name: "open_24h", schema_type: "boolean", description: "Only providers reachable around the clock." },
@@ -400,7 +400,11 @@ pub const SUGGEST_PARAMETERS: &[ParameterDoc] = &[
     COVERAGE_PARAMETERS[7],
     COVERAGE_PARAMETERS[8],
     COVERAGE_PARAMETERS[9],
-    COVERAGE_PARAMETERS[10],
+    ParameterDoc {
+        name: "threshold_km",
+        schema_type: "number",
+        description: "Gap threshold in km (above 0, at most 1000; default 60): a site brings the unserved people within it. Budget: candidate sites × people points within threshold_km of each (estimated from the area) at most 200,000,000 per request; beyond it the answer is 422 naming threshold_km.",
+    },
     ParameterDoc {
         name: "sites",
         schema_type: "integer",

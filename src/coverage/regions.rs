@@ -3,6 +3,7 @@
 
 use super::query::{RegionSet, MAX_CELLS};
 use super::CoverageError;
+use crate::cancel::Cancel;
 use crate::gazetteer::{Gazetteer, Reverse, US_TERRITORIES};
 use crate::model::{LatLng, EARTH_RADIUS_KM};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
@@ -98,17 +99,42 @@ fn country_of_state(code: &str) -> &str {
 ///
 /// # Errors
 /// [`CoverageError::TooManyCells`] when an H3 area needs more than
-/// [`MAX_CELLS`] cells; [`CoverageError::Tiling`] when h3o cannot tile it.
+/// [`MAX_CELLS`] cells; [`CoverageError::Tiling`] when h3o cannot tile it;
+/// [`CoverageError::Cancelled`] when `cancel` is cancelled (checked per
+/// cell).
 pub fn regions<'g>(
     gazetteer: &'g Gazetteer,
     set: &RegionSet,
+    cancel: &Cancel,
 ) -> Result<Vec<Unit<'g>>, CoverageError> {
-    Ok(match set {
+    let units = match set {
         RegionSet::County => counties(gazetteer),
         RegionSet::State => states(gazetteer),
         RegionSet::Country => countries(gazetteer),
-        RegionSet::H3 { resolution, bbox } => cells(gazetteer, *resolution, *bbox)?,
-    })
+        RegionSet::H3 { resolution, bbox } => cells(gazetteer, *resolution, *bbox, cancel)?,
+    };
+    cancel.check()?;
+    Ok(units)
+}
+
+/// Estimated number of H3 cells at `resolution` covering `bbox` (`[west,
+/// south, east, north]` degrees) or the contiguous US: the area over the
+/// cell area, rounded up. Cheap: no tiling.
+///
+/// # Errors
+/// [`CoverageError::Tiling`] for a resolution h3o does not have.
+pub fn estimated_cells(resolution: u8, bbox: Option<[f64; 4]>) -> Result<usize, CoverageError> {
+    let res = Resolution::try_from(resolution)
+        .map_err(|_| CoverageError::Tiling(format!("resolution {resolution}")))?;
+    let area_km2 = match bbox {
+        None => CONTIGUOUS_US_KM2,
+        Some([w, s, e, n]) => {
+            EARTH_RADIUS_KM.powi(2)
+                * (e - w).to_radians()
+                * (n.to_radians().sin() - s.to_radians().sin())
+        }
+    };
+    Ok((area_km2 / res.area_km2()).ceil() as usize)
 }
 
 /// Spreads `population` over `places` by their populations; the label
@@ -302,18 +328,11 @@ fn cells(
     gazetteer: &Gazetteer,
     resolution: u8,
     bbox: Option<[f64; 4]>,
+    cancel: &Cancel,
 ) -> Result<Vec<Unit<'static>>, CoverageError> {
     let res = Resolution::try_from(resolution)
         .map_err(|_| CoverageError::Tiling(format!("resolution {resolution}")))?;
-    let area_km2 = match bbox {
-        None => CONTIGUOUS_US_KM2,
-        Some([w, s, e, n]) => {
-            EARTH_RADIUS_KM.powi(2)
-                * (e - w).to_radians()
-                * (n.to_radians().sin() - s.to_radians().sin())
-        }
-    };
-    let estimate = (area_km2 / res.area_km2()).ceil() as usize;
+    let estimate = estimated_cells(resolution, bbox)?;
     if estimate > MAX_CELLS {
         return Err(CoverageError::TooManyCells {
             cells: estimate,
@@ -378,10 +397,11 @@ fn cells(
             members[at as usize].push(i as u32);
         }
     }
-    Ok(list
-        .into_iter()
+    cancel.check()?;
+    list.into_iter()
         .zip(members)
         .map(|(cell, places)| {
+            cancel.check()?;
             let centre = latlng(h3o::LatLng::from(cell));
             let population: u64 = places
                 .iter()
@@ -405,7 +425,7 @@ fn cells(
                         .then(|| place.admin1.clone());
                 }
             }
-            Unit {
+            Ok(Unit {
                 kind: UnitKind::H3,
                 id: cell.to_string(),
                 name: cell.to_string(),
@@ -413,7 +433,7 @@ fn cells(
                 label: centre,
                 people,
                 shape: Cow::Owned(MultiPolygon::from(cell)),
-            }
+            })
         })
-        .collect())
+        .collect()
 }

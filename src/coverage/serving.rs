@@ -15,6 +15,7 @@
 //! worldwide parts cover every point. `tests.rs` checks the result against
 //! `covering_in` at every point.
 
+use crate::cancel::{Cancel, Cancelled};
 use crate::gazetteer::Reverse;
 use crate::index::{nationwide_countries, AreaPart, Directory, Geometry};
 use crate::model::{LatLng, EARTH_RADIUS_KM};
@@ -52,14 +53,16 @@ pub(crate) struct People<'a> {
 }
 
 /// Marks, for the `providers` (indexes into `directory`, their areas as
-/// seen in `geometry`), the `people` points that their service areas cover.
+/// seen in `geometry`), the `people` points that their service areas cover;
+/// gives up, checking once per provider, when `cancel` is cancelled.
 pub(crate) fn serving(
     directory: &Directory,
     geometry: Geometry,
     people: &People<'_>,
     providers: &[u32],
     threads: usize,
-) -> Serving {
+    cancel: &Cancel,
+) -> Result<Serving, Cancelled> {
     let People {
         points,
         places,
@@ -117,6 +120,9 @@ pub(crate) fn serving(
                         }
                     };
                     for &provider in mine {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
                         let Some(area) = directory.area(geometry, provider) else {
                             continue;
                         };
@@ -180,6 +186,7 @@ pub(crate) fn serving(
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
+    cancel.check()?;
     let mut served = vec![false; points.len()];
     let mut counts = vec![0u32; units];
     for (s, c) in parts {
@@ -190,8 +197,8 @@ pub(crate) fn serving(
             *a += b;
         }
     }
-    Serving {
+    Ok(Serving {
         served,
         providers: counts,
-    }
+    })
 }

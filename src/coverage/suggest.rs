@@ -9,6 +9,7 @@
 //! (Nemhauser, Wolsey and Fisher 1978).
 
 use super::figures::Report;
+use crate::cancel::{Cancel, Cancelled};
 use crate::gazetteer::Gazetteer;
 use crate::model::{LatLng, EARTH_RADIUS_KM};
 use rstar::primitives::GeomWithData;
@@ -67,7 +68,16 @@ fn unit(point: LatLng) -> [f64; 3] {
 /// provider. People without help are those of the report's people points
 /// that no matching provider serves and whose nearest matching provider is
 /// beyond the threshold. Ties go to the earlier place in the gazetteer.
-pub fn suggest(report: &Report<'_>, gazetteer: &Gazetteer, threads: usize) -> Suggestion {
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` is cancelled (checked per candidate place
+/// and per step of the greedy choice).
+pub fn suggest(
+    report: &Report<'_>,
+    gazetteer: &Gazetteer,
+    threads: usize,
+    cancel: &Cancel,
+) -> Result<Suggestion, Cancelled> {
     let threshold_km = report.query.threshold_km;
     let unserved = &report.unserved;
     let mut candidates: Vec<u32> = report
@@ -91,26 +101,45 @@ pub fn suggest(report: &Report<'_>, gazetteer: &Gazetteer, threads: usize) -> Su
             .sin();
     let reach = (chord * (1.0 + 1e-9) + 1e-12).powi(2);
     let places = gazetteer.places();
+    // The unserved points within reach of candidate `c`, visited one by
+    // one: asked again whenever a gain is needed rather than stored, so
+    // memory stays proportional to the candidates (a stored list per
+    // candidate at threshold_km = 1000 was gigabytes).
+    let within = |c: usize, visit: &mut dyn FnMut(u32)| {
+        let at = places[candidates[c] as usize].point;
+        for p in tree.locate_within_distance(unit(at), reach) {
+            if unserved[p.data as usize].point.distance_km(at) <= threshold_km {
+                visit(p.data);
+            }
+        }
+    };
+    // Gains in thousandths of a person, so the heap orders integers.
+    let milli = |w: f64| (w * 1000.0).round() as u64;
+    let gain = |c: usize, covered: &[bool]| -> u64 {
+        let mut total = 0;
+        within(c, &mut |p| {
+            if !covered[p as usize] {
+                total += milli(unserved[p as usize].weight);
+            }
+        });
+        total
+    };
     let threads = threads.clamp(1, 16);
     let chunk = candidates.len().div_ceil(threads).max(1);
-    // The unserved points within reach of each candidate.
-    let reaches: Vec<Vec<u32>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = candidates
+    let mut covered = vec![false; unserved.len()];
+    // The first gains, on up to `threads` threads.
+    let first: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..candidates.len())
+            .collect::<Vec<usize>>()
             .chunks(chunk)
             .map(|part| {
-                let tree = &tree;
+                let (gain, covered) = (&gain, &covered);
+                let part = part.to_vec();
                 scope.spawn(move || {
                     part.iter()
-                        .map(|&c| {
-                            let at = places[c as usize].point;
-                            tree.locate_within_distance(unit(at), reach)
-                                .filter(|p| {
-                                    unserved[p.data as usize].point.distance_km(at) <= threshold_km
-                                })
-                                .map(|p| p.data)
-                                .collect::<Vec<u32>>()
-                        })
-                        .collect::<Vec<_>>()
+                        .take_while(|_| !cancel.is_cancelled())
+                        .map(|&c| gain(c, covered))
+                        .collect::<Vec<u64>>()
                 })
             })
             .collect();
@@ -119,30 +148,22 @@ pub fn suggest(report: &Report<'_>, gazetteer: &Gazetteer, threads: usize) -> Su
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    // Gains in thousandths of a person, so the heap orders integers.
-    let milli = |w: f64| (w * 1000.0).round() as u64;
-    let gain = |reach: &[u32], covered: &[bool]| -> u64 {
-        reach
-            .iter()
-            .filter(|&&p| !covered[p as usize])
-            .map(|&p| milli(unserved[p as usize].weight))
-            .sum()
-    };
-    let mut covered = vec![false; unserved.len()];
-    let mut heap: BinaryHeap<(u64, Reverse<usize>)> = reaches
+    cancel.check()?;
+    let mut heap: BinaryHeap<(u64, Reverse<usize>)> = first
         .iter()
         .enumerate()
-        .map(|(c, r)| (gain(r, &covered), Reverse(c)))
+        .map(|(c, g)| (*g, Reverse(c)))
         .filter(|(g, _)| *g > 0)
         .collect();
     let before: f64 = unserved.iter().map(|u| u.weight).sum();
     let mut sites = Vec::new();
     let mut cumulative = 0.0;
     while sites.len() < report.query.sites {
+        cancel.check()?;
         let Some((stale, Reverse(c))) = heap.pop() else {
             break;
         };
-        let fresh = gain(&reaches[c], &covered);
+        let fresh = gain(c, &covered);
         if fresh == 0 {
             continue;
         }
@@ -152,14 +173,13 @@ pub fn suggest(report: &Report<'_>, gazetteer: &Gazetteer, threads: usize) -> Su
             heap.push((fresh, Reverse(c)));
             continue;
         }
-        let added: f64 = reaches[c]
-            .iter()
-            .filter(|&&p| !covered[p as usize])
-            .map(|&p| unserved[p as usize].weight)
-            .sum();
-        for &p in &reaches[c] {
-            covered[p as usize] = true;
-        }
+        let mut added = 0.0;
+        within(c, &mut |p| {
+            if !covered[p as usize] {
+                covered[p as usize] = true;
+                added += unserved[p as usize].weight;
+            }
+        });
         cumulative += added;
         let place = &places[candidates[c] as usize];
         sites.push(Site {
@@ -174,10 +194,10 @@ pub fn suggest(report: &Report<'_>, gazetteer: &Gazetteer, threads: usize) -> Su
             cumulative_population: cumulative.round() as u64,
         });
     }
-    Suggestion {
+    Ok(Suggestion {
         sites,
         unserved_before: before.round() as u64,
         unserved_after: (before - cumulative).max(0.0).round() as u64,
         candidates: candidates.len(),
-    }
+    })
 }

@@ -3,6 +3,7 @@
 //! against a brute-force choice, parsing.
 
 use super::*;
+use crate::cancel::Cancel;
 use crate::gazetteer::Gazetteer;
 use crate::index::{Directory, Geometry, IndexOptions};
 use crate::matching::Terms;
@@ -159,7 +160,15 @@ fn two_step_fca_matches_a_three_region_case_by_hand() {
 
 #[test]
 fn county_report_has_every_county_once_and_the_right_gap_classes() {
-    let report = report(gazetteer(), directory(), vocabulary(), &labor("county"), 2).unwrap();
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &labor("county"),
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
     assert_eq!(report.units.len(), gazetteer().counties().len());
     let ids: HashSet<&str> = report.units.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids.len(), report.units.len(), "a county appears twice");
@@ -211,7 +220,15 @@ fn county_report_has_every_county_once_and_the_right_gap_classes() {
 fn hotlines_count_only_when_asked() {
     let mut query = labor("state");
     query.need.include_hotlines = true;
-    let report = report(gazetteer(), directory(), vocabulary(), &query, 2).unwrap();
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &query,
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
     assert_eq!(report.units.len(), gazetteer().states().len());
     // The nationwide US hotline serves every state and territory.
     for (unit, f) in report.units.iter().zip(&report.figures) {
@@ -232,7 +249,15 @@ fn hotlines_count_only_when_asked() {
 #[test]
 fn a_need_nobody_meets_leaves_every_region_without_help() {
     let query = parse(&[("by", "country"), ("language", "uk")], Purpose::Report).unwrap();
-    let report = report(gazetteer(), directory(), vocabulary(), &query, 2).unwrap();
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &query,
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
     assert_eq!(report.units.len(), gazetteer().countries().len());
     assert_eq!(report.matching_providers, 0);
     assert!(report
@@ -254,7 +279,15 @@ fn h3_cells_of_a_bbox_appear_once_and_cover_the_places() {
         Purpose::Report,
     )
     .unwrap();
-    let report = report(gazetteer(), directory(), vocabulary(), &query, 2).unwrap();
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &query,
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
     let ids: HashSet<&str> = report.units.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids.len(), report.units.len());
     assert!(report.units.len() > 50, "{}", report.units.len());
@@ -271,7 +304,14 @@ fn h3_cells_of_a_bbox_appear_once_and_cover_the_places() {
 fn too_many_cells_is_refused_before_tiling() {
     let query = parse(&[("by", "h3"), ("resolution", "8")], Purpose::Report).unwrap();
     assert!(matches!(
-        report(gazetteer(), directory(), vocabulary(), &query, 1),
+        report(
+            gazetteer(),
+            directory(),
+            vocabulary(),
+            &query,
+            1,
+            &Cancel::new()
+        ),
         Err(CoverageError::TooManyCells { resolution: 8, .. })
     ));
 }
@@ -287,8 +327,16 @@ fn greedy_first_site_is_the_best_single_site() {
         Purpose::Suggest,
     )
     .unwrap();
-    let report = report(gazetteer(), directory(), vocabulary(), &query, 2).unwrap();
-    let suggestion = suggest(&report, gazetteer(), 2);
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &query,
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
+    let suggestion = suggest(&report, gazetteer(), 2, &Cancel::new()).unwrap();
     assert_eq!(suggestion.sites.len(), 5);
     // Brute force over every candidate for the first pick.
     let places = gazetteer().places();
@@ -395,7 +443,15 @@ fn parse_rejects_what_it_does_not_know() {
 fn geojson_rings_follow_the_right_hand_rule() {
     let mut query = labor("state");
     query.tolerance_deg = 0.05;
-    let report = report(gazetteer(), directory(), vocabulary(), &query, 2).unwrap();
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &query,
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
     let value = report.geojson(None);
     let text = serde_json::to_string(&value).unwrap();
     let parsed: geojson::GeoJson = text.parse().unwrap();
@@ -437,7 +493,15 @@ fn geojson_rings_follow_the_right_hand_rule() {
 
 #[test]
 fn tables_hold_one_row_per_region() {
-    let report = report(gazetteer(), directory(), vocabulary(), &labor("state"), 1).unwrap();
+    let report = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &labor("state"),
+        1,
+        &Cancel::new(),
+    )
+    .unwrap();
     let mut csv = Vec::new();
     report.write_table(TableFormat::Csv, &mut csv).unwrap();
     let text = String::from_utf8(csv).unwrap();
@@ -521,7 +585,15 @@ fn serving_counts_agree_with_covering_in_at_every_point() {
         ][..],
     ] {
         let query = parse(params, Purpose::Report).unwrap();
-        let report = report(gazetteer(), directory, vocabulary(), &query, 2).unwrap();
+        let report = report(
+            gazetteer(),
+            directory,
+            vocabulary(),
+            &query,
+            2,
+            &Cancel::new(),
+        )
+        .unwrap();
         let filter = directory.compile(&query.need.attribute_filter(vocabulary()));
         for (unit, figures) in report.units.iter().zip(&report.figures) {
             // Every provider the index finds at some people point...
@@ -559,4 +631,133 @@ fn serving_counts_agree_with_covering_in_at_every_point() {
         border * 20 < pairs,
         "{border} of {pairs} provider-region pairs differ only at borders"
     );
+}
+
+/// A cancelled token stops every stage: regions, the report, the
+/// suggestion and the streamed GeoJSON, each with the typed error.
+#[test]
+fn a_cancelled_request_stops_every_stage() {
+    let cancelled = Cancel::new();
+    assert!(cancelled.cancel());
+    for by in ["state", "county", "country"] {
+        assert_eq!(
+            report(
+                gazetteer(),
+                directory(),
+                vocabulary(),
+                &labor(by),
+                2,
+                &cancelled
+            )
+            .err(),
+            Some(CoverageError::Cancelled(crate::cancel::Cancelled)),
+            "{by}"
+        );
+    }
+    let h3 = parse(
+        &[
+            ("by", "h3"),
+            ("resolution", "4"),
+            ("bbox", "-125,32,-114,42"),
+        ],
+        Purpose::Report,
+    )
+    .unwrap();
+    assert!(matches!(
+        regions(gazetteer(), &h3.regions, &cancelled),
+        Err(CoverageError::Cancelled(_))
+    ));
+    let done = report(
+        gazetteer(),
+        directory(),
+        vocabulary(),
+        &labor("state"),
+        2,
+        &Cancel::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        suggest(&done, gazetteer(), 2, &cancelled),
+        Err(crate::cancel::Cancelled)
+    );
+    let mut body = Vec::new();
+    assert!(matches!(
+        done.write_geojson(None, &mut body, &cancelled),
+        Err(CoverageError::Cancelled(_))
+    ));
+    // Not cancelled: the streamed body is the same document as the tree.
+    let mut body = Vec::new();
+    done.write_geojson(None, &mut body, &Cancel::new()).unwrap();
+    let streamed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(streamed, done.geojson(None));
+}
+
+/// Sizing is an upper bound of what the report then holds, and the budget
+/// names the parameter to change.
+#[test]
+fn size_bounds_the_report_and_the_budget_names_the_parameter() {
+    for params in [
+        &[("by", "county")][..],
+        &[("by", "state")][..],
+        &[("by", "country")][..],
+        &[
+            ("by", "h3"),
+            ("resolution", "4"),
+            ("bbox", "-125,32,-114,42"),
+        ][..],
+    ] {
+        let query = parse(params, Purpose::Report).unwrap();
+        let sized = size(gazetteer(), directory(), vocabulary(), &query).unwrap();
+        let done = report(
+            gazetteer(),
+            directory(),
+            vocabulary(),
+            &query,
+            2,
+            &Cancel::new(),
+        )
+        .unwrap();
+        let points: usize = done.units.iter().map(|u| u.people.len()).sum();
+        assert!(
+            sized.people_points >= points,
+            "{params:?}: {sized:?} < {points}"
+        );
+        assert!(
+            sized.regions * 10 >= done.units.len() * 9,
+            "{params:?}: {sized:?}"
+        );
+        assert!(
+            sized.matching_providers >= done.matching_providers,
+            "{params:?}"
+        );
+    }
+    let tight = Budget {
+        max_regions: 10,
+        ..Budget::default()
+    };
+    let query = parse(&[("by", "h3"), ("resolution", "4")], Purpose::Report).unwrap();
+    let sized = size(gazetteer(), directory(), vocabulary(), &query).unwrap();
+    assert!(matches!(
+        tight.check(&query, Purpose::Report, &sized),
+        Err(CoverageError::OverBudget {
+            parameter: "resolution",
+            ..
+        })
+    ));
+    let query = parse(
+        &[("by", "country"), ("threshold_km", "1000")],
+        Purpose::Suggest,
+    )
+    .unwrap();
+    let sized = size(gazetteer(), directory(), vocabulary(), &query).unwrap();
+    assert!(Budget::default()
+        .check(&query, Purpose::Report, &sized)
+        .is_ok());
+    assert!(matches!(
+        Budget::default().check(&query, Purpose::Suggest, &sized),
+        Err(CoverageError::OverBudget {
+            parameter: "threshold_km",
+            ..
+        })
+    ));
 }

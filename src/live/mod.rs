@@ -14,6 +14,7 @@
 //! ([`RegionCache`]), so a rebuild after an edit re-tiles nothing that the
 //! edit did not add.
 
+use crate::cancel::{Cancel, Cancelled};
 use crate::gazetteer::Gazetteer;
 use crate::index::{AreaResolver, Directory, IndexError, IndexOptions, RegionCache};
 use crate::ingest::{Format, Ingested, Rejection, Validator};
@@ -74,6 +75,10 @@ pub enum LiveError {
     /// The index could not be built.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// The change was abandoned before its commit began (its request
+    /// timed out or its client went away): nothing was stored.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
 }
 
 /// The outcome of an import.
@@ -490,11 +495,17 @@ impl LiveDirectory {
     /// Runs `change` on the store under the writer lock; it returns its
     /// outcome and the records it changed, which are applied to the
     /// committed records. Then waits until a snapshot holds the change.
+    ///
+    /// `cancel` is claimed ([`Cancel::begin_commit`]) once the lock is
+    /// held, before the transaction: a change cancelled by then is not
+    /// made ([`LiveError::Cancelled`]); one claimed runs to its end.
     fn commit<T>(
         &self,
+        cancel: &Cancel,
         change: impl FnOnce(&mut dyn Store) -> Result<(T, Vec<Stored>), StoreError>,
     ) -> Result<T, LiveError> {
         let mut writer = lock(&self.shared.writer);
+        cancel.begin_commit()?;
         let (outcome, changed) = change(writer.store.as_mut())?;
         for stored in changed {
             if stored.active {
@@ -540,9 +551,15 @@ impl LiveDirectory {
     /// Creates a record.
     ///
     /// # Errors
-    /// Validation errors, or [`StoreError::Conflict`] when the id exists.
-    pub fn create(&self, provider: &Provider, actor: &Actor<'_>) -> Result<Stored, LiveError> {
-        self.commit(|store| {
+    /// Validation errors, [`StoreError::Conflict`] when the id exists, or
+    /// [`LiveError::Cancelled`] when `cancel` was cancelled before the commit.
+    pub fn create(
+        &self,
+        provider: &Provider,
+        actor: &Actor<'_>,
+        cancel: &Cancel,
+    ) -> Result<Stored, LiveError> {
+        self.commit(cancel, |store| {
             let stored = store.create(provider, actor)?;
             Ok((stored.clone(), vec![stored]))
         })
@@ -551,14 +568,16 @@ impl LiveDirectory {
     /// Replaces a record; `expected` is the version the caller last saw.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Stale`].
+    /// [`StoreError::NotFound`], [`StoreError::Stale`], or
+    /// [`LiveError::Cancelled`] when `cancel` was cancelled before the commit.
     pub fn update(
         &self,
         provider: &Provider,
         expected: Option<u64>,
         actor: &Actor<'_>,
+        cancel: &Cancel,
     ) -> Result<Stored, LiveError> {
-        self.commit(|store| {
+        self.commit(cancel, |store| {
             let stored = store.update(provider, expected, actor)?;
             Ok((stored.clone(), vec![stored]))
         })
@@ -567,14 +586,16 @@ impl LiveDirectory {
     /// Soft-deletes a record: it leaves every answer and stays in history.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Stale`].
+    /// [`StoreError::NotFound`], [`StoreError::Stale`], or
+    /// [`LiveError::Cancelled`] when `cancel` was cancelled before the commit.
     pub fn delete(
         &self,
         id: &str,
         expected: Option<u64>,
         actor: &Actor<'_>,
+        cancel: &Cancel,
     ) -> Result<Stored, LiveError> {
-        self.commit(|store| {
+        self.commit(cancel, |store| {
             let stored = store.deactivate(id, expected, actor)?;
             Ok((stored.clone(), vec![stored]))
         })
@@ -585,17 +606,22 @@ impl LiveDirectory {
     /// reported with its line and reason.
     ///
     /// # Errors
-    /// [`LiveError::Store`] when the transaction fails (nothing is written).
+    /// [`LiveError::Store`] when the transaction fails (nothing is written);
+    /// [`LiveError::Cancelled`] when `cancel` was cancelled before the
+    /// commit began (checked per record while validating, then claimed
+    /// before the transaction: nothing is written).
     pub fn import(
         &self,
         source: &str,
         format: Format,
         bytes: &[u8],
         actor: &Actor<'_>,
+        cancel: &Cancel,
     ) -> Result<ImportReport, LiveError> {
         let shared = &self.shared;
         let validator = Validator::new(&shared.gazetteer, &shared.vocabulary);
         let mut ingested = validator.read_bytes(source, format, bytes);
+        cancel.check()?;
         ingested.finish();
         let rows_read = ingested.rows_read;
         let mut rejections = std::mem::take(&mut ingested.rejections);
@@ -606,6 +632,7 @@ impl LiveDirectory {
             lock(&shared.regions).clone(),
         )?;
         for (provider, (source, line)) in ingested.providers.into_iter().zip(ingested.origins) {
+            cancel.check()?;
             match resolver.resolve(&provider.service_area, provider.location) {
                 Ok(_) => accepted.push(provider),
                 Err(e) => rejections.push(Rejection::new(
@@ -617,7 +644,7 @@ impl LiveDirectory {
             }
         }
         rejections.sort_by_key(|r| r.line);
-        let counts: ImportCounts = self.commit(|store| {
+        let counts: ImportCounts = self.commit(cancel, |store| {
             let counts = store.import(&accepted, actor)?;
             let mut changed = Vec::with_capacity(accepted.len());
             for provider in &accepted {
@@ -720,12 +747,20 @@ impl LiveDirectory {
         }
     }
 
-    /// Queues a submission after validating it as a record.
+    /// Queues a submission after validating it as a record; `cancel` is
+    /// claimed before it is stored.
     ///
     /// # Errors
-    /// Validation errors or [`LiveError::Store`].
-    pub fn submit(&self, record: &Provider, from: &Actor<'_>) -> Result<Submission, LiveError> {
-        Ok(lock(&self.shared.writer).store.submit(record, from)?)
+    /// Validation errors, [`LiveError::Store`] or [`LiveError::Cancelled`].
+    pub fn submit(
+        &self,
+        record: &Provider,
+        from: &Actor<'_>,
+        cancel: &Cancel,
+    ) -> Result<Submission, LiveError> {
+        let mut writer = lock(&self.shared.writer);
+        cancel.begin_commit()?;
+        Ok(writer.store.submit(record, from)?)
     }
 
     /// Submissions, newest first.
@@ -744,14 +779,20 @@ impl LiveDirectory {
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::AlreadyDecided`],
-    /// [`StoreError::Conflict`], or validation errors.
-    pub fn approve(&self, id: u64, actor: &Actor<'_>) -> Result<(Submission, Stored), LiveError> {
+    /// [`StoreError::Conflict`], validation errors, or
+    /// [`LiveError::Cancelled`] when `cancel` was cancelled before the commit.
+    pub fn approve(
+        &self,
+        id: u64,
+        actor: &Actor<'_>,
+        cancel: &Cancel,
+    ) -> Result<(Submission, Stored), LiveError> {
         let submission = lock(&self.shared.writer)
             .store
             .submission(id)?
             .ok_or_else(|| StoreError::NotFound(format!("submission {id}")))?;
         let record = self.check(submission.record, "submission", id)?;
-        self.commit(|store| {
+        self.commit(cancel, |store| {
             let (submission, stored) = store.approve(id, &record, actor)?;
             Ok(((submission, stored.clone()), vec![stored]))
         })
@@ -760,14 +801,18 @@ impl LiveDirectory {
     /// Rejects submission `id` with a reason.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::AlreadyDecided`].
+    /// [`StoreError::NotFound`], [`StoreError::AlreadyDecided`], or
+    /// [`LiveError::Cancelled`] when `cancel` was cancelled before the commit.
     pub fn reject(
         &self,
         id: u64,
         reason: &str,
         actor: &Actor<'_>,
+        cancel: &Cancel,
     ) -> Result<Submission, LiveError> {
-        Ok(lock(&self.shared.writer).store.reject(id, reason, actor)?)
+        let mut writer = lock(&self.shared.writer);
+        cancel.begin_commit()?;
+        Ok(writer.store.reject(id, reason, actor)?)
     }
 
     /// Creates an API key; the secret is returned once and not stored.

@@ -108,6 +108,11 @@ impl Server {
         server
     }
 
+    /// The server's process id (for `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops it with SIGTERM and returns how it exited (within 20 s).
     pub fn stop(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
