@@ -13,9 +13,23 @@
 //!    three words as the qualifier ("San Juan PR", "Lima Peru").
 //!
 //! A subject alone is read as a US state or territory first, then a
-//! country, a county (with its type word: "Cook County"), then a place. The
-//! most populous match wins and the others come back as `alternatives`.
+//! country (or one of the UK's constituent countries), a county (with its
+//! type word: "Cook County"), then a place. The most populous match wins and
+//! the others come back as `alternatives`.
+//!
+//! Countries go by their ISO names, their common, short and former names
+//! ("Syria", "Burma", "Holland", "DR Congo") and their Spanish, French and
+//! Portuguese names ("Suiza", "Royaume-Uni"); see `names.rs`. **When the
+//! text names a country, the answer lies in that country or is a 404** whose
+//! suggestions lie there too: "London, England" is in England, and a US
+//! place named like a country (England, AR; Scotland, PA; Holland, MI)
+//! answers only with US context: a state ("England, AR"), a ZIP or "USA".
+//! "Congo" names two countries: as a qualifier the one that holds the place
+//! wins ("Brazzaville, Congo", "Kinshasa, Congo"); alone it is the
+//! Democratic Republic of the Congo (the more populous, and the one callers
+//! mostly mean), with the Republic of the Congo as the alternative.
 
+use super::names::{self, Subdivision};
 use super::{
     is_us_or_territory, normalize, Country, County, Gazetteer, Place, State, Zip, COUNTY_TYPES,
 };
@@ -45,8 +59,12 @@ const ALIASES: &[(&str, &str)] = &[
     ("usa", "United States"),
     ("us", "United States"),
     ("uk", "United Kingdom"),
-    ("drc", "Congo, the Democratic Republic of the"),
 ];
+
+/// A place matched by its own name with at least this many people comes
+/// before a country that only a Spanish, French or Portuguese name gives
+/// ("Granada" is the Spanish city before Grenada).
+const FOREIGN_NAME_PLACE_MIN_POPULATION: u64 = 100_000;
 
 /// Why a query could not be geocoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -127,6 +145,8 @@ enum Scope<'g> {
     Anywhere,
     State(&'g State),
     Country(&'g Country),
+    /// Part of a country: one of the UK's constituent countries.
+    Subdivision(&'g Country, &'static Subdivision),
 }
 
 impl Gazetteer {
@@ -286,6 +306,17 @@ impl Gazetteer {
                             }
                         }
                     }
+                    // "Edinburgh, Scotland, UK": a constituent country
+                    // before its country.
+                    if let (Some(Scope::Country(c)), [head2 @ .., part]) = (scopes.first(), rest) {
+                        let c = *c;
+                        if let Some(sub) = names::subdivision(part)
+                            .filter(|sub| sub.country == c.iso2 && !head2.is_empty())
+                        {
+                            scopes = vec![Scope::Subdivision(c, sub)];
+                            rest = head2;
+                        }
+                    }
                 }
             }
             match rest {
@@ -314,8 +345,37 @@ impl Gazetteer {
             }
             None => Err(GeocodeError::NotFound {
                 query: query.to_owned(),
-                suggestions: self.suggestions(parts.first().copied().unwrap_or_default()),
+                suggestions: self.suggestions(
+                    parts.first().copied().unwrap_or_default(),
+                    &self.qualifier_scopes(&parts),
+                ),
             }),
+        }
+    }
+
+    /// The scopes a not-found query's qualifier limits its suggestions to:
+    /// the country (or constituent country) it names, if it names one, so
+    /// "Fakeville, Peru" suggests only places in Peru.
+    fn qualifier_scopes(&self, parts: &[&str]) -> Vec<Scope<'_>> {
+        let qualifier = match parts {
+            [_, .., last] => (*last).to_owned(),
+            [only] => {
+                // "Fakeville Peru": the last one to three words.
+                let words: Vec<&str> = only.split(' ').collect();
+                let scoped = (1..=3.min(words.len().saturating_sub(1))).find_map(|n| {
+                    let q = words[words.len() - n..].join(" ");
+                    let scopes = self.scopes_of(&q);
+                    (!scopes.is_empty()).then_some(scopes)
+                });
+                return scoped.unwrap_or_else(|| vec![Scope::Anywhere]);
+            }
+            [] => return vec![Scope::Anywhere],
+        };
+        let scopes = self.scopes_of(&qualifier);
+        if scopes.is_empty() {
+            vec![Scope::Anywhere]
+        } else {
+            scopes
         }
     }
 
@@ -348,18 +408,11 @@ impl Gazetteer {
         if let Some(state) = self.state_by_key(key) {
             scopes.push(Scope::State(state));
         }
-        let country = self
-            .country_keys
-            .get(key)
-            .map(|&i| &self.countries[i])
-            .or_else(|| {
-                ALIASES
-                    .iter()
-                    .find(|(alias, _)| *alias == key)
-                    .and_then(|(_, name)| self.country(name))
-            });
-        if let Some(country) = country {
-            scopes.push(Scope::Country(country));
+        scopes.extend(self.countries_named(key).into_iter().map(Scope::Country));
+        if let Some(sub) = names::subdivision(key) {
+            if let Some(country) = self.country(sub.country) {
+                scopes.push(Scope::Subdivision(country, sub));
+            }
         }
         scopes
     }
@@ -375,6 +428,7 @@ impl Gazetteer {
             Scope::Anywhere => true,
             Scope::State(s) => s.code == code,
             Scope::Country(c) => c.iso2 == super::country_of_region(code),
+            Scope::Subdivision(..) => false,
         };
         // A state or territory by name or code; but "New York, NY" means
         // the city, so a state named again as its own qualifier comes last.
@@ -386,11 +440,28 @@ impl Gazetteer {
                 _ => {}
             }
         }
-        // A country, only when nothing narrower scopes it.
+        // A country (or a constituent country), only when nothing narrower
+        // scopes it; after a large place of the same name when only a
+        // Spanish, French or Portuguese name makes it a country.
+        let mut countries = Vec::new();
         if matches!(scope, Scope::Anywhere) {
-            if let Some(&i) = self.country_keys.get(subject) {
-                found.extend(self.country_location(&self.countries[i]));
-            }
+            countries.extend(
+                self.countries_named(subject)
+                    .into_iter()
+                    .filter_map(|c| self.country_location(c)),
+            );
+            countries
+                .extend(names::subdivision(subject).and_then(|sub| self.subdivision_location(sub)));
+        }
+        let country_after_places = self.country_foreign_keys.contains(subject)
+            && self.place_keys.get(subject).is_some_and(|list| {
+                list.iter().any(|&i| {
+                    i & super::ALTERNATE_NAME_BIT == 0
+                        && self.places[i as usize].population >= FOREIGN_NAME_PLACE_MIN_POPULATION
+                })
+            });
+        if !country_after_places {
+            found.append(&mut countries);
         }
         // A county: with its type word ("Cook County") it comes before any
         // place of that name; under a state without it ("Fresno, CA" also
@@ -419,6 +490,7 @@ impl Gazetteer {
             found.extend(counties);
         }
         found.extend(restated_state.map(|s| self.state_location(s)));
+        found.append(&mut countries);
         dedup(found)
     }
 
@@ -432,6 +504,7 @@ impl Gazetteer {
                 Scope::Anywhere => true,
                 Scope::State(s) => p.admin1 == s.code && is_us_or_territory(&p.country),
                 Scope::Country(c) => p.country == c.iso2,
+                Scope::Subdivision(c, sub) => p.country == c.iso2 && p.admin1 == sub.admin1,
             })
             .map(|p| self.place_location(p))
             .collect()
@@ -523,6 +596,25 @@ impl Gazetteer {
         }
     }
 
+    /// A constituent country, at its capital. `None` if the capital is
+    /// missing from the places (a data problem).
+    fn subdivision_location(&self, sub: &'static Subdivision) -> Option<Location> {
+        let country = self.country(sub.country)?;
+        let capital = self
+            .places_named(&normalize(sub.capital), Scope::Subdivision(country, sub))
+            .into_iter()
+            .next()?;
+        Some(Location {
+            name: format!("{}, {}", sub.name, country.name),
+            point: capital.point,
+            precision: Precision::Region,
+            country: Some(country.iso2.clone()),
+            region: None,
+            county_fips: None,
+            population: None,
+        })
+    }
+
     /// `None` for the few countries with neither a capital nor an outline.
     fn country_location(&self, country: &Country) -> Option<Location> {
         Some(Location {
@@ -555,9 +647,10 @@ impl Gazetteer {
             .collect()
     }
 
-    /// Names that are spelled like `key` (Jaro-Winkler ≥ 0.88), shown the
-    /// way the gazetteer would answer them.
-    fn suggestions(&self, key: &str) -> Vec<String> {
+    /// Names that are spelled like `key` (Jaro-Winkler ≥ 0.88) and have a
+    /// reading within one of `scopes`, shown the way the gazetteer would
+    /// answer them.
+    fn suggestions(&self, key: &str, scopes: &[Scope<'_>]) -> Vec<String> {
         let words: Vec<&str> = key.split(' ').collect();
         // Try the whole text and, for "Fresnoo CA", the text without a
         // trailing qualifier.
@@ -592,10 +685,9 @@ impl Gazetteer {
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         let mut names: Vec<String> = Vec::new();
         for (_, key) in scored {
-            let Some(best) = self
-                .resolve_scoped(&key, Scope::Anywhere)
-                .into_iter()
-                .next()
+            let Some(best) = scopes
+                .iter()
+                .find_map(|&scope| self.resolve_scoped(&key, scope).into_iter().next())
             else {
                 continue;
             };
