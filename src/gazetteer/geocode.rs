@@ -61,6 +61,23 @@ const ALIASES: &[(&str, &str)] = &[
     ("uk", "United Kingdom"),
 ];
 
+/// Words that join the parts of a country's name ("Trinidad e Tobago").
+const CONNECTORS: [&str; 5] = ["and", "y", "e", "et", "&"];
+
+/// How alike (Jaro-Winkler) a qualifier must be to a country name to be
+/// read as that country: "vietna" ~ "vietnam" (0.97), "surinam" ~
+/// "suriname" (0.98); "salvador" ~ "el salvador" does not qualify.
+const COUNTRY_SPELLING_MIN: f64 = 0.92;
+
+/// How alike (Jaro-Winkler) a name must be to a place's name, within a
+/// foreign country the text names, to answer with that place:
+/// "helsinque" ~ "helsinki" (0.92), "dusambe" ~ "dushanbe".
+const PLACE_SPELLING_MIN: f64 = 0.88;
+
+/// The smallest place a close spelling may answer with: large enough that
+/// callers name it and a near-miss is unlikely to be another place.
+const PLACE_SPELLING_MIN_POPULATION: u64 = 50_000;
+
 /// A place matched by its own name with at least this many people comes
 /// before a country that only a Spanish, French or Portuguese name gives
 /// ("Granada" is the Spanish city before Grenada).
@@ -330,11 +347,31 @@ impl Gazetteer {
                             "only '{subject}' and what follows it were used: street-level geocoding is not supported"
                         ));
                     }
-                    scopes
+                    let found = scopes
                         .iter()
                         .map(|&scope| self.resolve_scoped(subject, scope))
                         .find(|found| !found.is_empty())
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    if found.is_empty() {
+                        // Abroad, a name spelled the caller's way
+                        // ("Helsinque, Finlândia") is the closest spelling
+                        // in the country named, and the answer says so.
+                        match scopes
+                            .iter()
+                            .find_map(|&s| self.closest_spelling(subject, s))
+                        {
+                            Some(location) => {
+                                note = Some(format!(
+                                    "no place is named '{subject}' there; answered with the closest spelling, {}",
+                                    location.name
+                                ));
+                                vec![location]
+                            }
+                            None => found,
+                        }
+                    } else {
+                        found
+                    }
                 }
             }
         };
@@ -414,7 +451,100 @@ impl Gazetteer {
                 scopes.push(Scope::Subdivision(country, sub));
             }
         }
+        if scopes.is_empty() {
+            // "Trinidad e Tobago", "Bósnia e Herzegovina": without the
+            // connecting word; else a close spelling of one country name
+            // ("Vietnã", "Burquina Faso", "Surinam").
+            let plain: Vec<&str> = key.split(' ').filter(|w| !CONNECTORS.contains(w)).collect();
+            let plain = plain.join(" ");
+            let countries = if plain == key {
+                Vec::new()
+            } else {
+                self.countries_named(&plain)
+            };
+            if countries.is_empty() {
+                scopes.extend(self.country_by_spelling(&plain).map(Scope::Country));
+            } else {
+                scopes.extend(countries.into_iter().map(Scope::Country));
+            }
+        }
         scopes
+    }
+
+    /// The one country whose name is spelled most like `key`
+    /// (Jaro-Winkler ≥ [`COUNTRY_SPELLING_MIN`], same first letter, at least
+    /// four letters), or `None` when no name or two countries are as close.
+    fn country_by_spelling(&self, key: &str) -> Option<&Country> {
+        let first = key.chars().next()?;
+        if key.len() < 4 || key.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut best: Option<(f64, usize)> = None;
+        let mut tied = false;
+        for (name, &index) in &self.country_keys {
+            if name.len() < 4 || !name.starts_with(first) {
+                continue;
+            }
+            let score = strsim::jaro_winkler(key, name);
+            if score < COUNTRY_SPELLING_MIN {
+                continue;
+            }
+            match best {
+                Some((b, i)) if score < b || (score == b && i == index) => {}
+                Some((b, i)) if score == b && i != index => tied = true,
+                _ => {
+                    best = Some((score, index));
+                    tied = false;
+                }
+            }
+        }
+        best.filter(|_| !tied).map(|(_, i)| &self.countries[i])
+    }
+
+    /// The place of a foreign country (or constituent country) whose name
+    /// or alternate name is spelled most like `subject` (Jaro-Winkler ≥
+    /// [`PLACE_SPELLING_MIN`], same first letter, at least
+    /// [`PLACE_SPELLING_MIN_POPULATION`] people), most populous among the
+    /// closest. Never in the US or its territories, where a misspelling
+    /// gets suggestions instead.
+    fn closest_spelling(&self, subject: &str, scope: Scope<'_>) -> Option<Location> {
+        let (iso2, admin1) = match scope {
+            Scope::Country(c) if !is_us_or_territory(&c.iso2) => (c.iso2.as_str(), None),
+            Scope::Subdivision(c, sub) => (c.iso2.as_str(), Some(sub.admin1)),
+            _ => return None,
+        };
+        let first = subject.chars().next()?;
+        if subject.len() < 4 {
+            return None;
+        }
+        let mut best: Option<(f64, u64, usize)> = None;
+        for (name, list) in &self.place_keys {
+            if !name.starts_with(first) || name.len().abs_diff(subject.len()) > 3 {
+                continue;
+            }
+            let score = strsim::jaro_winkler(subject, name);
+            if score < PLACE_SPELLING_MIN {
+                continue;
+            }
+            for &flagged in list {
+                let index = (flagged & !super::ALTERNATE_NAME_BIT) as usize;
+                let place = &self.places[index];
+                if place.country != iso2
+                    || admin1.is_some_and(|a| place.admin1 != a)
+                    || place.population < PLACE_SPELLING_MIN_POPULATION
+                {
+                    continue;
+                }
+                let better = best.is_none_or(|(s, p, i)| {
+                    (score, place.population, std::cmp::Reverse(index))
+                        > (s, p, std::cmp::Reverse(i))
+                });
+                if better {
+                    best = Some((score, place.population, index));
+                }
+            }
+        }
+        best.map(|(_, _, i)| self.place_location(&self.places[i]))
     }
 
     fn state_by_key(&self, key: &str) -> Option<&State> {

@@ -158,6 +158,23 @@ pub(crate) const COMMON_COUNTRY_NAMES: &[(&str, &str)] = &[
     ("iran republica islamica", "IR"),
     ("suazilandia", "SZ"),
     ("timor oriental", "TL"),
+    // Brazilian Portuguese and Latin American Spanish forms
+    // (i18n-iso-countries' `pt` is European Portuguese).
+    ("ira", "IR"),
+    ("vietna", "VN"),
+    ("mianmar", "MM"),
+    ("tchequia", "CZ"),
+    ("russia", "RU"),
+    ("seicheles", "SC"),
+    ("turcomenistao", "TM"),
+    ("fiyi", "FJ"),
+    ("san cristobal nieves", "KN"),
+    ("sao cristovao nevis", "KN"),
+    ("saint vincent grenadines", "VC"),
+    ("british virgin islands", "VG"),
+    ("bvi", "VG"),
+    ("aotearoa", "NZ"),
+    ("aotearoa new zealand", "NZ"),
 ];
 
 /// Names that more than one country goes by → the countries, most
