@@ -871,3 +871,171 @@ fn parse_coordinates(text: &str) -> Option<Result<LatLng, GeocodeError>> {
     let (lat, lon) = (lat.parse::<f64>().ok()?, lon.parse::<f64>().ok()?);
     Some(LatLng::new(lat, lon).map_err(GeocodeError::from))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::gazetteer;
+    use super::*;
+
+    /// The best answer's country, name and precision for a query.
+    fn best(query: &str) -> Location {
+        match gazetteer().geocode(query) {
+            Ok(found) => found.best,
+            Err(e) => panic!("{query}: {e}"),
+        }
+    }
+
+    fn assert_near(query: &str, country: &str, lat: f64, lon: f64) {
+        let found = best(query);
+        assert_eq!(
+            found.country.as_deref(),
+            Some(country),
+            "{query}: {found:?}"
+        );
+        let truth = LatLng::new(lat, lon).unwrap();
+        let km = found.point.distance_km(truth);
+        assert!(km < 25.0, "{query}: {} is {km:.0} km away", found.name);
+    }
+
+    fn assert_us(query: &str, state: &str) {
+        let found = best(query);
+        assert_eq!(found.country.as_deref(), Some("US"), "{query}: {found:?}");
+        assert_eq!(found.region.as_deref(), Some(state), "{query}: {found:?}");
+    }
+
+    /// Issue 13: each of these went to a US town or another country.
+    #[test]
+    fn countries_as_callers_name_them_win_over_us_towns() {
+        assert_near("London, England", "GB", 51.507, -0.128);
+        assert_near("Edinburgh, Scotland", "GB", 55.953, -3.188);
+        assert_near("Cardiff, Wales", "GB", 51.481, -3.179);
+        assert_near("Belfast, Northern Ireland", "GB", 54.597, -5.930);
+        assert_near("Amsterdam, Holland", "NL", 52.370, 4.895);
+        assert_near("Skopje, Macedonia", "MK", 41.998, 21.425);
+        assert_near("Vientiane, Laos", "LA", 17.975, 102.633);
+        assert_near("Port of Spain, Trinidad", "TT", 10.657, -61.518);
+        assert_near("Damascus, Syria", "SY", 33.513, 36.292);
+        assert_near("Chisinau, Moldova", "MD", 47.011, 28.863);
+        assert_near("Kinshasa, DR Congo", "CD", -4.322, 15.312);
+        assert_near("Kinshasa, DRC", "CD", -4.322, 15.312);
+        assert_near("Kinshasa, Congo-Kinshasa", "CD", -4.322, 15.312);
+        assert_near("Brazzaville, Congo", "CG", -4.263, 15.242);
+        assert_near("Brazzaville, Congo-Brazzaville", "CG", -4.263, 15.242);
+        assert_near("Rangoon, Burma", "MM", 16.805, 96.156);
+    }
+
+    #[test]
+    fn countries_alone_by_common_and_former_names() {
+        for (query, iso2) in [
+            ("Swaziland", "SZ"),
+            ("East Timor", "TL"),
+            ("Bosnia", "BA"),
+            ("Syria", "SY"),
+            ("Burma", "MM"),
+            ("Holland", "NL"),
+            ("Macedonia", "MK"),
+            ("Micronesia", "FM"),
+            ("Ivory Coast", "CI"),
+            ("Cape Verde", "CV"),
+            ("The Bahamas", "BS"),
+            ("Czechia", "CZ"),
+            ("Czech Republic", "CZ"),
+            ("Turkey", "TR"),
+            ("Türkiye", "TR"),
+            ("Russia", "RU"),
+            ("South Korea", "KR"),
+            ("North Korea", "KP"),
+            ("Vietnam", "VN"),
+            ("Iran", "IR"),
+            ("Bolivia", "BO"),
+            ("Venezuela", "VE"),
+            ("Tanzania", "TZ"),
+            ("UAE", "AE"),
+            ("UK", "GB"),
+            ("Great Britain", "GB"),
+            ("USA", "US"),
+            ("Suiza", "CH"),
+            ("Royaume-Uni", "GB"),
+            ("Estados Unidos", "US"),
+        ] {
+            let found = best(query);
+            assert_eq!(found.precision, Precision::Country, "{query}: {found:?}");
+            assert_eq!(found.country.as_deref(), Some(iso2), "{query}: {found:?}");
+        }
+        // "Congo" alone: the Democratic Republic, the other as alternative.
+        let congo = gazetteer().geocode("Congo").unwrap();
+        assert_eq!(congo.best.country.as_deref(), Some("CD"));
+        assert!(congo
+            .alternatives
+            .iter()
+            .any(|a| a.country.as_deref() == Some("CG")));
+        // A constituent country alone is a region of GB at its capital.
+        let scotland = best("Scotland");
+        assert_eq!(scotland.precision, Precision::Region);
+        assert_eq!(scotland.country.as_deref(), Some("GB"));
+    }
+
+    /// The US towns named like countries still answer with US context.
+    #[test]
+    fn us_towns_named_like_countries_need_us_context() {
+        assert_us("England, AR", "AR");
+        assert_us("England, Arkansas", "AR");
+        assert_us("Scotland, PA", "PA");
+        assert_us("Holland, MI", "MI");
+        assert_us("Holland MI", "MI");
+        assert_us("Macedonia, OH", "OH");
+        assert_us("Trinidad, CO", "CO");
+        assert_us("Scotland, USA", "PA");
+        assert_us("Holland, MI 49423", "MI");
+        assert_us("49423", "MI");
+    }
+
+    #[test]
+    fn spanish_french_and_portuguese_names() {
+        assert_near("Londres", "GB", 51.507, -0.128);
+        assert_near("Nueva York", "US", 40.713, -74.006);
+        assert_near("Ginebra, Suiza", "CH", 46.204, 6.143);
+        assert_near("Bruxelles", "BE", 50.847, 4.352);
+        assert_near("Londres, Inglaterra", "GB", 51.507, -0.128);
+        assert_near("Édimbourg, Écosse", "GB", 55.953, -3.188);
+        assert_near("Lisboa, Portugal", "PT", 38.717, -9.139);
+        assert_near("Varsovie, Pologne", "PL", 52.230, 21.011);
+        assert_near("Trinidad e Tobago", "TT", 10.657, -61.518);
+        // A Brazilian spelling of the city in the country named, with a note.
+        let helsinki = gazetteer().geocode("Helsinque, Finlândia").unwrap();
+        assert_eq!(helsinki.best.country.as_deref(), Some("FI"));
+        assert!(helsinki
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("closest spelling")));
+    }
+
+    /// "Granada" is Grenada only in Spanish: the Spanish city comes first.
+    #[test]
+    fn a_large_city_beats_a_country_named_so_only_in_another_language() {
+        assert_eq!(best("Granada").country.as_deref(), Some("ES"));
+        assert_eq!(best("Grenada").country.as_deref(), Some("GD"));
+    }
+
+    /// Text naming a country that lacks the place is a 404 whose
+    /// suggestions are in that country.
+    #[test]
+    fn a_place_missing_from_the_named_country_is_not_found_there() {
+        for query in ["Springfield, England", "Fresno, Peru", "Lima, Scotland"] {
+            match gazetteer().geocode(query) {
+                Err(GeocodeError::NotFound { suggestions, .. }) => {
+                    let country = query.rsplit(", ").next().unwrap();
+                    let country = if country == "Peru" {
+                        "Peru"
+                    } else {
+                        "United Kingdom"
+                    };
+                    for s in &suggestions {
+                        assert!(s.ends_with(country), "{query}: suggested {s}");
+                    }
+                }
+                other => panic!("{query}: {other:?}"),
+            }
+        }
+    }
+}

@@ -517,11 +517,20 @@ impl Gazetteer {
                 .filter_map(|code| self.countries.iter().find(|c| c.iso2 == *code))
                 .collect();
         }
-        self.country_keys
-            .get(key)
-            .map(|&i| &self.countries[i])
-            .into_iter()
-            .collect()
+        if let Some(&i) = self.country_keys.get(key) {
+            return vec![&self.countries[i]];
+        }
+        // "Trinidad e Tobago", "Bósnia e Herzegovina": without the
+        // connecting words.
+        let words: Vec<&str> = key.split(' ').collect();
+        if words.len() > 2 && words.iter().any(|w| names::CONNECTORS.contains(w)) {
+            let plain: Vec<&str> = words
+                .into_iter()
+                .filter(|w| !names::CONNECTORS.contains(w))
+                .collect();
+            return self.countries_named(&plain.join(" "));
+        }
+        Vec::new()
     }
 
     /// Every ISO 639-3 language.

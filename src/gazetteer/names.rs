@@ -88,7 +88,6 @@ pub(crate) const COMMON_COUNTRY_NAMES: &[(&str, &str)] = &[
     ("kyrgyzstan", "KG"),
     ("slovakia", "SK"),
     ("libya", "LY"),
-    ("st kitts", "KN"),
     ("saint kitts", "KN"),
     ("saint kitts nevis", "KN"),
     ("saint lucia", "LC"),
@@ -176,6 +175,10 @@ pub(crate) const COMMON_COUNTRY_NAMES: &[(&str, &str)] = &[
     ("aotearoa", "NZ"),
     ("aotearoa new zealand", "NZ"),
 ];
+
+/// Words that join the parts of a country's name ("Trinidad e Tobago"),
+/// dropped when the name is not found with them.
+pub(crate) const CONNECTORS: [&str; 5] = ["and", "y", "e", "et", "&"];
 
 /// Names that more than one country goes by → the countries, most
 /// populous first. As a qualifier ("Brazzaville, Congo") each is tried and
