@@ -20,6 +20,9 @@ fn reference<T: serde::de::DeserializeOwned>(file: &str) -> Vec<T> {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// How many misses a report lists.
+const MISSES_SHOWN: usize = 40;
+
 /// Distances in km from each query's answer to its reference point;
 /// `None` where geocoding failed.
 struct Scores {
@@ -68,7 +71,7 @@ impl Scores {
             100.0 * self.within(25.0),
             failed
         );
-        for miss in self.misses.iter().take(15) {
+        for miss in self.misses.iter().take(MISSES_SHOWN) {
             println!("    miss: {miss}");
         }
     }
@@ -93,6 +96,15 @@ struct CityRef {
 struct WorldRef {
     city: String,
     country_iso2: String,
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Deserialize)]
+struct ForeignRef {
+    query: String,
+    country_iso2: String,
+    kind: String,
     lat: f64,
     lon: f64,
 }
@@ -190,6 +202,61 @@ fn large_foreign_city_country_queries_land_within_25_km() {
         world.within(25.0) >= 0.98,
         "world within 25 km: {:.4}",
         world.within(25.0)
+    );
+}
+
+/// Foreign places as callers say them (issue 13): English common, short
+/// and former country names ("Burma", "Swaziland", "Congo - Kinshasa"), the
+/// UK's constituent countries ("Glasgow, Scotland"), and Spanish, French and
+/// Portuguese names of countries and cities ("Ginebra, Suiza", "Londres").
+/// Names from Unicode CLDR, positions from SimpleMaps: neither is the
+/// gazetteer's source.
+#[test]
+fn foreign_places_as_callers_say_them_land_within_25_km() {
+    let gazetteer = Gazetteer::bundled().expect("gazetteer");
+    let rows = reference::<ForeignRef>("foreign_query_ref.csv");
+    let mut kinds: Vec<String> = rows.iter().map(|r| r.kind.clone()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut all = Scores::new("foreign, as callers say them");
+    let mut by_kind: Vec<Scores> = kinds
+        .iter()
+        .map(|k| Scores::new(Box::leak(format!("  {k}").into_boxed_str())))
+        .collect();
+    let mut wrong_country = Vec::new();
+    for row in &rows {
+        all.add(&gazetteer, &row.query, row.lat, row.lon);
+        if let Some(i) = kinds.iter().position(|k| *k == row.kind) {
+            by_kind[i].add(&gazetteer, &row.query, row.lat, row.lon);
+        }
+        if let Ok(found) = gazetteer.geocode(&row.query) {
+            if found.best.country.as_deref() != Some(row.country_iso2.as_str()) {
+                wrong_country.push(format!(
+                    "{} → {} ({:?}), expected {}",
+                    row.query, found.best.name, found.best.country, row.country_iso2
+                ));
+            }
+        }
+    }
+    all.report();
+    for kind in &by_kind {
+        kind.report();
+    }
+    println!("answered in another country: {}", wrong_country.len());
+    for w in wrong_country.iter().take(20) {
+        println!("    {w}");
+    }
+    assert!(all.distances.len() >= 250);
+    assert!(
+        all.within(25.0) >= 0.98,
+        "foreign queries within 25 km: {:.4}",
+        all.within(25.0)
+    );
+    assert!(
+        wrong_country.len() * 100 <= rows.len(),
+        "{} of {} foreign queries answered in another country",
+        wrong_country.len(),
+        rows.len()
     );
 }
 

@@ -73,3 +73,97 @@ fn control_characters_and_oversize_input_are_rejected() {
     assert_eq!(g.geocode("   "), Err(GeocodeError::Empty));
     assert_eq!(g.geocode(",;,"), Err(GeocodeError::Empty));
 }
+
+/// Names of countries as callers give them, with the countries each may
+/// denote: every ISO name and alias in the gazetteer plus common, former,
+/// constituent and Spanish/French/Portuguese names. Names that are also a
+/// US state or territory ("Georgia") or a two-letter code are left out:
+/// those are read as the US state first, by design.
+fn country_names() -> Vec<(String, Vec<String>)> {
+    let g = gazetteer();
+    let mut names: Vec<(String, Vec<String>)> = g
+        .countries()
+        .iter()
+        .flat_map(|c| {
+            std::iter::once(&c.name)
+                .chain(&c.aliases)
+                .map(move |n| (n.clone(), vec![c.iso2.clone()]))
+        })
+        .collect();
+    for (name, codes) in [
+        ("England", &["GB"][..]),
+        ("Scotland", &["GB"]),
+        ("Wales", &["GB"]),
+        ("Northern Ireland", &["GB"]),
+        ("Holland", &["NL"]),
+        ("Macedonia", &["MK"]),
+        ("Burma", &["MM"]),
+        ("Laos", &["LA"]),
+        ("Syria", &["SY"]),
+        ("Moldova", &["MD"]),
+        ("Trinidad", &["TT"]),
+        ("DR Congo", &["CD"]),
+        ("Congo-Brazzaville", &["CG"]),
+        ("Congo", &["CD", "CG"]),
+        ("Swaziland", &["SZ"]),
+        ("East Timor", &["TL"]),
+        ("Bosnia", &["BA"]),
+        ("Inglaterra", &["GB"]),
+        ("Suiza", &["CH"]),
+        ("Royaume-Uni", &["GB"]),
+        ("Estados Unidos", &["US"]),
+        ("Países Bajos", &["NL"]),
+        ("Alemanha", &["DE"]),
+    ] {
+        names.push((
+            name.to_owned(),
+            codes.iter().map(|c| (*c).to_owned()).collect(),
+        ));
+    }
+    names.retain(|(name, _)| {
+        name.chars().filter(|c| c.is_alphanumeric()).count() > 2 && g.state(name).is_none()
+    });
+    names
+}
+
+/// A few subjects: places that exist in many countries, in one, or nowhere.
+const SUBJECTS: [&str; 10] = [
+    "London",
+    "Paris",
+    "Springfield",
+    "Santiago",
+    "Kinshasa",
+    "Lima",
+    "San José",
+    "Victoria",
+    "Fakeville",
+    "Holland",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Issue 13: when the text names a country, the answer lies in that
+    /// country or is a 404; never a point in another country.
+    #[test]
+    fn a_named_country_is_never_answered_from_another(
+        country in prop::sample::select(country_names()),
+        subject in prop::sample::select(&SUBJECTS[..]),
+        comma in any::<bool>(),
+    ) {
+        let (name, codes) = country;
+        let query = if comma { format!("{subject}, {name}") } else { format!("{subject} {name}") };
+        match gazetteer().geocode(&query) {
+            Ok(found) => {
+                let answered = found.best.country.clone().unwrap_or_default();
+                prop_assert!(
+                    codes.contains(&answered),
+                    "{} answered {} in {}, expected one of {:?}",
+                    query, found.best.name, answered, codes
+                );
+            }
+            Err(GeocodeError::NotFound { .. }) => {}
+            Err(e) => prop_assert!(false, "{}: {}", query, e),
+        }
+    }
+}

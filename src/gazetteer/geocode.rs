@@ -13,9 +13,23 @@
 //!    three words as the qualifier ("San Juan PR", "Lima Peru").
 //!
 //! A subject alone is read as a US state or territory first, then a
-//! country, a county (with its type word: "Cook County"), then a place. The
-//! most populous match wins and the others come back as `alternatives`.
+//! country (or one of the UK's constituent countries), a county (with its
+//! type word: "Cook County"), then a place. The most populous match wins and
+//! the others come back as `alternatives`.
+//!
+//! Countries go by their ISO names, their common, short and former names
+//! ("Syria", "Burma", "Holland", "DR Congo") and their Spanish, French and
+//! Portuguese names ("Suiza", "Royaume-Uni"); see `names.rs`. **When the
+//! text names a country, the answer lies in that country or is a 404** whose
+//! suggestions lie there too: "London, England" is in England, and a US
+//! place named like a country (England, AR; Scotland, PA; Holland, MI)
+//! answers only with US context: a state ("England, AR"), a ZIP or "USA".
+//! "Congo" names two countries: as a qualifier the one that holds the place
+//! wins ("Brazzaville, Congo", "Kinshasa, Congo"); alone it is the
+//! Democratic Republic of the Congo (the more populous, and the one callers
+//! mostly mean), with the Republic of the Congo as the alternative.
 
+use super::names::{self, Subdivision};
 use super::{
     is_us_or_territory, normalize, Country, County, Gazetteer, Place, State, Zip, COUNTY_TYPES,
 };
@@ -45,8 +59,29 @@ const ALIASES: &[(&str, &str)] = &[
     ("usa", "United States"),
     ("us", "United States"),
     ("uk", "United Kingdom"),
-    ("drc", "Congo, the Democratic Republic of the"),
 ];
+
+/// Words that join the parts of a country's name ("Trinidad e Tobago").
+const CONNECTORS: [&str; 5] = ["and", "y", "e", "et", "&"];
+
+/// How alike (Jaro-Winkler) a qualifier must be to a country name to be
+/// read as that country: "vietna" ~ "vietnam" (0.97), "surinam" ~
+/// "suriname" (0.98); "salvador" ~ "el salvador" does not qualify.
+const COUNTRY_SPELLING_MIN: f64 = 0.92;
+
+/// How alike (Jaro-Winkler) a name must be to a place's name, within a
+/// foreign country the text names, to answer with that place:
+/// "helsinque" ~ "helsinki" (0.92), "dusambe" ~ "dushanbe".
+const PLACE_SPELLING_MIN: f64 = 0.88;
+
+/// The smallest place a close spelling may answer with: large enough that
+/// callers name it and a near-miss is unlikely to be another place.
+const PLACE_SPELLING_MIN_POPULATION: u64 = 50_000;
+
+/// A place matched by its own name with at least this many people comes
+/// before a country that only a Spanish, French or Portuguese name gives
+/// ("Granada" is the Spanish city before Grenada).
+const FOREIGN_NAME_PLACE_MIN_POPULATION: u64 = 100_000;
 
 /// Why a query could not be geocoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -127,6 +162,8 @@ enum Scope<'g> {
     Anywhere,
     State(&'g State),
     Country(&'g Country),
+    /// Part of a country: one of the UK's constituent countries.
+    Subdivision(&'g Country, &'static Subdivision),
 }
 
 impl Gazetteer {
@@ -286,6 +323,17 @@ impl Gazetteer {
                             }
                         }
                     }
+                    // "Edinburgh, Scotland, UK": a constituent country
+                    // before its country.
+                    if let (Some(Scope::Country(c)), [head2 @ .., part]) = (scopes.first(), rest) {
+                        let c = *c;
+                        if let Some(sub) = names::subdivision(part)
+                            .filter(|sub| sub.country == c.iso2 && !head2.is_empty())
+                        {
+                            scopes = vec![Scope::Subdivision(c, sub)];
+                            rest = head2;
+                        }
+                    }
                 }
             }
             match rest {
@@ -299,11 +347,31 @@ impl Gazetteer {
                             "only '{subject}' and what follows it were used: street-level geocoding is not supported"
                         ));
                     }
-                    scopes
+                    let found = scopes
                         .iter()
                         .map(|&scope| self.resolve_scoped(subject, scope))
                         .find(|found| !found.is_empty())
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    if found.is_empty() {
+                        // Abroad, a name spelled the caller's way
+                        // ("Helsinque, Finlândia") is the closest spelling
+                        // in the country named, and the answer says so.
+                        match scopes
+                            .iter()
+                            .find_map(|&s| self.closest_spelling(subject, s))
+                        {
+                            Some(location) => {
+                                note = Some(format!(
+                                    "no place is named '{subject}' there; answered with the closest spelling, {}",
+                                    location.name
+                                ));
+                                vec![location]
+                            }
+                            None => found,
+                        }
+                    } else {
+                        found
+                    }
                 }
             }
         };
@@ -314,8 +382,37 @@ impl Gazetteer {
             }
             None => Err(GeocodeError::NotFound {
                 query: query.to_owned(),
-                suggestions: self.suggestions(parts.first().copied().unwrap_or_default()),
+                suggestions: self.suggestions(
+                    parts.first().copied().unwrap_or_default(),
+                    &self.qualifier_scopes(&parts),
+                ),
             }),
+        }
+    }
+
+    /// The scopes a not-found query's qualifier limits its suggestions to:
+    /// the country (or constituent country) it names, if it names one, so
+    /// "Fakeville, Peru" suggests only places in Peru.
+    fn qualifier_scopes(&self, parts: &[&str]) -> Vec<Scope<'_>> {
+        let qualifier = match parts {
+            [_, .., last] => (*last).to_owned(),
+            [only] => {
+                // "Fakeville Peru": the last one to three words.
+                let words: Vec<&str> = only.split(' ').collect();
+                let scoped = (1..=3.min(words.len().saturating_sub(1))).find_map(|n| {
+                    let q = words[words.len() - n..].join(" ");
+                    let scopes = self.scopes_of(&q);
+                    (!scopes.is_empty()).then_some(scopes)
+                });
+                return scoped.unwrap_or_else(|| vec![Scope::Anywhere]);
+            }
+            [] => return vec![Scope::Anywhere],
+        };
+        let scopes = self.scopes_of(&qualifier);
+        if scopes.is_empty() {
+            vec![Scope::Anywhere]
+        } else {
+            scopes
         }
     }
 
@@ -348,20 +445,106 @@ impl Gazetteer {
         if let Some(state) = self.state_by_key(key) {
             scopes.push(Scope::State(state));
         }
-        let country = self
-            .country_keys
-            .get(key)
-            .map(|&i| &self.countries[i])
-            .or_else(|| {
-                ALIASES
-                    .iter()
-                    .find(|(alias, _)| *alias == key)
-                    .and_then(|(_, name)| self.country(name))
-            });
-        if let Some(country) = country {
-            scopes.push(Scope::Country(country));
+        scopes.extend(self.countries_named(key).into_iter().map(Scope::Country));
+        if let Some(sub) = names::subdivision(key) {
+            if let Some(country) = self.country(sub.country) {
+                scopes.push(Scope::Subdivision(country, sub));
+            }
+        }
+        if scopes.is_empty() {
+            // "Trinidad e Tobago", "Bósnia e Herzegovina": without the
+            // connecting word; else a close spelling of one country name
+            // ("Vietnã", "Burquina Faso", "Surinam").
+            let plain: Vec<&str> = key.split(' ').filter(|w| !CONNECTORS.contains(w)).collect();
+            let plain = plain.join(" ");
+            let countries = if plain == key {
+                Vec::new()
+            } else {
+                self.countries_named(&plain)
+            };
+            if countries.is_empty() {
+                scopes.extend(self.country_by_spelling(&plain).map(Scope::Country));
+            } else {
+                scopes.extend(countries.into_iter().map(Scope::Country));
+            }
         }
         scopes
+    }
+
+    /// The one country whose name is spelled most like `key`
+    /// (Jaro-Winkler ≥ [`COUNTRY_SPELLING_MIN`], same first letter, at least
+    /// four letters), or `None` when no name or two countries are as close.
+    fn country_by_spelling(&self, key: &str) -> Option<&Country> {
+        let first = key.chars().next()?;
+        if key.len() < 4 || key.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut best: Option<(f64, usize)> = None;
+        let mut tied = false;
+        for (name, &index) in &self.country_keys {
+            if name.len() < 4 || !name.starts_with(first) {
+                continue;
+            }
+            let score = strsim::jaro_winkler(key, name);
+            if score < COUNTRY_SPELLING_MIN {
+                continue;
+            }
+            match best {
+                Some((b, i)) if score < b || (score == b && i == index) => {}
+                Some((b, i)) if score == b && i != index => tied = true,
+                _ => {
+                    best = Some((score, index));
+                    tied = false;
+                }
+            }
+        }
+        best.filter(|_| !tied).map(|(_, i)| &self.countries[i])
+    }
+
+    /// The place of a foreign country (or constituent country) whose name
+    /// or alternate name is spelled most like `subject` (Jaro-Winkler ≥
+    /// [`PLACE_SPELLING_MIN`], same first letter, at least
+    /// [`PLACE_SPELLING_MIN_POPULATION`] people), most populous among the
+    /// closest. Never in the US or its territories, where a misspelling
+    /// gets suggestions instead.
+    fn closest_spelling(&self, subject: &str, scope: Scope<'_>) -> Option<Location> {
+        let (iso2, admin1) = match scope {
+            Scope::Country(c) if !is_us_or_territory(&c.iso2) => (c.iso2.as_str(), None),
+            Scope::Subdivision(c, sub) => (c.iso2.as_str(), Some(sub.admin1)),
+            _ => return None,
+        };
+        let first = subject.chars().next()?;
+        if subject.len() < 4 {
+            return None;
+        }
+        let mut best: Option<(f64, u64, usize)> = None;
+        for (name, list) in &self.place_keys {
+            if !name.starts_with(first) || name.len().abs_diff(subject.len()) > 3 {
+                continue;
+            }
+            let score = strsim::jaro_winkler(subject, name);
+            if score < PLACE_SPELLING_MIN {
+                continue;
+            }
+            for &flagged in list {
+                let index = (flagged & !super::ALTERNATE_NAME_BIT) as usize;
+                let place = &self.places[index];
+                if place.country != iso2
+                    || admin1.is_some_and(|a| place.admin1 != a)
+                    || place.population < PLACE_SPELLING_MIN_POPULATION
+                {
+                    continue;
+                }
+                let better = best.is_none_or(|(s, p, i)| {
+                    (score, place.population, std::cmp::Reverse(index))
+                        > (s, p, std::cmp::Reverse(i))
+                });
+                if better {
+                    best = Some((score, place.population, index));
+                }
+            }
+        }
+        best.map(|(_, _, i)| self.place_location(&self.places[i]))
     }
 
     fn state_by_key(&self, key: &str) -> Option<&State> {
@@ -375,6 +558,7 @@ impl Gazetteer {
             Scope::Anywhere => true,
             Scope::State(s) => s.code == code,
             Scope::Country(c) => c.iso2 == super::country_of_region(code),
+            Scope::Subdivision(..) => false,
         };
         // A state or territory by name or code; but "New York, NY" means
         // the city, so a state named again as its own qualifier comes last.
@@ -386,11 +570,28 @@ impl Gazetteer {
                 _ => {}
             }
         }
-        // A country, only when nothing narrower scopes it.
+        // A country (or a constituent country), only when nothing narrower
+        // scopes it; after a large place of the same name when only a
+        // Spanish, French or Portuguese name makes it a country.
+        let mut countries = Vec::new();
         if matches!(scope, Scope::Anywhere) {
-            if let Some(&i) = self.country_keys.get(subject) {
-                found.extend(self.country_location(&self.countries[i]));
-            }
+            countries.extend(
+                self.countries_named(subject)
+                    .into_iter()
+                    .filter_map(|c| self.country_location(c)),
+            );
+            countries
+                .extend(names::subdivision(subject).and_then(|sub| self.subdivision_location(sub)));
+        }
+        let country_after_places = self.country_foreign_keys.contains(subject)
+            && self.place_keys.get(subject).is_some_and(|list| {
+                list.iter().any(|&i| {
+                    i & super::ALTERNATE_NAME_BIT == 0
+                        && self.places[i as usize].population >= FOREIGN_NAME_PLACE_MIN_POPULATION
+                })
+            });
+        if !country_after_places {
+            found.append(&mut countries);
         }
         // A county: with its type word ("Cook County") it comes before any
         // place of that name; under a state without it ("Fresno, CA" also
@@ -419,6 +620,7 @@ impl Gazetteer {
             found.extend(counties);
         }
         found.extend(restated_state.map(|s| self.state_location(s)));
+        found.append(&mut countries);
         dedup(found)
     }
 
@@ -432,6 +634,7 @@ impl Gazetteer {
                 Scope::Anywhere => true,
                 Scope::State(s) => p.admin1 == s.code && is_us_or_territory(&p.country),
                 Scope::Country(c) => p.country == c.iso2,
+                Scope::Subdivision(c, sub) => p.country == c.iso2 && p.admin1 == sub.admin1,
             })
             .map(|p| self.place_location(p))
             .collect()
@@ -523,6 +726,25 @@ impl Gazetteer {
         }
     }
 
+    /// A constituent country, at its capital. `None` if the capital is
+    /// missing from the places (a data problem).
+    fn subdivision_location(&self, sub: &'static Subdivision) -> Option<Location> {
+        let country = self.country(sub.country)?;
+        let capital = self
+            .places_named(&normalize(sub.capital), Scope::Subdivision(country, sub))
+            .into_iter()
+            .next()?;
+        Some(Location {
+            name: format!("{}, {}", sub.name, country.name),
+            point: capital.point,
+            precision: Precision::Region,
+            country: Some(country.iso2.clone()),
+            region: None,
+            county_fips: None,
+            population: None,
+        })
+    }
+
     /// `None` for the few countries with neither a capital nor an outline.
     fn country_location(&self, country: &Country) -> Option<Location> {
         Some(Location {
@@ -555,9 +777,10 @@ impl Gazetteer {
             .collect()
     }
 
-    /// Names that are spelled like `key` (Jaro-Winkler ≥ 0.88), shown the
-    /// way the gazetteer would answer them.
-    fn suggestions(&self, key: &str) -> Vec<String> {
+    /// Names that are spelled like `key` (Jaro-Winkler ≥ 0.88) and have a
+    /// reading within one of `scopes`, shown the way the gazetteer would
+    /// answer them.
+    fn suggestions(&self, key: &str, scopes: &[Scope<'_>]) -> Vec<String> {
         let words: Vec<&str> = key.split(' ').collect();
         // Try the whole text and, for "Fresnoo CA", the text without a
         // trailing qualifier.
@@ -592,10 +815,9 @@ impl Gazetteer {
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         let mut names: Vec<String> = Vec::new();
         for (_, key) in scored {
-            let Some(best) = self
-                .resolve_scoped(&key, Scope::Anywhere)
-                .into_iter()
-                .next()
+            let Some(best) = scopes
+                .iter()
+                .find_map(|&scope| self.resolve_scoped(&key, scope).into_iter().next())
             else {
                 continue;
             };
@@ -648,4 +870,172 @@ fn parse_coordinates(text: &str) -> Option<Result<LatLng, GeocodeError>> {
     }
     let (lat, lon) = (lat.parse::<f64>().ok()?, lon.parse::<f64>().ok()?);
     Some(LatLng::new(lat, lon).map_err(GeocodeError::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::gazetteer;
+    use super::*;
+
+    /// The best answer's country, name and precision for a query.
+    fn best(query: &str) -> Location {
+        match gazetteer().geocode(query) {
+            Ok(found) => found.best,
+            Err(e) => panic!("{query}: {e}"),
+        }
+    }
+
+    fn assert_near(query: &str, country: &str, lat: f64, lon: f64) {
+        let found = best(query);
+        assert_eq!(
+            found.country.as_deref(),
+            Some(country),
+            "{query}: {found:?}"
+        );
+        let truth = LatLng::new(lat, lon).unwrap();
+        let km = found.point.distance_km(truth);
+        assert!(km < 25.0, "{query}: {} is {km:.0} km away", found.name);
+    }
+
+    fn assert_us(query: &str, state: &str) {
+        let found = best(query);
+        assert_eq!(found.country.as_deref(), Some("US"), "{query}: {found:?}");
+        assert_eq!(found.region.as_deref(), Some(state), "{query}: {found:?}");
+    }
+
+    /// Issue 13: each of these went to a US town or another country.
+    #[test]
+    fn countries_as_callers_name_them_win_over_us_towns() {
+        assert_near("London, England", "GB", 51.507, -0.128);
+        assert_near("Edinburgh, Scotland", "GB", 55.953, -3.188);
+        assert_near("Cardiff, Wales", "GB", 51.481, -3.179);
+        assert_near("Belfast, Northern Ireland", "GB", 54.597, -5.930);
+        assert_near("Amsterdam, Holland", "NL", 52.370, 4.895);
+        assert_near("Skopje, Macedonia", "MK", 41.998, 21.425);
+        assert_near("Vientiane, Laos", "LA", 17.975, 102.633);
+        assert_near("Port of Spain, Trinidad", "TT", 10.657, -61.518);
+        assert_near("Damascus, Syria", "SY", 33.513, 36.292);
+        assert_near("Chisinau, Moldova", "MD", 47.011, 28.863);
+        assert_near("Kinshasa, DR Congo", "CD", -4.322, 15.312);
+        assert_near("Kinshasa, DRC", "CD", -4.322, 15.312);
+        assert_near("Kinshasa, Congo-Kinshasa", "CD", -4.322, 15.312);
+        assert_near("Brazzaville, Congo", "CG", -4.263, 15.242);
+        assert_near("Brazzaville, Congo-Brazzaville", "CG", -4.263, 15.242);
+        assert_near("Rangoon, Burma", "MM", 16.805, 96.156);
+    }
+
+    #[test]
+    fn countries_alone_by_common_and_former_names() {
+        for (query, iso2) in [
+            ("Swaziland", "SZ"),
+            ("East Timor", "TL"),
+            ("Bosnia", "BA"),
+            ("Syria", "SY"),
+            ("Burma", "MM"),
+            ("Holland", "NL"),
+            ("Macedonia", "MK"),
+            ("Micronesia", "FM"),
+            ("Ivory Coast", "CI"),
+            ("Cape Verde", "CV"),
+            ("The Bahamas", "BS"),
+            ("Czechia", "CZ"),
+            ("Czech Republic", "CZ"),
+            ("Turkey", "TR"),
+            ("Türkiye", "TR"),
+            ("Russia", "RU"),
+            ("South Korea", "KR"),
+            ("North Korea", "KP"),
+            ("Vietnam", "VN"),
+            ("Iran", "IR"),
+            ("Bolivia", "BO"),
+            ("Venezuela", "VE"),
+            ("Tanzania", "TZ"),
+            ("UAE", "AE"),
+            ("UK", "GB"),
+            ("Great Britain", "GB"),
+            ("USA", "US"),
+            ("Suiza", "CH"),
+            ("Royaume-Uni", "GB"),
+            ("Estados Unidos", "US"),
+        ] {
+            let found = best(query);
+            assert_eq!(found.precision, Precision::Country, "{query}: {found:?}");
+            assert_eq!(found.country.as_deref(), Some(iso2), "{query}: {found:?}");
+        }
+        // "Congo" alone: the Democratic Republic, the other as alternative.
+        let congo = gazetteer().geocode("Congo").unwrap();
+        assert_eq!(congo.best.country.as_deref(), Some("CD"));
+        assert!(congo
+            .alternatives
+            .iter()
+            .any(|a| a.country.as_deref() == Some("CG")));
+        // A constituent country alone is a region of GB at its capital.
+        let scotland = best("Scotland");
+        assert_eq!(scotland.precision, Precision::Region);
+        assert_eq!(scotland.country.as_deref(), Some("GB"));
+    }
+
+    /// The US towns named like countries still answer with US context.
+    #[test]
+    fn us_towns_named_like_countries_need_us_context() {
+        assert_us("England, AR", "AR");
+        assert_us("England, Arkansas", "AR");
+        assert_us("Scotland, PA", "PA");
+        assert_us("Holland, MI", "MI");
+        assert_us("Holland MI", "MI");
+        assert_us("Macedonia, OH", "OH");
+        assert_us("Trinidad, CO", "CO");
+        assert_us("Scotland, USA", "PA");
+        assert_us("Holland, MI 49423", "MI");
+        assert_us("49423", "MI");
+    }
+
+    #[test]
+    fn spanish_french_and_portuguese_names() {
+        assert_near("Londres", "GB", 51.507, -0.128);
+        assert_near("Nueva York", "US", 40.713, -74.006);
+        assert_near("Ginebra, Suiza", "CH", 46.204, 6.143);
+        assert_near("Bruxelles", "BE", 50.847, 4.352);
+        assert_near("Londres, Inglaterra", "GB", 51.507, -0.128);
+        assert_near("Édimbourg, Écosse", "GB", 55.953, -3.188);
+        assert_near("Lisboa, Portugal", "PT", 38.717, -9.139);
+        assert_near("Varsovie, Pologne", "PL", 52.230, 21.011);
+        assert_near("Trinidad e Tobago", "TT", 10.657, -61.518);
+        // A Brazilian spelling of the city in the country named, with a note.
+        let helsinki = gazetteer().geocode("Helsinque, Finlândia").unwrap();
+        assert_eq!(helsinki.best.country.as_deref(), Some("FI"));
+        assert!(helsinki
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("closest spelling")));
+    }
+
+    /// "Granada" is Grenada only in Spanish: the Spanish city comes first.
+    #[test]
+    fn a_large_city_beats_a_country_named_so_only_in_another_language() {
+        assert_eq!(best("Granada").country.as_deref(), Some("ES"));
+        assert_eq!(best("Grenada").country.as_deref(), Some("GD"));
+    }
+
+    /// Text naming a country that lacks the place is a 404 whose
+    /// suggestions are in that country.
+    #[test]
+    fn a_place_missing_from_the_named_country_is_not_found_there() {
+        for query in ["Springfield, England", "Fresno, Peru", "Lima, Scotland"] {
+            match gazetteer().geocode(query) {
+                Err(GeocodeError::NotFound { suggestions, .. }) => {
+                    let country = query.rsplit(", ").next().unwrap();
+                    let country = if country == "Peru" {
+                        "Peru"
+                    } else {
+                        "United Kingdom"
+                    };
+                    for s in &suggestions {
+                        assert!(s.ends_with(country), "{query}: suggested {s}");
+                    }
+                }
+                other => panic!("{query}: {other:?}"),
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@
 
 mod boundaries;
 mod geocode;
+mod names;
 mod normalize;
 mod outline;
 mod tables;
@@ -15,6 +16,7 @@ pub mod topojson;
 
 pub use boundaries::BoundaryIndex;
 pub use geocode::{GeocodeError, Geocoded, Location, MAX_QUERY_CHARS};
+pub use names::Subdivision;
 pub use normalize::normalize;
 pub use outline::{clean_outline, drop_degenerate_rings, split_at_antimeridian};
 pub use tables::{AltNameRow, CountryRow, CountyRow, LanguageRow, PlaceRow, StateRow, ZipRow};
@@ -287,7 +289,12 @@ pub struct Gazetteer {
     /// Normalised county names with and without their type word.
     county_keys: HashMap<String, Vec<usize>>,
     countries: Vec<Country>,
+    /// Normalised ISO, English, common and former names → country.
     country_keys: HashMap<String, usize>,
+    /// Keys of `country_keys` that only a Spanish, French or Portuguese
+    /// name gave ("granada" is Grenada in Spanish): a large place of that
+    /// name comes before the country.
+    country_foreign_keys: std::collections::HashSet<String>,
     languages: Vec<Language>,
     /// Lower-case ISO 639-1 and 639-3 codes and plain English names of the
     /// languages with a 639-1 code → index in `languages`.
@@ -360,6 +367,7 @@ impl Gazetteer {
             county_keys,
             countries,
             country_keys,
+            country_foreign_keys,
             languages,
             language_keys,
             county_index,
@@ -376,6 +384,7 @@ impl Gazetteer {
             county_keys,
             countries,
             country_keys,
+            country_foreign_keys,
             languages,
             language_keys,
             county_index,
@@ -485,11 +494,43 @@ impl Gazetteer {
         &self.countries
     }
 
-    /// A country by alpha-2, alpha-3 or English name or alias (any case).
+    /// A country by alpha-2, alpha-3, English name or alias, common or
+    /// former name ("Burma", "Holland") or Spanish, French or Portuguese
+    /// name ("Suiza"), any case, with or without a leading "the". A name
+    /// several countries go by ("Congo") gives the most populous.
     pub fn country(&self, code_or_name: &str) -> Option<&Country> {
-        self.country_keys
-            .get(&normalize(code_or_name))
-            .map(|&i| &self.countries[i])
+        self.countries_named(&normalize(code_or_name))
+            .into_iter()
+            .next()
+    }
+
+    /// Every country a normalised name denotes, most likely first.
+    fn countries_named(&self, key: &str) -> Vec<&Country> {
+        let key = ["the ", "el ", "la ", "le ", "les ", "o ", "a "]
+            .iter()
+            .find_map(|article| key.strip_prefix(article))
+            .filter(|rest| self.country_keys.contains_key(*rest) || ambiguous(rest).is_some())
+            .unwrap_or(key);
+        if let Some(codes) = ambiguous(key) {
+            return codes
+                .iter()
+                .filter_map(|code| self.countries.iter().find(|c| c.iso2 == *code))
+                .collect();
+        }
+        if let Some(&i) = self.country_keys.get(key) {
+            return vec![&self.countries[i]];
+        }
+        // "Trinidad e Tobago", "Bósnia e Herzegovina": without the
+        // connecting words.
+        let words: Vec<&str> = key.split(' ').collect();
+        if words.len() > 2 && words.iter().any(|w| names::CONNECTORS.contains(w)) {
+            let plain: Vec<&str> = words
+                .into_iter()
+                .filter(|w| !names::CONNECTORS.contains(w))
+                .collect();
+            return self.countries_named(&plain.join(" "));
+        }
+        Vec::new()
     }
 
     /// Every ISO 639-3 language.
@@ -510,6 +551,14 @@ impl Gazetteer {
     pub fn zip_count(&self) -> usize {
         self.zips.len()
     }
+}
+
+/// The countries a name several countries go by denotes.
+fn ambiguous(key: &str) -> Option<&'static [&'static str]> {
+    names::AMBIGUOUS_COUNTRY_NAMES
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, codes)| *codes)
 }
 
 /// world-atlas features without an ISO numeric id, by name → the country
@@ -751,6 +800,7 @@ struct Regions {
     county_keys: HashMap<String, Vec<usize>>,
     countries: Vec<Country>,
     country_keys: HashMap<String, usize>,
+    country_foreign_keys: std::collections::HashSet<String>,
     languages: Vec<Language>,
     language_keys: FxHashMap<String, usize>,
     county_index: BoundaryIndex,
@@ -834,6 +884,7 @@ impl Regions {
         let country_rows: Vec<CountryRow> = tables::read_rows("country.csv", &files.country)?;
         let mut countries = Vec::with_capacity(country_rows.len());
         let mut country_keys = HashMap::new();
+        let mut foreign_names: Vec<(String, usize)> = Vec::new();
         for row in country_rows {
             let shape = country_shapes
                 .get(&row.num)
@@ -857,6 +908,13 @@ impl Regions {
             {
                 country_keys.entry(normalize(key)).or_insert(index);
             }
+            foreign_names.extend(
+                row.names_intl
+                    .split(';')
+                    .map(normalize)
+                    .filter(|k| !k.is_empty())
+                    .map(|k| (k, index)),
+            );
             countries.push(Country {
                 label: capital.or_else(|| label_point(&shape)),
                 iso2: row.iso2,
@@ -866,6 +924,25 @@ impl Regions {
                 population: row.population,
                 shape,
             });
+        }
+
+        // Names callers use override the ISO aliases ("Congo" is not one
+        // country: see `names::AMBIGUOUS_COUNTRY_NAMES`); Spanish, French and
+        // Portuguese names fill only what no English name took.
+        for (key, iso2) in names::COMMON_COUNTRY_NAMES {
+            if let Some(index) = countries.iter().position(|c| c.iso2 == *iso2) {
+                country_keys.insert((*key).to_owned(), index);
+            }
+        }
+        for (key, _) in names::AMBIGUOUS_COUNTRY_NAMES {
+            country_keys.remove(*key);
+        }
+        let mut country_foreign_keys = std::collections::HashSet::new();
+        for (key, index) in foreign_names {
+            if let std::collections::hash_map::Entry::Vacant(entry) = country_keys.entry(key) {
+                country_foreign_keys.insert(entry.key().clone());
+                entry.insert(index);
+            }
         }
 
         let language_rows: Vec<LanguageRow> = tables::read_rows("language.csv", &files.language)?;
@@ -898,6 +975,7 @@ impl Regions {
             county_keys,
             countries,
             country_keys,
+            country_foreign_keys,
             languages,
             language_keys,
             county_index,

@@ -104,6 +104,10 @@ pub struct CountryRow {
     pub lon: Option<f64>,
     /// Population (GeoNames).
     pub population: Option<u64>,
+    /// Spanish, French and Portuguese names not among the English ones,
+    /// `;`-separated (empty in files built before the column existed).
+    #[serde(default)]
+    pub names_intl: String,
 }
 
 /// `language.csv`: an ISO 639-3 language.
