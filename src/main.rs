@@ -222,10 +222,24 @@ struct MatchArgs {
     /// Output: a readable table, or the API's json or geojson body.
     #[arg(long, value_enum, default_value_t = MatchFormat::Table)]
     format: MatchFormat,
-    /// Directory to match against (as for `serve --data`). Default: the
-    /// bundled hotlines and sample directory.
+    /// Directory files to match against (as for `serve --data`) instead
+    /// of the store. Default: the store at --store when one exists, else
+    /// the bundled hotlines and sample directory.
     #[arg(long, env = "REFMATCH_DATA")]
     data: Option<PathBuf>,
+    /// The store of record to read, as for `serve --store`; used when it
+    /// exists and holds a directory.
+    #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
+    store: PathBuf,
+    /// Answer as this API key's role (advocate or admin see confidential
+    /// records), checked against the store like the API checks it.
+    #[arg(long, env = "REFMATCH_KEY", conflicts_with = "staff")]
+    key: Option<String>,
+    /// Local staff access: answer as an advocate (every record and field)
+    /// without a key, for whoever may read the files on this machine.
+    /// Reads of confidential records from a store are audited.
+    #[arg(long)]
+    staff: bool,
 }
 
 impl MatchArgs {
@@ -607,11 +621,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 Err(error) => Err(error.into()),
             }
         }
-        Command::Match(args) => {
-            let vocabulary = Vocabulary::bundled()?;
-            let directory = load_directory(&gazetteer, &vocabulary, args.data.as_deref(), 5)?;
-            run_match(&gazetteer, &directory, &vocabulary, &args)
-        }
+        Command::Match(args) => match_command(gazetteer, &args),
         Command::Geocode { query, file } => match (query, file) {
             (Some(query), _) => geocode_one(&gazetteer, &query),
             (None, Some(path)) => geocode_file(&gazetteer, &path),
@@ -977,21 +987,140 @@ fn run_coverage(
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// `refmatch match`: exit 0 with results, 1 when the place is unknown, 2
-/// for a malformed option.
+/// Who `refmatch match` answers for: the public unless given a key or
+/// `--staff`.
+struct MatchCaller {
+    role: Role,
+    /// The name an audit entry gives.
+    name: String,
+}
+
+/// `refmatch match`: decides the caller (`--key`, `--staff` or the
+/// public) and the data (`--data`, else the store at `--store` when it
+/// holds a directory, else the bundled data), says on stderr which data
+/// it read, and answers. Exit 0 with results, 1 when the place is
+/// unknown, 2 for a malformed option or a key the store does not know.
+fn match_command(gazetteer: Gazetteer, args: &MatchArgs) -> anyhow::Result<std::process::ExitCode> {
+    let vocabulary = Vocabulary::bundled()?;
+    // Only a store that is there is opened: `match` never creates one.
+    let sqlite = if args.store.is_file() {
+        Some(
+            SqliteStore::open(&args.store)
+                .with_context(|| format!("opening the store {}", args.store.display()))?,
+        )
+    } else {
+        None
+    };
+    let caller = match (&args.key, args.staff) {
+        (Some(secret), _) => {
+            let Some(store) = &sqlite else {
+                eprintln!(
+                    "error: --key: there is no store at {} to check the key against; give --store, or --staff for local staff access",
+                    args.store.display()
+                );
+                return Ok(std::process::ExitCode::from(2));
+            };
+            match store.find_key(secret.trim())? {
+                Some(key) => MatchCaller {
+                    role: key.role,
+                    name: format!("key:{}#{}", key.name, key.id),
+                },
+                None => {
+                    eprintln!(
+                        "error: --key: the API key is not valid in the store {}; ask an administrator for one (refmatch keys create)",
+                        args.store.display()
+                    );
+                    return Ok(std::process::ExitCode::from(2));
+                }
+            }
+        }
+        (None, true) => MatchCaller {
+            role: Role::Advocate,
+            name: format!(
+                "cli:staff@{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+            ),
+        },
+        (None, false) => MatchCaller {
+            role: Role::Public,
+            name: "cli:public".to_owned(),
+        },
+    };
+    let opened = match sqlite {
+        Some(store) if args.data.is_none() => {
+            let opened = OpenedStore::read(Box::new(store))
+                .with_context(|| format!("reading the store {}", args.store.display()))?;
+            (!opened.is_new()).then(|| opened.with_tile_file(args.store.with_extension("tiles")))
+        }
+        _ => None,
+    };
+    let view = View::now(caller.role);
+    match opened {
+        Some(opened) => {
+            let (live, report) = LiveDirectory::open_read(
+                opened,
+                Arc::new(gazetteer),
+                Arc::new(vocabulary),
+                index_options(5),
+                |_, _| Ingested::default(),
+            )?;
+            eprintln!(
+                "data: store {} ({} records)",
+                args.store.display(),
+                report.providers
+            );
+            let snapshot = live.snapshot();
+            let audit = |ids: &[&str]| -> anyhow::Result<()> {
+                if caller.role.sees_confidential() && !ids.is_empty() {
+                    let actor = Actor {
+                        name: &caller.name,
+                        role: caller.role,
+                    };
+                    live.record_reads(&actor, ids, "cli match")
+                        .context("auditing the read of confidential records")?;
+                }
+                Ok(())
+            };
+            run_match(
+                live.gazetteer(),
+                &snapshot.directory,
+                live.vocabulary(),
+                view,
+                args,
+                &audit,
+            )
+        }
+        None => {
+            let directory = load_directory(&gazetteer, &vocabulary, args.data.as_deref(), 5)?;
+            match &args.data {
+                Some(dir) => eprintln!(
+                    "data: files in {} ({} records)",
+                    dir.display(),
+                    directory.len()
+                ),
+                None => eprintln!("data: bundled sample ({} records)", directory.len()),
+            }
+            run_match(&gazetteer, &directory, &vocabulary, view, args, &|_| Ok(()))
+        }
+    }
+}
+
+/// Answers one `refmatch match` query over `directory` for `view`;
+/// `audit` is given the confidential records shown before they are
+/// printed.
 fn run_match(
     gazetteer: &Gazetteer,
     directory: &Directory,
     vocabulary: &Vocabulary,
+    view: View,
     args: &MatchArgs,
+    audit: &dyn Fn(&[&str]) -> anyhow::Result<()>,
 ) -> anyhow::Result<std::process::ExitCode> {
-    // The CLI reads the directory files directly: whoever runs it sees
-    // every record, as an advocate does.
     let matcher = Matcher {
         gazetteer,
         directory,
         vocabulary,
-        view: View::now(Role::Advocate),
+        view,
     };
     let pairs = args.pairs();
     let parsed = Query::parse(
@@ -1023,6 +1152,14 @@ fn run_match(
             return Ok(std::process::ExitCode::from(2));
         }
     };
+    let confidential: Vec<&str> = response
+        .results
+        .iter()
+        .filter_map(|r| directory.provider(r.index))
+        .filter(|p| !p.is_public())
+        .map(|p| p.id.as_str())
+        .collect();
+    audit(&confidential)?;
     let renderer = api::body::Renderer::new(directory, &matcher.view);
     match args.format {
         MatchFormat::Json => print_body(&renderer.match_json(&response))?,

@@ -10,8 +10,10 @@
 //! - names are generic ("Fresno Survivor Support Center", "Fresno County
 //!   Anti-Trafficking Task Force", "Riley Example, LCSW");
 //! - US phone numbers are in the 555-0100…555-0199 range reserved for
-//!   fiction ("(559) 555-0142"); foreign numbers use the non-existent
-//!   country code `+00` ("+00 555 0100 042");
+//!   fiction ("(559) 555-0142"); foreign numbers are valid dial strings
+//!   for their country (its calling code and the length of its numbers,
+//!   from `data/dial/dial_plan.csv`) made of the same fictional-looking
+//!   digits: "+51 55 501 042" in Peru, "+1 (506) 555-0142" in Canada;
 //! - e-mail and web addresses are on `example.org`;
 //! - streets are "100 Example St" and the like;
 //! - every record has `source: "synthetic"`.
@@ -2030,8 +2032,103 @@ fn languages(region: &Region<'_>, foreign: bool, rng: &mut SplitMix64) -> Vec<Co
     languages.into_iter().map(CompactString::from).collect()
 }
 
+/// Each region's calling code and example national number, from
+/// `data/dial/dial_plan.csv` (derived from libphonenumber's metadata by
+/// `scripts/build-dial-plan`).
+const DIAL_PLAN: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/dial/dial_plan.csv"
+));
+
+/// How numbers are written in one country, as far as synthetic numbers
+/// need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DialPlan {
+    /// Country calling code, digits ("51").
+    calling_code: &'static str,
+    /// A valid national significant number (no calling code, no trunk
+    /// prefix): its length is the length of a synthetic number, and in
+    /// the North American plan its first three digits the area code.
+    example: &'static str,
+}
+
+/// The dial plan of `country` (ISO 3166-1 alpha-2). Pitcairn, South
+/// Georgia and the French Southern Territories, which libphonenumber does
+/// not list, dial as New Zealand (+64), the Falklands (+500) and Réunion
+/// (+262) do.
+fn dial_plan(country: &str) -> Option<DialPlan> {
+    static PLANS: std::sync::OnceLock<FxHashMap<&'static str, DialPlan>> =
+        std::sync::OnceLock::new();
+    let plans = PLANS.get_or_init(|| {
+        DIAL_PLAN
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let fields: Vec<&'static str> = line.split(',').collect();
+                match fields.as_slice() {
+                    [region, code, _, _, _, example, _] if !example.is_empty() => Some((
+                        *region,
+                        DialPlan {
+                            calling_code: code,
+                            example,
+                        },
+                    )),
+                    _ => None,
+                }
+            })
+            .collect()
+    });
+    let country = match country {
+        "PN" => "NZ",
+        "GS" => "FK",
+        "TF" => "RE",
+        other => other,
+    };
+    plans.get(country).copied()
+}
+
+/// A fictional-looking foreign number that is still a valid dial string
+/// for its country: `+CC` and a national number of the length of the
+/// country's example number, made of `555 0100` padded or cut to fit and
+/// ending in `last` (0–999). North American plan countries (Canada, the
+/// Caribbean) get `+1 (AAA) 555-01xx` in the example's area code. Without
+/// a dial plan (no such country) the number has no calling code to give,
+/// so the US form `+1 (202) 555-01xx` is used.
+fn foreign_number(country: &str, last: u64) -> String {
+    let Some(plan) = dial_plan(country) else {
+        return format!("+1 (202) 555-01{:02}", last % 100);
+    };
+    if plan.calling_code == "1" {
+        let area = plan.example.get(..3).unwrap_or("202");
+        return format!("+1 ({area}) 555-01{:02}", last % 100);
+    }
+    let length = plan.example.len().max(4);
+    let tail = format!("{last:03}");
+    let head_length = length - tail.len();
+    let mut national: String = "5550100".chars().take(head_length).collect();
+    while national.len() < head_length {
+        national.push('0');
+    }
+    national.push_str(&tail);
+    // Groups of three from the right; the first takes what is left over,
+    // and a lone leftover digit joins the next group.
+    let first = match national.len() % 3 {
+        0 => 3,
+        1 if national.len() > 4 => 4,
+        leftover => leftover,
+    };
+    let (head, rest) = national.split_at(first.min(national.len()));
+    let mut text = format!("+{} {head}", plan.calling_code);
+    for group in rest.as_bytes().chunks(3) {
+        text.push(' ');
+        text.extend(group.iter().map(|&b| char::from(b)));
+    }
+    text
+}
+
 /// Plainly fictional phone numbers: 555-01xx in a local area code in the
-/// US and its territories, `+00 555 0100 xxx` abroad.
+/// US and its territories; abroad a valid dial string for the country made
+/// of the same digits ([`foreign_number`]).
 fn phones(
     archetype: &Archetype,
     place: &Place,
@@ -2043,7 +2140,7 @@ fn phones(
     let area = rng.pick(region.area_codes).copied().unwrap_or(202);
     let number = |rng: &mut SplitMix64| {
         if foreign {
-            format!("+00 555 0100 {:03}", rng.below(1000))
+            foreign_number(&place.country, rng.below(1000))
         } else {
             format!("({area}) 555-01{:02}", rng.below(100))
         }
@@ -2179,6 +2276,30 @@ mod tests {
     use crate::model::{dial_digits, Vocabulary};
     use std::collections::{BTreeMap, BTreeSet, HashSet};
     use std::sync::OnceLock;
+
+    #[test]
+    fn foreign_numbers_have_the_country_code_and_length() {
+        assert_eq!(foreign_number("PE", 42), "+51 55 501 042");
+        assert_eq!(foreign_number("GB", 7), "+44 5550 100 007");
+        assert_eq!(foreign_number("CA", 142), "+1 (506) 555-0142");
+        assert_eq!(foreign_number("DO", 5), "+1 (809) 555-0105");
+        assert_eq!(foreign_number("AC", 999), "+247 55 999");
+        assert_eq!(foreign_number("PN", 1), foreign_number("NZ", 1));
+        for country in ["DE", "IN", "NG", "PH", "UA", "MD", "XK"] {
+            let plan = dial_plan(country).unwrap();
+            let dial = dial_digits(&foreign_number(country, 123));
+            assert_eq!(
+                dial,
+                format!(
+                    "+{}{}",
+                    plan.calling_code,
+                    &"5550100"[..plan.example.len() - 3]
+                ) + &"0".repeat(plan.example.len().saturating_sub(10))
+                    + "123",
+                "{country}"
+            );
+        }
+    }
 
     const COUNT: usize = 3200;
     const SEED: u64 = 20_260_301;
@@ -2360,11 +2481,29 @@ mod tests {
                     assert!(phone.number.contains(") 555-01"), "{}", phone.number);
                     assert_eq!(phone.dial.len(), 10);
                 } else {
+                    let plan = dial_plan(country(p)).unwrap();
                     assert!(
-                        phone.number.starts_with("+00 555 0100 "),
-                        "{}",
+                        phone.dial.starts_with(&format!("+{}", plan.calling_code)),
+                        "{}: {}",
+                        country(p),
                         phone.number
                     );
+                    assert_eq!(
+                        phone.dial.len(),
+                        1 + plan.calling_code.len() + plan.example.len(),
+                        "{}: {}",
+                        country(p),
+                        phone.number
+                    );
+                    // The fictional digits: 555-01xx after a North
+                    // American area code, else 55… first.
+                    let national = &phone.dial[1 + plan.calling_code.len()..];
+                    let fictional = if plan.calling_code == "1" {
+                        national[3..].starts_with("55501")
+                    } else {
+                        national.starts_with("55")
+                    };
+                    assert!(fictional, "{}", phone.number);
                 }
             }
             if let Some(email) = &p.email {

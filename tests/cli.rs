@@ -130,11 +130,322 @@ fn serve_answers_http_and_stops_on_sigterm() {
     }
 }
 
+/// `refmatch match` over the bundled data: `--store` names a store that
+/// does not exist, and no key, data or store comes from the environment.
+fn matching() -> std::process::Command {
+    let mut command = refmatch();
+    command
+        .arg("match")
+        .arg("--store")
+        .arg(std::env::temp_dir().join(format!(
+            "refmatch-cli-no-store-{}.sqlite",
+            std::process::id()
+        )))
+        .env_remove("REFMATCH_STORE")
+        .env_remove("REFMATCH_DATA")
+        .env_remove("REFMATCH_KEY");
+    command
+}
+
+/// The ids of a GeoJSON match body printed on stdout, in rank order.
+fn feature_ids(output: &std::process::Output) -> Vec<String> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: Value = serde_json::from_slice(&output.stdout).expect("GeoJSON on stdout");
+    body["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// The ids of the bundled sample's confidential records.
+fn bundled_confidential_ids() -> std::collections::HashSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample/directory.csv");
+    let mut reader = csv::Reader::from_path(path).expect("sample");
+    let headers = reader.headers().expect("header").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let (id, visibility) = (column("id"), column("visibility"));
+    reader
+        .records()
+        .map(|row| row.expect("row"))
+        .filter(|row| &row[visibility] == "confidential")
+        .map(|row| row[id].to_owned())
+        .collect()
+}
+
+#[test]
+fn match_answers_the_public_unless_told_staff_and_says_which_data_it_read() {
+    let confidential = bundled_confidential_ids();
+    assert!(confidential.len() > 1000);
+    let query = [
+        "--near",
+        "Fresno, CA",
+        "--issue",
+        "trafficking",
+        "--limit",
+        "50",
+        "--format",
+        "geojson",
+    ];
+    let public = matching().args(query).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&public.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l == "data: bundled sample (3220 records)"),
+        "one line says which data was read: {stderr}"
+    );
+    let public_ids = feature_ids(&public);
+    assert_eq!(public_ids.len(), 50);
+    let leaked: Vec<&String> = public_ids
+        .iter()
+        .filter(|id| confidential.contains(*id))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "the public CLI shows confidential records {leaked:?}"
+    );
+
+    let staff = matching()
+        .args(query)
+        .arg("--staff")
+        .output()
+        .expect("runs");
+    let staff_ids = feature_ids(&staff);
+    assert!(
+        staff_ids.iter().any(|id| confidential.contains(id)),
+        "--staff sees confidential records: {staff_ids:?}"
+    );
+
+    // A key needs a store to be checked against.
+    let keyed = matching()
+        .args(query)
+        .args(["--key", "rmk_x"])
+        .output()
+        .expect("runs");
+    assert_eq!(keyed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&keyed.stderr).contains("--key"));
+    let both = matching()
+        .args(query)
+        .args(["--key", "rmk_x", "--staff"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "--key and --staff exclude each other"
+    );
+}
+
+#[test]
+fn match_reads_the_store_when_there_is_one_and_checks_keys_against_it() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-match-store-{}", std::process::id()));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("temp dir");
+    let header = "id,name,kind,issues,languages,hours,timezone,phones,city,region,country,lat,lon,service_area,visibility,source";
+    std::fs::write(
+        data.join("fresno.csv"),
+        format!(
+            "{header}\n\
+             fresno-open,Fresno Open Door,service_provider,sex_trafficking,en,24/7,,(559) 555-0101|voice|US,Fresno,CA,US,36.75,-119.78,radius:50,public,test\n\
+             fresno-shelter,Fresno Safe House,service_provider,sex_trafficking,en,24/7,,(559) 555-0102|voice|US,Fresno,CA,US,36.76,-119.79,radius:50,confidential,test\n\
+             clovis-legal,Clovis Legal Aid,service_provider,sex_trafficking,es,Mo-Fr 09:00-17:00,America/Los_Angeles,(559) 555-0103|voice|US,Clovis,CA,US,36.82,-119.70,radius:30,public,test\n"
+        ),
+    )
+    .expect("write data");
+    let store = dir.join("store.sqlite");
+    let path = "/v1/match?near=Fresno,%20CA&issue=sex_trafficking&format=geojson";
+    let server = Server::start_with(
+        &store,
+        Stdio::null(),
+        "refmatch=warn",
+        &["--data", data.to_str().expect("utf-8 path")],
+    );
+    let api = http_get(server.port, path).expect("answers");
+    server.stop();
+    let api_body: Value =
+        serde_json::from_str(api.split_once("\r\n\r\n").expect("body").1).expect("JSON");
+    let api_ids: Vec<&str> = api_body["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(api_ids, ["fresno-open", "clovis-legal"], "the public API");
+
+    let cli = |extra: &[&str]| {
+        refmatch()
+            .args([
+                "match",
+                "--near",
+                "Fresno, CA",
+                "--issue",
+                "sex_trafficking",
+                "--format",
+                "geojson",
+            ])
+            .arg("--store")
+            .arg(&store)
+            .args(extra)
+            .env_remove("REFMATCH_DATA")
+            .env_remove("REFMATCH_KEY")
+            .output()
+            .expect("runs")
+    };
+    let public = cli(&[]);
+    let stderr = String::from_utf8_lossy(&public.stderr);
+    assert!(
+        stderr.contains(&format!("data: store {} (3 records)", store.display())),
+        "{stderr}"
+    );
+    assert_eq!(
+        feature_ids(&public),
+        api_ids,
+        "the CLI answers as the API does"
+    );
+
+    let key = refmatch()
+        .args([
+            "keys", "create", "--role", "advocate", "--name", "cli test", "--store",
+        ])
+        .arg(&store)
+        .output()
+        .expect("runs");
+    assert!(key.status.success());
+    let key = String::from_utf8(key.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let advocate = feature_ids(&cli(&["--key", &key]));
+    assert!(
+        advocate.iter().any(|id| id == "fresno-shelter"),
+        "{advocate:?}"
+    );
+    assert_eq!(
+        feature_ids(&cli(&["--staff"])),
+        advocate,
+        "--staff is the advocate view"
+    );
+    // Both staff reads of the confidential record are in the audit log.
+    let audit = rusqlite::Connection::open(&store).expect("store");
+    let audited: Vec<String> = audit
+        .prepare(
+            "SELECT actor FROM audit WHERE action = 'read_confidential' \
+             AND detail = 'cli match' AND provider_id = 'fresno-shelter' ORDER BY seq",
+        )
+        .expect("query")
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("actors");
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert!(audited[0].starts_with("key:cli test#"), "{audited:?}");
+    assert!(audited[1].starts_with("cli:staff@"), "{audited:?}");
+
+    let refused = cli(&["--key", "rmk_not_a_key"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--key: the API key is not valid"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Splits a README command line into words: spaces separate, double
+/// quotes group.
+fn words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            _ => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn the_readme_cli_example_answers_as_the_api_example_beside_it() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let api_line = readme
+        .lines()
+        .find(|l| l.starts_with("curl 'http://127.0.0.1:8080/v1/match?"))
+        .expect("the README's /v1/match example");
+    let path = api_line
+        .trim_start_matches("curl 'http://127.0.0.1:8080")
+        .split('\'')
+        .next()
+        .expect("path")
+        .to_owned();
+    let cli_line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- match "))
+        .expect("the README's match example");
+    let args = words(cli_line.trim_start_matches("cargo run --release -- "));
+
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = dir.join("store.sqlite");
+    let server = Server::start(&store, Stdio::null(), "refmatch=warn");
+    let api = http_get(server.port, &format!("{path}&format=geojson")).expect("answers");
+    server.stop();
+    let api_body: Value =
+        serde_json::from_str(api.split_once("\r\n\r\n").expect("body").1).expect("JSON");
+    let api_ids: Vec<String> = api_body["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(!api_ids.is_empty(), "{api}");
+
+    let cli = refmatch()
+        .args(&args)
+        .args(["--format", "geojson", "--store"])
+        .arg(&store)
+        .env_remove("REFMATCH_DATA")
+        .env_remove("REFMATCH_KEY")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        feature_ids(&cli),
+        api_ids,
+        "{cli_line} answers as {api_line}"
+    );
+    // The same over the bundled data, without a store.
+    let bundled = refmatch()
+        .args(&args)
+        .args(["--format", "geojson", "--store"])
+        .arg(dir.join("none.sqlite"))
+        .env_remove("REFMATCH_DATA")
+        .env_remove("REFMATCH_KEY")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        feature_ids(&bundled),
+        api_ids,
+        "the bundled data seeds the store"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn match_prints_a_ranked_table() {
-    let output = refmatch()
+    let output = matching()
         .args([
-            "match",
             "--near",
             "Fresno, CA",
             "--issue",
@@ -174,9 +485,9 @@ fn match_prints_a_ranked_table() {
 
 #[test]
 fn match_geojson_is_the_api_body() {
-    let output = refmatch()
+    // Staff: the public view of Lima has only two trafficking results.
+    let output = matching()
         .args([
-            "match",
             "--lat",
             "-12.05",
             "--lon",
@@ -185,6 +496,7 @@ fn match_geojson_is_the_api_body() {
             "trafficking",
             "--format",
             "geojson",
+            "--staff",
         ])
         .output()
         .expect("runs");
@@ -202,8 +514,8 @@ fn match_geojson_is_the_api_body() {
 
 #[test]
 fn match_errors_name_the_option_and_exit_2_or_1() {
-    let bad = refmatch()
-        .args(["match", "--near", "Fresno, CA", "--limit", "0"])
+    let bad = matching()
+        .args(["--near", "Fresno, CA", "--limit", "0"])
         .output()
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
@@ -212,13 +524,13 @@ fn match_errors_name_the_option_and_exit_2_or_1() {
         stderr.contains("--limit") && stderr.contains("1 to 100"),
         "{stderr}"
     );
-    let unknown = refmatch()
-        .args(["match", "--near", "Fresnoo, CA"])
+    let unknown = matching()
+        .args(["--near", "Fresnoo, CA"])
         .output()
         .expect("runs");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean"));
-    let nowhere = refmatch().args(["match"]).output().expect("runs");
+    let nowhere = matching().output().expect("runs");
     assert_eq!(nowhere.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("--near"));
 }

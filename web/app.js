@@ -115,7 +115,11 @@
     }
   }
 
-  /** Plain words for an API failure (problem+json `detail` when there is one). */
+  /**
+   * Plain words for an API failure (problem+json `detail` when there is one).
+   * Close spellings of an unknown place (`suggestions`) are not part of the
+   * words: showError offers them as buttons.
+   */
   function plainWords(status, problem) {
     if (status === 401) return 'The key is not valid. Check it and sign in again; until then the console shows the public view.';
     if (status === 403) return 'Your key is not allowed to do this.';
@@ -124,9 +128,6 @@
     if (problem && problem.detail) {
       let text = capitalise(problem.detail.trim());
       if (!/[.?!]$/.test(text)) text += '.';
-      if (problem.suggestions && problem.suggestions.length) {
-        text += ` Did you mean ${problem.suggestions.slice(0, 5).join('; ')}?`;
-      }
       return text;
     }
     if (status >= 500) return 'Something went wrong on the server. Try again; if it keeps happening, tell the directory team.';
@@ -157,14 +158,33 @@
 
   const apiJson = async (path) => (await api(path)).json();
 
-  function showError(error) {
+  /**
+   * Shows an error above the form (none: hides it). An unknown place's close
+   * spellings become "Did you mean" buttons when `onSuggestion` is given:
+   * a click hands the name to it.
+   */
+  function showError(error, onSuggestion) {
     const box = $('error');
+    box.textContent = '';
     if (!error) {
       box.hidden = true;
-      box.textContent = '';
       return;
     }
-    box.textContent = error instanceof ApiError ? error.message : `Something went wrong in the console: ${error.message || error}`;
+    box.append(error instanceof ApiError ? error.message : `Something went wrong in the console: ${error.message || error}`);
+    const suggestions = (error.problem && Array.isArray(error.problem.suggestions) ? error.problem.suggestions : [])
+      .filter((name) => typeof name === 'string' && name)
+      .slice(0, 5);
+    if (suggestions.length && onSuggestion) {
+      box.append(el('span', { class: 'did-you-mean' }, ' Did you mean: ',
+        suggestions.map((name) => el('button', {
+          type: 'button',
+          class: 'suggestion',
+          'aria-label': `Search for ${name}`,
+          onclick: () => onSuggestion(name),
+        }, name)), '?'));
+    } else if (suggestions.length) {
+      box.append(` Did you mean ${suggestions.join('; ')}?`);
+    }
     box.hidden = false;
   }
 
@@ -463,6 +483,7 @@
     const params = matchParamsFromForm();
     if (!params.get('near')) {
       showError(null);
+      clearMatch();
       $('match-status').textContent = 'Type where the caller is, or click the map.';
       $('near').focus();
       return;
@@ -474,10 +495,33 @@
     runMatch(params, focusResults);
   }
 
+  /**
+   * Forgets the last caller: no results listed, no markers, no service
+   * area, nothing to copy. Runs before every search and after a failed one,
+   * so a new caller never sees (or is read) the previous caller's answer.
+   */
+  function clearMatch() {
+    state.match.body = null;
+    state.match.selected = -1;
+    state.match.markers = [];
+    state.match.bounds = null;
+    $('results').textContent = '';
+    if (layers.match) layers.match.clearLayers();
+    if (layers.area) layers.area.clearLayers();
+    $('copy-top').disabled = true;
+  }
+
+  /** Fills the place with a suggested spelling and searches again. */
+  function searchSuggestion(name) {
+    $('near').value = name;
+    submitMatch(true);
+  }
+
   async function runMatch(params, focusResults) {
     const seq = ++state.match.seq;
     state.match.params = params;
     showError(null);
+    clearMatch();
     $('match-status').textContent = 'Searching…';
     $('search-button').disabled = true;
     try {
@@ -488,8 +532,9 @@
       if (focusResults && body.features.length) selectResult(0, true);
     } catch (error) {
       if (seq !== state.match.seq) return;
+      clearMatch();
       $('match-status').textContent = 'No results.';
-      showError(error);
+      showError(error, searchSuggestion);
     } finally {
       if (seq === state.match.seq) $('search-button').disabled = false;
     }
@@ -582,19 +627,40 @@
     });
   }
 
+  /**
+   * The link that calls (or, for a text line, texts) a number from a device
+   * that can: `tel:` or `sms:` and the number's dial string ("+48226289999",
+   * "18883737888", "233733"); null when there is nothing to dial.
+   */
+  function dialHref(phone) {
+    const dial = String(phone.dial || '').replace(/[^0-9+]/g, '');
+    if (!/^\+?[0-9]{2,15}$/.test(dial)) return null;
+    return `${phone.kind === 'text' ? 'sms' : 'tel'}:${dial}`;
+  }
+
   function phoneItem(phone, callerCountry) {
     const kind = PHONE_KIND[phone.kind] ?? kindLabel(phone.kind);
     const note = phone.note && phone.note !== 'direct line' ? phone.note : '';
     const country = phone.country && phone.country !== callerCountry && !note ? `for ${phone.country}` : '';
     const detail = [kind, note, country].filter(Boolean).join(', ');
+    const direct = phone.confidential ? ', a direct line' : '';
+    const href = dialHref(phone);
     return el('li', {},
+      href
+        ? el('a', {
+          class: 'phone-link',
+          href,
+          'aria-label': `${phone.kind === 'text' ? 'Text' : 'Call'} ${phone.number}${direct}`,
+          onclick: (event) => event.stopPropagation(),
+        }, phone.number)
+        : el('span', { class: 'phone-number' }, phone.number),
       el('button', {
-        type: 'button', class: 'phone-button', 'aria-label': `Copy ${phone.number}${phone.confidential ? ', a direct line' : ''}`,
+        type: 'button', class: 'phone-copy', 'aria-label': `Copy ${phone.number}${direct}`,
         onclick: (event) => {
           event.stopPropagation();
           copy(phone.number, phone.number);
         },
-      }, phone.number),
+      }, 'Copy'),
       detail ? el('span', { class: 'phone-kind' }, detail) : null,
       phone.confidential ? el('span', { class: 'direct', title: 'For staff only: never give it to the public' }, 'direct line') : null);
   }
@@ -645,7 +711,7 @@
         },
       }, 'Copy referral')),
     el('ul', { class: 'badges', 'aria-label': 'Status' }, badges),
-    p.phones.length ? el('ul', { class: 'phones', 'aria-label': 'Phones (click to copy)' }, p.phones.map((phone) => phoneItem(phone, callerCountry))) : el('p', { class: 'meta' }, 'No phone the caller can dial from here.'),
+    p.phones.length ? el('ul', { class: 'phones', 'aria-label': 'Phones (call, text or copy)' }, p.phones.map((phone) => phoneItem(phone, callerCountry))) : el('p', { class: 'meta' }, 'No phone the caller can dial from here.'),
     el('dl', { class: 'details' },
       el('dt', {}, 'Hours'), el('dd', {}, hoursText(p)),
       p.languages.length ? [el('dt', {}, 'Speaks'), el('dd', {}, p.languages.map(languageName).join(', '))] : null,

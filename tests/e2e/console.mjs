@@ -145,9 +145,24 @@ async function main() {
     assert.equal(response.status(), 200);
     const csp = response.headers()['content-security-policy'] || '';
     assert.match(csp, /default-src 'self'/, 'the page has a strict CSP');
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, 'no inline script or style is allowed');
     await page.waitForSelector('body[data-ready="true"]');
     await page.waitForFunction(() => document.querySelectorAll('.leaflet-pane path').length > 50, null, { timeout: TIMEOUT });
     assert.ok((await page.locator('#issues input').count()) > 5, 'issues come from /v1/vocabulary');
+    // Every need is in view: the list has no scroll box of its own.
+    const needs = await page.evaluate(() => {
+      const box = document.getElementById('issues');
+      const style = getComputedStyle(box);
+      const outer = box.getBoundingClientRect();
+      const hidden = [...box.querySelectorAll('label')].filter((label) => {
+        const r = label.getBoundingClientRect();
+        return r.height === 0 || r.top < outer.top - 1 || r.bottom > outer.bottom + 1;
+      }).map((label) => label.textContent.trim());
+      return { overflowY: style.overflowY, scroll: box.scrollHeight, client: box.clientHeight, hidden };
+    });
+    assert.ok(!['auto', 'scroll'].includes(needs.overflowY), `the needs are not in a scroll box: ${JSON.stringify(needs)}`);
+    assert.ok(needs.scroll <= needs.client + 1, `no need is cut off: ${JSON.stringify(needs)}`);
+    assert.deepEqual(needs.hidden, [], 'every need is inside its box');
 
     // A US city, with needs set in the form.
     await page.check('#issue-labor_trafficking');
@@ -299,6 +314,73 @@ async function main() {
     } else {
       log('REFMATCH_E2E_ADVOCATE_KEY not set: staff checks skipped');
     }
+
+    // ------------------------------------------- one caller after another
+    // A failed search never leaves the last caller's answer on screen.
+    // Unknown places are 404s here, as are the geocoder's suggestions
+    // while typing them.
+    const next = await context.newPage();
+    watch(next, 'next caller', (text) => /status of 404|^404 .*\/v1\/(match|geocode)\?/.test(text));
+    await next.goto(`${base}/`, { waitUntil: 'load' });
+    await next.waitForSelector('body[data-ready="true"]');
+    await next.check('#issue-trafficking');
+    const peru = await matchAndCompare(next, 'Lima, Peru', '');
+    assert.equal(await next.isEnabled('#copy-top'), true, 'results can be copied');
+    // Phones call (or text) where the device can, and copy with a button.
+    const phones = peru.body.features.flatMap((f) => f.properties.phones);
+    const links = await next.evaluate(() => [...document.querySelectorAll('#results .phones li')].map((li) => {
+      const link = li.querySelector('a.phone-link');
+      return { href: link && link.getAttribute('href'), text: link && link.textContent, copy: li.querySelectorAll('button.phone-copy').length };
+    }));
+    assert.equal(links.length, phones.length, 'one entry per phone');
+    links.forEach((link, i) => {
+      const phone = phones[i];
+      const scheme = phone.kind === 'text' ? 'sms' : 'tel';
+      assert.equal(link.href, `${scheme}:${phone.dial}`, `${phone.number} is a ${scheme}: link to its dial string`);
+      assert.equal(link.text, phone.number, 'the link shows the number as written');
+      assert.equal(link.copy, 1, `${phone.number} has a copy button`);
+    });
+    assert.ok(phones.some((p) => p.dial === '080023232'), "Peru's own Llama y Vive number is listed");
+    await next.locator('#results .phones button.phone-copy').first().click();
+    assert.equal(await next.evaluate(() => navigator.clipboard.readText()), phones[0].number, 'the copy button copies the number');
+
+    // An unknown place: nothing of Peru's answer is left.
+    const peruStatus = await next.locator('#match-status').textContent();
+    await next.fill('#near', 'Fresnoo, CA');
+    await next.press('#near', 'Enter');
+    await next.waitForFunction((previous) => document.getElementById('match-status').textContent !== previous
+      && !document.getElementById('error').hidden, peruStatus, { timeout: TIMEOUT });
+    const cleared = async (label) => {
+      const after = await shown(next);
+      assert.deepEqual(after.ids, [], `${label}: no results listed`);
+      assert.deepEqual(after.markers, [], `${label}: no provider markers`);
+      assert.equal(after.caller, 0, `${label}: no caller point`);
+      assert.equal(await next.locator('#results .copy-referral').count(), 0, `${label}: no referral to copy`);
+      assert.equal(await next.isDisabled('#copy-top'), true, `${label}: "Copy top 3" is disabled`);
+      assert.equal(await next.locator('#results a.phone-link').count(), 0, `${label}: no phone of the last caller`);
+    };
+    await cleared('unknown place');
+    // "Did you mean" offers the close spellings as buttons; one click
+    // fills the place and searches again.
+    const suggestion = next.locator('#error button.suggestion', { hasText: 'Fresno, CA' });
+    assert.equal(await suggestion.count(), 1, `a clickable suggestion: ${await next.locator('#error').textContent()}`);
+    const failedStatus = await next.locator('#match-status').textContent();
+    await suggestion.click();
+    await waitForResults(next, failedStatus);
+    assert.equal(await next.inputValue('#near'), 'Fresno, CA', 'the suggestion fills the place');
+    assert.equal(await next.isHidden('#error'), true, 'the error is gone');
+    const suggested = await shown(next);
+    const fresnoAgain = await apiMatch(suggested.hash.slice('#match?'.length), '');
+    assert.deepEqual(suggested.ids, fresnoAgain.features.map((f) => f.id), 'the suggested search shows /v1/match\'s answer');
+    assert.ok(suggested.ids.length > 0 && suggested.caller === 1);
+    // An empty place clears the answer too.
+    await next.fill('#near', '');
+    await next.press('#near', 'Enter');
+    await next.waitForFunction(() => /Type where the caller is/.test(document.getElementById('match-status').textContent));
+    await cleared('empty place');
+    await settle(next);
+    await next.screenshot({ path: path.join(shots, 'match-cleared.png') });
+    await next.close();
 
     // An invalid key is refused in plain words (its 401 is expected here).
     const refused = await context.newPage();
