@@ -46,19 +46,7 @@ const KM_PER_DEGREE: f64 = 111.194_93;
 
 /// A public GET through the router; the body as JSON.
 async fn get(app: &axum::Router, uri: &str) -> Value {
-    let request = Request::builder()
-        .uri(uri)
-        .body(Body::empty())
-        .expect("request");
-    let response = app.clone().oneshot(request).await.expect("answer");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let text = String::from_utf8_lossy(&bytes);
+    let (status, text) = fetch(app, uri, None).await;
     assert_eq!(status, StatusCode::OK, "{uri}: {text}");
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("{uri}: not JSON: {text}"))
 }
