@@ -13,9 +13,9 @@
 //!
 //! - **coverage fit**: `/v1/coverage?by=h3&resolution=8` over a small box,
 //!   `nearest_km` beside each cell's label point, least squares;
-//! - **score fit**: `/v1/match` from 25 caller points, the published score
-//!   inverted through its documented proximity term (`0.5·exp(−km/50)`
-//!   plus an unknown constant), least squares;
+//! - **distance fit**: `/v1/match` from 25 caller points, the published
+//!   `distance_km` (the published `score` no longer depends on distance),
+//!   least squares;
 //! - **radius bisection**: `/v1/match?radius_km=` bisected until the record
 //!   appears, from several caller points, then trilateration;
 //! - **service-area edge**: for a radius area, `serves_location` probed
@@ -245,10 +245,8 @@ async fn coverage_fit(app: &axum::Router, t: &Target, issue: &str) -> Option<Lat
     fit(t.shown, &observations, |km| km, false)
 }
 
-async fn score_fit(app: &axum::Router, t: &Target, issue: &str) -> Option<LatLng> {
-    // Observations grouped by how the record relates to the caller: the
-    // constant part of the score is the same within a group.
-    let mut groups: HashMap<String, Vec<Observation>> = HashMap::new();
+async fn distance_fit(app: &axum::Router, t: &Target, issue: &str) -> Option<LatLng> {
+    let mut observations: Vec<Observation> = Vec::new();
     for i in -2..=2 {
         for j in -2..=2 {
             let caller = offset(t.shown, f64::from(i) * 6.0, f64::from(j) * 6.0);
@@ -258,16 +256,12 @@ async fn score_fit(app: &axum::Router, t: &Target, issue: &str) -> Option<LatLng
                 caller.lon()
             );
             let answer = get(app, &uri).await;
-            if let Some(r) = result_for(&answer, &t.id) {
-                let key = format!("{}/{}", r["tier"], r["serves_location"]);
-                if let Some(score) = r["score"].as_f64() {
-                    groups.entry(key).or_default().push((caller, score));
-                }
+            if let Some(km) = result_for(&answer, &t.id).and_then(|r| r["distance_km"].as_f64()) {
+                observations.push((caller, km));
             }
         }
     }
-    let largest = groups.into_values().max_by_key(Vec::len)?;
-    fit(t.shown, &largest, |km| 0.5 * (-km / 50.0).exp(), true)
+    fit(t.shown, &observations, |km| km, false)
 }
 
 /// Whether the target appears within `radius_km` of `caller`.
@@ -318,7 +312,8 @@ async fn serves(app: &axum::Router, t: &Target, issue: &str, caller: LatLng) -> 
 }
 
 async fn service_area_edge(app: &axum::Router, t: &Target, issue: &str) -> Option<LatLng> {
-    // The published radius, from the reasons ("serves within 45 km of its office").
+    // The published radius, from the reasons ("in person: serves within
+    // 45 km of its office").
     let uri = format!(
         "/v1/match?lat={}&lon={}&issue={issue}&limit=100&format=json",
         t.shown.lat(),
@@ -330,7 +325,8 @@ async fn service_area_edge(app: &axum::Router, t: &Target, issue: &str) -> Optio
         .iter()
         .filter_map(Value::as_str)
         .find_map(|r| {
-            r.strip_prefix("serves within ")?
+            r.split_once("serves within ")?
+                .1
                 .split(' ')
                 .next()?
                 .parse()
@@ -381,16 +377,17 @@ async fn ranking(app: &axum::Router, issue: &str, caller: LatLng) -> Vec<(String
 
 /// Rank order, scores ignored: the order of the target against a public
 /// record at a known point ranked near it in the same tier, bisected along
-/// rays to where the two swap. At a swap the two proximity terms differ by
-/// the records' constant difference (fitted), so each swap point gives the
-/// target's distance.
+/// rays to where the two swap. At a swap the two effective distances
+/// (`km / e^bonus`) are equal, so the logarithms of the two distances
+/// differ by the records' constant bonus difference (fitted), and each
+/// swap point gives the target's distance.
 async fn rank_order(
     app: &axum::Router,
     t: &Target,
     issue: &str,
     records: &HashMap<String, Listed>,
 ) -> Option<LatLng> {
-    let proximity = |km: f64| 0.5 * (-km / 50.0).exp();
+    let log_km = |km: f64| km.max(1e-6).ln();
     const REACH_KM: f64 = 25.0;
     const RAYS: u8 = 16;
     let start = ranking(app, issue, t.shown).await;
@@ -445,7 +442,7 @@ async fn rank_order(
         .max_by_key(|(_, rays)| rays.len())?;
     let reference_at = records.get(&reference)?.at;
     let near = before(&start, &reference);
-    // Swap points: (caller, the reference's proximity there).
+    // Swap points: (caller, the log of the reference's distance there).
     let mut swaps: Vec<Observation> = Vec::new();
     for ray in rays {
         let (mut lo, mut hi) = (0.0, REACH_KM);
@@ -463,11 +460,11 @@ async fn rank_order(
         }
         if !broken {
             let swap = along(ray, (lo + hi) / 2.0);
-            swaps.push((swap, proximity(swap.distance_km(reference_at))));
+            swaps.push((swap, log_km(swap.distance_km(reference_at))));
         }
     }
-    // At a swap, proximity(target) = proximity(reference) + constant.
-    fit(t.shown, &swaps, proximity, true)
+    // At a swap, ln d(target) = ln d(reference) + constant.
+    fit(t.shown, &swaps, log_km, true)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -499,7 +496,7 @@ async fn no_attack_on_public_answers_recovers_a_hidden_location() {
     );
     let attacks = [
         "coverage fit",
-        "score fit",
+        "distance fit",
         "radius bisection",
         "service-area edge",
         "rank order",
@@ -518,7 +515,7 @@ async fn no_attack_on_public_answers_recovers_a_hidden_location() {
         let issue = rarest_issue(t, &records);
         let estimates = [
             coverage_fit(&app, t, &issue).await,
-            score_fit(&app, t, &issue).await,
+            distance_fit(&app, t, &issue).await,
             radius_bisection(&app, t, &issue).await,
             service_area_edge(&app, t, &issue).await,
             rank_order(&app, t, &issue, &records).await,

@@ -359,8 +359,15 @@ async fn no_strict_result_breaks_a_hard_filter() {
                     }
                 }
                 // Relaxable ones: met unless named in `relaxed`.
+                // Languages: speaks, interprets, or lists none ("unknown").
                 if filter.contains("language=") && !relaxed.contains(&"language") {
-                    assert!(p.languages.iter().any(|l| l == "es"), "{uri}: {}", p.id);
+                    assert!(
+                        p.languages.iter().any(|l| l == "es")
+                            || p.services.iter().any(|s| s == "interpretation")
+                            || p.languages.is_empty(),
+                        "{uri}: {}",
+                        p.id
+                    );
                 }
                 if filter.contains("open_24h") && !relaxed.contains(&"open_24h") {
                     assert!(p.availability.is_open_24h(), "{uri}: {}", p.id);
@@ -469,9 +476,9 @@ async fn law_enforcement_can_be_excluded() {
 
 #[tokio::test]
 async fn relaxed_results_are_marked_and_come_last() {
-    // Few providers within 300 km of Anchorage speak Somali: the strict
-    // answer is short and the rest are relaxed on language only.
-    let body = geojson("/v1/match?near=Anchorage,%20AK&language=so&radius_km=300&limit=10").await;
+    // Few providers within 300 km of Anchorage are open around the clock:
+    // the strict answer is short and the rest are relaxed on open_24h only.
+    let body = geojson("/v1/match?near=Anchorage,%20AK&open_24h=true&radius_km=300&limit=10").await;
     let features = body["features"].as_array().expect("features");
     assert_eq!(features.len(), 10, "relaxed results fill the limit");
     let relaxed: Vec<&Value> = features
@@ -484,16 +491,60 @@ async fn relaxed_results_are_marked_and_come_last() {
         .collect();
     assert!(!relaxed.is_empty(), "some results are relaxed");
     for f in &relaxed {
-        assert_eq!(f["properties"]["relaxed"], serde_json::json!(["language"]));
+        assert_eq!(f["properties"]["relaxed"], serde_json::json!(["open_24h"]));
         let p = provider(f["id"].as_str().unwrap_or_default());
-        assert!(!p.languages.iter().any(|l| l == "so"));
+        assert!(!p.availability.is_open_24h());
         assert!(f["properties"]["reasons"].to_string().contains("relaxed"));
     }
     let first_relaxed = features.len() - relaxed.len();
+    assert!(first_relaxed > 0, "some strict results");
     for f in &features[..first_relaxed] {
         let p = provider(f["id"].as_str().unwrap_or_default());
-        assert!(p.languages.iter().any(|l| l == "so"), "{}", p.id);
+        assert!(p.availability.is_open_24h(), "{}", p.id);
     }
+}
+
+#[tokio::test]
+async fn languages_are_speaks_interpreter_unknown_or_does_not() {
+    // Few providers within 300 km of Anchorage list Somali: those listing
+    // other languages only are relaxed, those listing none or interpreting
+    // are strict, each saying so in its reasons.
+    let body = geojson("/v1/match?near=Anchorage,%20AK&language=so&radius_km=300&limit=40").await;
+    let mut seen = BTreeSet::new();
+    let mut relaxed_seen = false;
+    for f in body["features"].as_array().expect("features") {
+        let props = &f["properties"];
+        let p = provider(f["id"].as_str().unwrap_or_default());
+        let fit = props["language"].as_str().unwrap_or_default();
+        let reasons = props["reasons"].to_string();
+        let expected = if p.languages.iter().any(|l| l == "so") {
+            assert!(reasons.contains("speaks Somali"), "{reasons}");
+            "speaks"
+        } else if p.services.iter().any(|s| s == "interpretation") {
+            assert!(
+                reasons.contains("Somali through its interpreting service"),
+                "{reasons}"
+            );
+            "interpreter"
+        } else if p.languages.is_empty() {
+            assert!(
+                reasons.contains("languages not listed: ask about Somali"),
+                "{reasons}"
+            );
+            "unknown"
+        } else {
+            assert_eq!(props["relaxed"], serde_json::json!(["language"]));
+            "does_not"
+        };
+        assert_eq!(fit, expected, "{}", p.id);
+        if fit == "does_not" {
+            relaxed_seen = true;
+        } else {
+            assert!(!relaxed_seen, "a strict result after a relaxed one");
+        }
+        seen.insert(expected);
+    }
+    assert!(seen.len() >= 3, "{seen:?}");
 }
 
 #[tokio::test]
@@ -502,7 +553,6 @@ async fn distances_agree_with_an_independent_haversine_and_rank_nearer_first() {
     assert_eq!(body["query"]["county_fips"], "06019");
     assert_eq!(body["query"]["precision"], "point");
     let mut checked = 0;
-    let mut last: HashMap<String, f64> = HashMap::new();
     for f in body["features"].as_array().expect("features") {
         let props = &f["properties"];
         let Some(d) = props["distance_km"].as_f64() else {
@@ -520,34 +570,35 @@ async fn distances_agree_with_an_independent_haversine_and_rank_nearer_first() {
             f["id"]
         );
         checked += 1;
-        // Nearby results (which share one score formula) come nearer first.
-        if props["tier"] == "nearby" {
-            let tier = props["tier"].as_str().unwrap_or_default().to_owned();
-            if let Some(previous) = last.get(&tier) {
-                assert!(d >= *previous - 1e-9, "{}: nearer after farther", f["id"]);
-            }
-            last.insert(tier, d);
-        }
     }
     assert!(checked > 20);
-    // Tiers never interleave and scores fall within a tier.
-    let tiers: Vec<(String, f64)> = body["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .map(|f| {
-            (
-                f["properties"]["tier"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                f["properties"]["score"].as_f64().unwrap_or_default(),
-            )
-        })
-        .collect();
-    for pair in tiers.windows(2) {
-        assert!(pair[0].1 >= pair[1].1, "scores fall: {pair:?}");
+    // Within a distance-ordered tier (and the strict set: no result here
+    // is relaxed), effective distance `d / e^score` never falls; helplines
+    // other than the national line come by score.
+    let mut last: HashMap<String, f64> = HashMap::new();
+    for f in body["features"].as_array().expect("features") {
+        let props = &f["properties"];
+        assert_eq!(props["relaxed"], serde_json::json!([]));
+        let tier = props["tier"].as_str().unwrap_or_default().to_owned();
+        let score = props["score"].as_f64().expect("score");
+        let key = if tier == "helpline" {
+            if props["national_line"] == true {
+                continue;
+            }
+            -score
+        } else {
+            props["distance_km"].as_f64().expect("distance") / score.exp()
+        };
+        if let Some(previous) = last.get(&tier) {
+            assert!(
+                key >= *previous - 1e-3,
+                "{}: out of order in {tier}",
+                f["id"]
+            );
+        }
+        last.insert(tier, key);
     }
+    assert!(last.len() >= 3, "several tiers: {last:?}");
 }
 
 #[tokio::test]

@@ -665,13 +665,30 @@
       phone.confidential ? el('span', { class: 'direct', title: 'For staff only: never give it to the public' }, 'direct line') : null);
   }
 
+  // How each tier reads to an advocate (see the ranking model in the README).
+  const TIER_LABEL = {
+    local: 'in person',
+    nearby: 'in person · nearby',
+    helpline: 'by phone',
+    remote: 'remote office',
+    farther: 'farther away',
+  };
+  const TIER_HELP = {
+    local: 'Within reach and serves the caller\'s area',
+    nearby: 'Within reach, but does not list the caller\'s area',
+    helpline: 'A line or online service covering the caller\'s area',
+    remote: 'Serves the caller\'s area from an office beyond in-person reach',
+    farther: 'Beyond in-person reach and does not list the caller\'s area',
+  };
+
   function resultItem(feature, index, callerCountry) {
     const p = feature.properties;
     const open = openNow(p.hours, p.timezone);
     const distance = distanceText(p.distance_km, p.location_approximate);
     const where = p.address ? [p.address.city, p.address.region, p.address.country].filter(Boolean).join(', ') : '';
     const badges = [];
-    badges.push(el('li', { class: 'badge' }, `${p.tier}`));
+    badges.push(el('li', { class: 'badge', title: TIER_HELP[p.tier] || '' }, TIER_LABEL[p.tier] || `${p.tier}`));
+    if (p.national_line) badges.push(el('li', { class: 'badge' }, 'national line'));
     if (open === true) badges.push(el('li', { class: 'badge open' }, p.hours === '24/7' ? 'open 24/7' : 'open now'));
     else if (open === false) badges.push(el('li', { class: 'badge closed' }, 'closed now'));
     if (p.relaxed.length) badges.push(el('li', { class: 'badge relaxed' }, `relaxed: ${p.relaxed.map(kindLabel).join(', ')}`));

@@ -430,6 +430,10 @@ fn match_members(o: &mut Object<'_>, r: &Match) {
     o.field("rank", &r.rank);
     o.field("score", &r.score);
     o.field("tier", &r.tier);
+    // Help the caller can walk into (local or nearby), or remote.
+    o.field("in_person", &r.tier.in_person());
+    o.field("national_line", &r.national_line);
+    o.field("language", &r.language);
     // Great-circle km; `null` without a location.
     o.field("distance_km", &r.distance_km);
     o.field("serves_location", &r.serves_location);

@@ -34,7 +34,7 @@ mod filter;
 mod point_tree;
 mod sphere;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod tiles;
 
 pub use area::{

@@ -4,49 +4,85 @@
 //! 1. resolves the caller's place with the gazetteer (free text is
 //!    geocoded; coordinates are reverse geocoded for country, state and
 //!    county);
-//! 2. gathers candidates: providers whose service area covers the point
-//!    (H3 lookup confirmed against the exact geometry, nationwide and
-//!    worldwide lists) and the nearest located providers passing the
-//!    filters (found by [`Directory::nearest_matching`], which skips index
-//!    nodes whose attributes cannot pass).
-//!    Nearest providers that do not serve the point are kept only in the
-//!    caller's own country (the US with its territories), so a caller never
-//!    gets a foreign-only line, and only within `radius_km` or else
-//!    [`NEARBY_MAX_KM`];
-//! 3. keeps those passing every hard filter and ranks them by the score
-//!    below; when fewer than `limit` pass, adds results that fail only
-//!    relaxable filters ([`Relaxable::ORDER`]), each marked with what it
-//!    fails and always after every strict result.
+//! 2. finds the providers whose service area covers the point (H3 lookup
+//!    confirmed against the exact geometry, nationwide and worldwide
+//!    lists) and, in the caller's own country (the US with its
+//!    territories), the located providers near it that pass the filters;
+//! 3. ranks them by the model below; when fewer than `limit` pass every
+//!    filter, adds results that fail only relaxable filters
+//!    ([`Relaxable::ORDER`], one more given up at a time), each marked
+//!    with what it fails and always after every strict result.
 //!
 //! # Ranking
-//! Results are ordered by tier, then score (higher first), then distance
-//! (nearer first), then `id`. The score is
+//! The model follows how an advocate refers on a live call: first the
+//! help the caller can walk into, near enough to reach; beside it, the
+//! lines and offices that serve the caller's area from afar, with the
+//! national line for the need always on screen; and, only when nothing
+//! else fits, in-person help farther away. Every rule below is exact and
+//! holds for every query, view and `limit`.
 //!
-//! ```text
-//! score = tier + 0.5·proximity + 0.2·reachable + 0.1·open_24h + 0.1·specificity
-//!         + freshness
-//! ```
+//! **Reach.** "Near" means reachable in person. The reach is twice the
+//! distance to the [`REACH_DENSITY_RANK`]-th nearest in-person provider
+//! for the need (passing `issue` and `exclude`, in the caller's country),
+//! kept between [`REACH_MIN_KM`] and [`REACH_MAX_KM`], and never beyond
+//! `radius_km`. So where help is dense (Fresno, Anchorage's city) near
+//! means the hour's drive of [`REACH_MIN_KM`]; where it is sparse (eastern
+//! Montana, Guam) the reach grows with the distance the nearest few
+//! already are, up to a long day's return trip. The reach used is
+//! published as `reach_km` with the filters.
 //!
-//! - `tier`: 3 for **local** providers (on the ground, with a location, not
-//!   a hotline, serving the caller's point through a radius, ZIP, county,
-//!   state or own polygon); 2 for **national** ones (hotlines, providers
-//!   without a location, and providers serving the caller only through a
-//!   nationwide, country or worldwide area); 1 for **nearby** providers
-//!   that do not list the caller's area. Where nothing local fits,
-//!   national hotlines therefore lead.
-//! - `proximity`: `exp(−distance_km / 50)`, 0 without a location.
-//! - `reachable`: 1 when a listed number serves the caller's country (a US
-//!   number also serves PR, GU, VI, AS and MP), else 0.
-//! - `open_24h`: 1 when reachable around the clock.
-//! - `specificity`: 1 for a radius, ZIP, county or own polygon; 0.5 for a
-//!   state, or for a nationwide or country area naming the caller's
-//!   country; 0 for worldwide and for nearby providers.
-//! - `freshness`: a small edge for recently verified records,
-//!   [`FRESHNESS_EDGE`](crate::model::FRESHNESS_EDGE) (0.05) for one
-//!   verified today, falling linearly to 0 at the end of the verification
-//!   window (default 365 days); 0 for stale or never-verified records.
+//! **Tiers** ([`Tier`]): *in person* are providers with a location that
+//! are not hotlines, within reach: [`Tier::Local`] when their service
+//! area covers the caller, [`Tier::Nearby`] when it does not list the
+//! caller's area. *Remote* are [`Tier::Helpline`] (hotlines and providers
+//! without a location serving the caller's area) and [`Tier::Remote`]
+//! (offices beyond reach whose area covers the caller: a statewide office
+//! across the state). [`Tier::Farther`] are in-person providers beyond
+//! reach that do not list the caller's area, within 1,000 km
+//! ([`NEARBY_MAX_KM`]) or `radius_km`, in the caller's country.
 //!
-//! The fractional part is at most 0.95, so tiers never interleave.
+//! **Order within a tier.** Local, nearby, remote and farther providers
+//! are ordered by *effective distance* `distance_km / e^bonus`, nearer
+//! first; helplines, whose office distance means nothing to a caller on
+//! the phone, by `bonus`, larger first. Ties go to the larger bonus, then
+//! to `id`. The bonus is a sum of small, fixed edges:
+//!
+//! | edge | value | why |
+//! | --- | ---: | --- |
+//! | a number dialable from the caller's country | [`BONUS_REACHABLE`] | an advocate can warm-transfer or give the number now |
+//! | reachable 24 hours | [`BONUS_OPEN_24H`] | survivors call at night; a 24-hour line can take them now |
+//! | language: speaks / via interpreter | [`BONUS_SPEAKS`] / [`BONUS_INTERPRETER`] | speaking the caller's language beats a three-way interpreted call |
+//! | how specific its area is: county, ZIP, radius or own polygon 1, state 0.75, country 0.5, worldwide or not listed 0 | × [`BONUS_SPECIFICITY`] | a provider serving this county knows its courts, shelters and police |
+//! | verified recently | up to [`FRESHNESS_EDGE`](crate::model::FRESHNESS_EDGE) | fresher records are likelier right |
+//!
+//! The bonus is at most [`MAX_BONUS`] (0.9) `< ln 3`, so an edge never
+//! lifts a provider above one less than a third of its distance away:
+//! at 30 km, the best-fitting provider still ranks after any at 10 km.
+//! The published `score` is the bonus (4 decimals).
+//!
+//! **Languages** are *speaks*, *via interpreter* (an `interpretation`
+//! entry in `services`: it meets any language), *unknown* (no languages
+//! listed: not a failed filter, the reason says to ask) or *does not*
+//! (languages listed, none the caller's: fails `language`, relaxable).
+//!
+//! **Merging.** Within one relaxed set (strict, then each relaxation
+//! level) results are dealt from two queues: in person (local, then
+//! nearby) and remote (the best national line for the need first, then
+//! the other helplines, then remote offices). Positions
+//! [`REMOTE_SLOTS`] (3 and 5) are dealt from the remote queue, every other
+//! position from the in-person queue; a queue that runs out gives its
+//! turn to the other, and farther providers come only after both. The
+//! *national line* is the helpline with the largest bonus among those
+//! serving the caller's whole country (a nationwide or country area), so
+//! for a US caller with a trafficking need the 24-hour National Human
+//! Trafficking Hotline is third, not crowded out by a state's offices.
+//!
+//! **Exact top-k.** Each queue is computed exactly for the ranking: the
+//! in-person and farther searches walk providers in distance order and
+//! stop once `distance / e^MAX_BONUS` exceeds the k-th best effective
+//! distance found, since no farther provider can still enter. The answer
+//! at `limit=k` is therefore the first k of the answer at any larger
+//! limit.
 //!
 //! # Who sees what
 //! A [`View`] says who the answer is for. The public ([`Role::Public`])
@@ -63,6 +99,8 @@
 
 mod listing;
 mod query;
+#[cfg(test)]
+mod tests;
 
 pub use listing::{
     hotlines_for, list, BoundingBox, ListQuery, Page, DEFAULT_PAGE, LIST_PARAMETERS, MAX_PAGE,
@@ -83,16 +121,65 @@ use jiff::Timestamp;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::ops::ControlFlow;
 
-/// How far, in km, the search for nearby providers that do not list the
-/// caller's area reaches when the query sets no `radius_km`. Beyond it a
-/// provider that does not serve the caller is no practical referral, and
-/// national hotlines cover the caller anyway.
+/// The farthest, in km, any provider that does not list the caller's area
+/// is offered ([`Tier::Farther`]) when the query sets no `radius_km`.
+/// Beyond it a provider that does not serve the caller is no practical
+/// referral, and national lines cover the caller anyway.
 pub const NEARBY_MAX_KM: f64 = 1_000.0;
 
-/// Distance scale of the proximity term, km: a provider this far away
-/// scores `e⁻¹` of one at the caller's door.
-pub const PROXIMITY_SCALE_KM: f64 = 50.0;
+/// The least reach, km: about an hour's drive, the distance a caller in a
+/// city can be expected to travel for in-person help.
+pub const REACH_MIN_KM: f64 = 60.0;
+
+/// The largest reach, km: a long day's return trip by road, the most a
+/// rural caller can be asked to travel for in-person help.
+pub const REACH_MAX_KM: f64 = 400.0;
+
+/// The reach is [`REACH_FACTOR`] times the distance to this many-th
+/// nearest in-person provider for the need: a caller should have a choice
+/// of a few.
+pub const REACH_DENSITY_RANK: usize = 3;
+
+/// See [`REACH_DENSITY_RANK`].
+pub const REACH_FACTOR: f64 = 2.0;
+
+/// Bonus for a number dialable from the caller's country (natural-log
+/// units: a bonus `b` divides the distance by `e^b`).
+pub const BONUS_REACHABLE: f64 = 0.2;
+
+/// Bonus for 24-hour capacity.
+pub const BONUS_OPEN_24H: f64 = 0.2;
+
+/// Bonus for speaking one of the caller's languages.
+pub const BONUS_SPEAKS: f64 = 0.25;
+
+/// Bonus for meeting the caller's language through an interpreting
+/// service.
+pub const BONUS_INTERPRETER: f64 = 0.15;
+
+/// Bonus for the most specific service area (county, ZIP, radius, own
+/// polygon); a state earns 0.75 of it, a country 0.5.
+pub const BONUS_SPECIFICITY: f64 = 0.2;
+
+/// The largest bonus a provider can have: every edge at once. Below
+/// `ln 3`, so a bonus never outweighs a factor of three in distance.
+pub const MAX_BONUS: f64 = BONUS_REACHABLE
+    + BONUS_OPEN_24H
+    + BONUS_SPEAKS
+    + BONUS_SPECIFICITY
+    + crate::model::FRESHNESS_EDGE;
+
+// A bonus never outweighs a factor of three in distance (ln 3 =
+// 1.0986…), and speaking the language beats an interpreter.
+const _: () = assert!(MAX_BONUS < 1.098_612_288);
+const _: () = assert!(BONUS_INTERPRETER < BONUS_SPEAKS);
+
+/// 1-based positions, within each relaxed set, dealt from the remote
+/// queue (the national line for the need first); see the module docs.
+pub const REMOTE_SLOTS: [usize; 2] = [3, 5];
 
 /// Why a match could not be answered.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -106,25 +193,53 @@ pub enum MatchError {
 }
 
 /// How a result relates to the caller's place; see the module docs.
+/// Serialised in snake case (`"local"`, `"helpline"` …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
-    /// On the ground and serving the caller's area.
+    /// In person, within reach, serving the caller's area.
     Local,
-    /// A hotline or a national or international service covering the caller.
-    National,
-    /// Near the caller but not listing the caller's area as served.
+    /// In person, within reach, not listing the caller's area as served.
     Nearby,
+    /// A hotline or a provider without a location serving the caller's
+    /// area: help by phone, text or online.
+    Helpline,
+    /// An office beyond reach whose area covers the caller (a statewide
+    /// office across the state): serves the caller remotely.
+    Remote,
+    /// In person, beyond reach, not listing the caller's area: offered
+    /// only when nothing else fits.
+    Farther,
 }
 
 impl Tier {
-    fn weight(self) -> f64 {
-        match self {
-            Tier::Local => 3.0,
-            Tier::National => 2.0,
-            Tier::Nearby => 1.0,
-        }
+    /// True for help the caller can walk into ([`Tier::Local`],
+    /// [`Tier::Nearby`]).
+    pub fn in_person(self) -> bool {
+        matches!(self, Tier::Local | Tier::Nearby)
     }
+
+    /// True when the tier is ordered by effective distance (every tier but
+    /// [`Tier::Helpline`], which is ordered by bonus).
+    pub fn by_distance(self) -> bool {
+        self != Tier::Helpline
+    }
+}
+
+/// How a provider meets the caller's languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LanguageFit {
+    /// The query names no language.
+    NotAsked,
+    /// Speaks one of them.
+    Speaks,
+    /// Meets any language through an interpreting service.
+    Interpreter,
+    /// Lists no languages: ask.
+    Unknown,
+    /// Lists languages, none of the caller's (fails `language`).
+    DoesNot,
 }
 
 /// The caller's place as the matcher understood it.
@@ -178,6 +293,10 @@ pub struct AppliedFilters {
     pub populations: Vec<String>,
     /// Distance cap in km.
     pub radius_km: Option<f64>,
+    /// The in-person reach used, km (module docs, "Reach"): in-person
+    /// providers farther than this are remote or farther away. Not a
+    /// parameter; `null` when the caller has no position.
+    pub reach_km: Option<f64>,
     /// Most results.
     pub limit: usize,
 }
@@ -189,7 +308,8 @@ pub struct Match {
     pub index: u32,
     /// 1-based rank.
     pub rank: usize,
-    /// The score of the module docs, rounded to 4 decimals.
+    /// The bonus of the module docs (the edges earned besides distance),
+    /// rounded to 4 decimals.
     pub score: f64,
     /// How the provider relates to the caller's place.
     pub tier: Tier,
@@ -201,6 +321,10 @@ pub struct Match {
     pub reasons: Vec<Cow<'static, str>>,
     /// Filters it fails (empty for strict results).
     pub relaxed: Vec<Relaxable>,
+    /// How it meets the caller's languages.
+    pub language: LanguageFit,
+    /// Dealt as the national line for the need (module docs, "Merging").
+    pub national_line: bool,
     /// The numbers to give the caller, as positions in the provider's
     /// `phones`: those serving the caller's country and those tied to no
     /// country; every number when none serves it. [`Match::phones`] looks
@@ -306,12 +430,30 @@ struct Needs<'q> {
     open_24h_set: &'q Bitset,
 }
 
+/// The `services` entry that says a line interprets for any language.
+const INTERPRETATION: &str = "interpretation";
+
 impl Needs<'_> {
+    /// How provider `i` meets the caller's languages.
+    fn language_fit(&self, provider: &Provider, i: u32) -> LanguageFit {
+        if self.languages.is_empty() {
+            LanguageFit::NotAsked
+        } else if self.language_sets.iter().any(|s| s.contains(i)) {
+            LanguageFit::Speaks
+        } else if provider.services.iter().any(|s| s == INTERPRETATION) {
+            LanguageFit::Interpreter
+        } else if provider.languages.is_empty() {
+            LanguageFit::Unknown
+        } else {
+            LanguageFit::DoesNot
+        }
+    }
+
     /// The relaxable filters provider `i` fails (ignoring `issue`,
     /// `exclude` and distance, which are checked by [`Needs::hard_ok`]).
     fn fails(&self, provider: &Provider, i: u32) -> RelaxSet {
         let mut failed = RelaxSet::default();
-        if !self.languages.is_empty() && !self.language_sets.iter().any(|s| s.contains(i)) {
+        if self.language_fit(provider, i) == LanguageFit::DoesNot {
             failed.push(Relaxable::Language);
         }
         if let Some(at) = self.open_at {
@@ -344,6 +486,31 @@ impl Needs<'_> {
             _ => true,
         }
     }
+
+    /// The attribute part of the hard filters (and of the relaxable ones
+    /// not given up at this level), for pruning the nearest searches over
+    /// in-person providers: never hotlines, and only in the caller's
+    /// country. Languages never prune: "unknown" and interpreters pass.
+    fn in_person_filter(&self, allowed: RelaxSet, country: Option<&str>) -> AttributeFilter {
+        AttributeFilter {
+            issues_any: self.issues.iter().map(|c| (*c).to_owned()).collect(),
+            languages_any: Vec::new(),
+            populations_any: if allowed.contains(Relaxable::Population) {
+                Vec::new()
+            } else {
+                self.populations.to_vec()
+            },
+            kinds: Some(
+                Kind::ALL
+                    .into_iter()
+                    .filter(|k| *k != Kind::Hotline && !self.exclude.contains(k))
+                    .collect(),
+            ),
+            open_24h: self.open_24h && !allowed.contains(Relaxable::Open24h),
+            countries_any: same_country_codes(country),
+            public_only: self.visible.is_some(),
+        }
+    }
 }
 
 /// A set of [`Relaxable`] filters, as bits.
@@ -373,10 +540,6 @@ impl RelaxSet {
         self.0 & !allowed.0 == 0
     }
 
-    fn len(self) -> u32 {
-        self.0.count_ones()
-    }
-
     /// The filters, in [`Relaxable::ORDER`].
     fn to_vec(self) -> Vec<Relaxable> {
         Relaxable::ORDER
@@ -387,13 +550,20 @@ impl RelaxSet {
 }
 
 /// A candidate before ranking; `'d` borrows the directory.
+#[derive(Debug, Clone)]
 struct Candidate<'d> {
     index: u32,
     distance_km: Option<f64>,
     cover: Option<Cover<'d>>,
     tier: Tier,
-    score: f64,
+    /// The sum of the edges of the module docs.
+    bonus: f64,
+    /// `distance_km / e^bonus`; infinite without a location.
+    effective_km: f64,
+    language: LanguageFit,
     relaxed: RelaxSet,
+    /// Dealt as the national line for the need.
+    national_line: bool,
 }
 
 /// The most specific way a provider's area covers the caller.
@@ -418,14 +588,17 @@ impl Cover<'_> {
         }
     }
 
+    /// Serves the caller's whole country (not the world).
     fn is_national(&self) -> bool {
-        self.rank() >= 3
+        matches!(self.rank(), 3 | 4)
     }
 
+    /// The share of [`BONUS_SPECIFICITY`] earned.
     fn specificity(&self) -> f64 {
         match self.rank() {
             0 | 1 => 1.0,
-            2..=4 => 0.5,
+            2 => 0.75,
+            3 | 4 => 0.5,
             _ => 0.0,
         }
     }
@@ -492,39 +665,10 @@ impl<'a> Matcher<'a> {
         let at = query
             .open_now
             .then(|| query.at.unwrap_or_else(Timestamp::now));
-        let mut issues: Vec<&str> = Vec::new();
-        for code in &query.issues {
-            for expanded in self.vocabulary.expand_issue(code) {
-                if !issues.contains(&expanded) {
-                    issues.push(expanded);
-                }
-            }
-        }
-        let directory = self.directory;
-        let needs = Needs {
-            issue_sets: issues.iter().map(|c| directory.with_issue(c)).collect(),
-            visible: (!self.view.role.sees_confidential()).then(|| directory.public()),
-            language_sets: query
-                .languages
-                .iter()
-                .map(|c| directory.with_language(c))
-                .collect(),
-            population_sets: query
-                .populations
-                .iter()
-                .map(|c| directory.with_population(c))
-                .collect(),
-            open_24h_set: directory.open_24h(),
-            issues,
-            languages: &query.languages,
-            populations: &query.populations,
-            exclude: &query.exclude,
-            open_24h: query.open_24h,
-            open_at: at,
-            radius_km: query.radius_km,
-        };
-        let results = self.ranked(&place, &needs, query);
+        let needs = self.needs(query, at);
+        let (results, reach_km) = self.ranked(&place, &needs, query);
         let filters = AppliedFilters {
+            reach_km: reach_km.map(|km| (km * 10.0).round() / 10.0),
             issues: needs.issues.iter().map(|s| (*s).to_owned()).collect(),
             languages: query.languages.clone(),
             open_24h: query.open_24h,
@@ -556,15 +700,52 @@ impl<'a> Matcher<'a> {
         })
     }
 
-    /// Candidates in final order, at most `query.limit`.
+    /// The query's filters, ready to test providers against; `at` is the
+    /// instant `open_now` is judged at.
+    fn needs<'q>(&'q self, query: &'q Query, at: Option<Timestamp>) -> Needs<'q> {
+        let mut issues: Vec<&str> = Vec::new();
+        for code in &query.issues {
+            for expanded in self.vocabulary.expand_issue(code) {
+                if !issues.contains(&expanded) {
+                    issues.push(expanded);
+                }
+            }
+        }
+        let directory = self.directory;
+        Needs {
+            issue_sets: issues.iter().map(|c| directory.with_issue(c)).collect(),
+            visible: (!self.view.role.sees_confidential()).then(|| directory.public()),
+            language_sets: query
+                .languages
+                .iter()
+                .map(|c| directory.with_language(c))
+                .collect(),
+            population_sets: query
+                .populations
+                .iter()
+                .map(|c| directory.with_population(c))
+                .collect(),
+            open_24h_set: directory.open_24h(),
+            issues,
+            languages: &query.languages,
+            populations: &query.populations,
+            exclude: &query.exclude,
+            open_24h: query.open_24h,
+            open_at: at,
+            radius_km: query.radius_km,
+        }
+    }
+
+    /// Candidates in final order, at most `query.limit`, and the reach
+    /// used (km; `None` when the caller has no position).
     fn ranked(
         &self,
         place: &ResolvedPlace,
         needs: &Needs<'_>,
         query: &Query,
-    ) -> Vec<Candidate<'a>> {
+    ) -> (Vec<Candidate<'a>>, Option<f64>) {
         let Some(point) = place.point() else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let reverse = Reverse {
             lat: place.lat,
@@ -575,10 +756,11 @@ impl<'a> Matcher<'a> {
             county: place.county.clone(),
         };
         let directory = self.directory;
-        // Every figure below (coverage, distance, score, radius filter, the
-        // nearest search and its order) is computed in the view's geometry.
+        let country = place.country.as_deref();
+        // Every figure below (coverage, distance, bonus, reach, radius
+        // filter, the nearest searches and their order) is computed in the
+        // view's geometry.
         let geometry = self.view.geometry();
-        let serving = directory.covering_in(geometry, point, &reverse);
         let trusted: Vec<String> = [
             place.county_fips.as_ref().map(|f| format!("county:{f}")),
             place.region.as_ref().map(|r| format!("state:{r}")),
@@ -587,6 +769,33 @@ impl<'a> Matcher<'a> {
         .into_iter()
         .flatten()
         .collect();
+        let reach = self.reach(point, needs, country);
+        // Serving providers passing the hard filters, with how they cover
+        // the caller and how far they are: the same at every level.
+        let mut serving: Vec<(u32, Cover<'a>, Option<f64>)> = Vec::new();
+        for i in directory.covering_in(geometry, point, &reverse) {
+            let Some(provider) = directory.provider(i) else {
+                continue;
+            };
+            if !needs.hard_ok(provider, i) {
+                continue;
+            }
+            let Some(cover) = self.cover(i, point, &trusted, country) else {
+                continue;
+            };
+            let distance_km = directory
+                .location(geometry, i)
+                .map(|l| l.distance_km(point));
+            if needs.within_radius(distance_km) {
+                serving.push((i, cover, distance_km));
+            }
+        }
+        let serves: FxHashSet<u32> = serving.iter().map(|(i, _, _)| *i).collect();
+        let farthest = needs
+            .radius_km
+            .map_or(NEARBY_MAX_KM, |r| r.min(NEARBY_MAX_KM));
+        let by_distance = |a: &Candidate<'_>, b: &Candidate<'_>| self.by_effective_distance(a, b);
+        let by_bonus = |a: &Candidate<'_>, b: &Candidate<'_>| self.by_bonus(a, b);
         let relaxable = query.relaxable();
         let mut taken: FxHashSet<u32> = FxHashSet::default();
         let mut results: Vec<Candidate<'a>> = Vec::new();
@@ -597,174 +806,258 @@ impl<'a> Matcher<'a> {
                 break;
             }
             let allowed = RelaxSet::of(&relaxable[..level]);
-            // The relaxable filters provider `i` fails, if it passes this level.
-            let passes = |i: u32, provider: &Provider| -> Option<RelaxSet> {
-                if !needs.hard_ok(provider, i) {
-                    return None;
-                }
-                let failed = needs.fails(provider, i);
-                failed.within(allowed).then_some(failed)
-            };
-            // Serving providers split by tier before any scoring: local ones
-            // always rank first, so when enough of them pass, the (at a
-            // million providers, tens of thousands of) national ones are
-            // never scored.
             let mut local = Vec::new();
-            let mut national = Vec::new();
-            for &i in &serving {
-                let Some(provider) = directory.provider(i) else {
+            let mut helplines = Vec::new();
+            let mut remote = Vec::new();
+            for (i, cover, distance_km) in &serving {
+                let Some(provider) = directory.provider(*i) else {
                     continue;
                 };
-                let Some(failed) = passes(i, provider) else {
-                    continue;
-                };
-                if taken.contains(&i) {
+                let failed = needs.fails(provider, *i);
+                if taken.contains(i) || !failed.within(allowed) {
                     continue;
                 }
-                let cover = self.cover(i, point, &trusted, place.country.as_deref());
-                let is_local = provider.kind != Kind::Hotline
-                    && provider.location.is_some()
-                    && cover.as_ref().is_some_and(|c| !c.is_national());
-                if is_local {
-                    local.push((i, provider, failed, cover));
-                } else {
-                    national.push((i, provider, failed, cover));
-                }
-            }
-            let mut level_found: Vec<Candidate<'a>> = Vec::new();
-            let score_all = |pending: Vec<(u32, &Provider, RelaxSet, Option<Cover<'a>>)>,
-                             into: &mut Vec<Candidate<'a>>| {
-                for (i, provider, failed, cover) in pending {
-                    let distance_km = directory
-                        .location(geometry, i)
-                        .map(|l| l.distance_km(point));
-                    if needs.within_radius(distance_km) {
-                        into.push(self.candidate(i, provider, distance_km, cover, failed, place));
+                let tier = match distance_km {
+                    Some(d) if provider.kind != Kind::Hotline => {
+                        if *d <= reach {
+                            Tier::Local
+                        } else {
+                            Tier::Remote
+                        }
                     }
-                }
-            };
-            score_all(local, &mut level_found);
-            if level_found.len() < need {
-                score_all(national, &mut level_found);
-            }
-            // Nearby providers rank after every serving one, so they are
-            // looked for only when serving ones leave room. The search may
-            // meet serving providers again; asking for that many more keeps
-            // `need` non-serving ones.
-            if level_found.len() < need {
-                let reach = needs.radius_km.unwrap_or(NEARBY_MAX_KM);
-                let k = need + level_found.len();
-                // The attribute part of this level's filters prunes the
-                // search; `passes` then checks the rest exactly.
-                let attributes = AttributeFilter {
-                    issues_any: needs.issues.iter().map(|c| (*c).to_owned()).collect(),
-                    languages_any: if allowed.contains(Relaxable::Language) {
-                        Vec::new()
-                    } else {
-                        needs.languages.to_vec()
-                    },
-                    populations_any: if allowed.contains(Relaxable::Population) {
-                        Vec::new()
-                    } else {
-                        needs.populations.to_vec()
-                    },
-                    kinds: (!needs.exclude.is_empty()).then(|| {
-                        Kind::ALL
-                            .into_iter()
-                            .filter(|k| !needs.exclude.contains(k))
-                            .collect()
-                    }),
-                    open_24h: needs.open_24h && !allowed.contains(Relaxable::Open24h),
-                    countries_any: same_country_codes(place.country.as_deref()),
-                    public_only: needs.visible.is_some(),
+                    _ => Tier::Helpline,
                 };
-                let compiled = directory.compile(&attributes);
-                let nearest =
-                    directory.nearest_matching(geometry, point, k, Some(reach), &compiled, |i| {
-                        !taken.contains(&i)
-                            && directory
-                                .provider(i)
-                                .is_some_and(|p| passes(i, p).is_some())
-                    });
-                for (i, km) in nearest {
-                    if serving.binary_search(&i).is_ok() {
-                        continue;
-                    }
-                    if let Some(provider) = directory.provider(i) {
-                        let failed = passes(i, provider).unwrap_or_default();
-                        level_found.push(self.candidate(
-                            i,
-                            provider,
-                            Some(km),
-                            None,
-                            failed,
-                            place,
-                        ));
-                    }
+                let candidate = self.candidate(
+                    *i,
+                    provider,
+                    *distance_km,
+                    Some(cover.clone()),
+                    tier,
+                    failed,
+                    place,
+                    needs,
+                );
+                match tier {
+                    Tier::Local => local.push(candidate),
+                    Tier::Helpline => helplines.push(candidate),
+                    _ => remote.push(candidate),
                 }
             }
-            let order = |a: &Candidate<'_>, b: &Candidate<'_>| {
-                a.relaxed
-                    .len()
-                    .cmp(&b.relaxed.len())
-                    .then(a.tier.cmp(&b.tier))
-                    .then(b.score.total_cmp(&a.score))
-                    .then(
-                        a.distance_km
-                            .unwrap_or(f64::INFINITY)
-                            .total_cmp(&b.distance_km.unwrap_or(f64::INFINITY)),
-                    )
-                    .then_with(|| self.id(a.index).cmp(self.id(b.index)))
-            };
-            // Only the best `need` are kept: select them, then sort those.
-            if level_found.len() > need {
-                level_found.select_nth_unstable_by(need - 1, order);
-                level_found.truncate(need);
+            // The national line for the need leads the remote queue.
+            let national = helplines
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.cover.as_ref().is_some_and(Cover::is_national))
+                .min_by(|a, b| by_bonus(a.1, b.1))
+                .map(|(k, _)| k)
+                .map(|k| {
+                    let mut line = helplines.swap_remove(k);
+                    line.national_line = true;
+                    line
+                });
+            keep_best(&mut local, need, by_distance);
+            keep_best(&mut helplines, need, by_bonus);
+            keep_best(&mut remote, need, by_distance);
+            let mut in_person = local;
+            if in_person.len() < need {
+                let nearby = self.nearest_in_person(
+                    point,
+                    needs,
+                    allowed,
+                    place,
+                    (None, reach),
+                    need - in_person.len(),
+                    |i| !taken.contains(&i) && !serves.contains(&i),
+                );
+                in_person.extend(nearby);
             }
-            level_found.sort_by(order);
-            taken.extend(level_found.iter().map(|c| c.index));
-            results.extend(level_found);
+            let mut remote_queue: Vec<Candidate<'a>> = national
+                .into_iter()
+                .chain(helplines)
+                .chain(remote)
+                .collect();
+            remote_queue.truncate(need);
+            let mut farther = Vec::new();
+            if in_person.len() + remote_queue.len() < need && farthest > reach {
+                farther = self.nearest_in_person(
+                    point,
+                    needs,
+                    allowed,
+                    place,
+                    (Some(reach), farthest),
+                    need - in_person.len() - remote_queue.len(),
+                    |i| !taken.contains(&i) && !serves.contains(&i),
+                );
+            }
+            let dealt = deal(in_person, remote_queue, farther, need);
+            taken.extend(dealt.iter().map(|c| c.index));
+            results.extend(dealt);
         }
-        results
+        (results, Some(reach))
+    }
+
+    /// The in-person reach at `point` for `needs`, km: see the module docs.
+    fn reach(&self, point: LatLng, needs: &Needs<'_>, country: Option<&str>) -> f64 {
+        let every = RelaxSet::of(&Relaxable::ORDER);
+        let mut filter = needs.in_person_filter(every, country);
+        filter.populations_any.clear();
+        filter.open_24h = false;
+        let compiled = self.directory.compile(&filter);
+        let nearest = self.directory.nearest_matching(
+            self.view.geometry(),
+            point,
+            REACH_DENSITY_RANK,
+            Some(NEARBY_MAX_KM),
+            &compiled,
+            |i| {
+                self.directory
+                    .provider(i)
+                    .is_some_and(|p| needs.hard_ok(p, i))
+            },
+        );
+        let third = nearest
+            .get(REACH_DENSITY_RANK - 1)
+            .and_then(|&(i, _)| self.directory.location(self.view.geometry(), i))
+            .map(|l| l.distance_km(point));
+        let reach = match third {
+            Some(km) => (REACH_FACTOR * km).clamp(REACH_MIN_KM, REACH_MAX_KM),
+            None => REACH_MAX_KM,
+        };
+        needs.radius_km.map_or(reach, |r| reach.min(r))
+    }
+
+    /// The best `k` in-person providers (located, not hotlines) passing
+    /// this level and `extra`, farther than `band.0` (exclusive, when
+    /// given) and no farther than `band.1` km, by effective distance:
+    /// [`Tier::Nearby`] within reach, [`Tier::Farther`] beyond it. Exact:
+    /// providers are visited nearest first and the walk stops once even
+    /// the largest bonus could not bring the next one level with the k-th
+    /// best.
+    #[allow(clippy::too_many_arguments)]
+    fn nearest_in_person(
+        &self,
+        point: LatLng,
+        needs: &Needs<'_>,
+        allowed: RelaxSet,
+        place: &ResolvedPlace,
+        band: (Option<f64>, f64),
+        k: usize,
+        extra: impl Fn(u32) -> bool,
+    ) -> Vec<Candidate<'a>> {
+        let directory = self.directory;
+        let compiled =
+            directory.compile(&needs.in_person_filter(allowed, place.country.as_deref()));
+        let tier = if band.0.is_some() {
+            Tier::Farther
+        } else {
+            Tier::Nearby
+        };
+        // A hair above the largest bonus, against rounding in its sum.
+        let shrink = (-(MAX_BONUS + 1e-9)).exp();
+        let geometry = self.view.geometry();
+        let mut best: Vec<Candidate<'a>> = Vec::with_capacity(k + 1);
+        // The tree measures chords; distances are taken by the haversine
+        // formula every other figure uses, so the walk reaches a hair
+        // beyond the band and the stopping test leaves a hair of room.
+        directory.visit_nearest(
+            geometry,
+            point,
+            Some(band.1 * (1.0 + 1e-9) + 1e-9),
+            &compiled,
+            |i, _| {
+                let Some(km) = directory
+                    .location(geometry, i)
+                    .map(|l| l.distance_km(point))
+                else {
+                    return ControlFlow::Continue(());
+                };
+                if best.len() == k
+                    && best
+                        .last()
+                        .is_some_and(|w| km * shrink > w.effective_km * (1.0 + 1e-9) + 1e-12)
+                {
+                    return ControlFlow::Break(());
+                }
+                if km > band.1 || band.0.is_some_and(|inner| km <= inner) || !extra(i) {
+                    return ControlFlow::Continue(());
+                }
+                let Some(provider) = directory.provider(i) else {
+                    return ControlFlow::Continue(());
+                };
+                let failed = needs.fails(provider, i);
+                if !needs.hard_ok(provider, i) || !failed.within(allowed) {
+                    return ControlFlow::Continue(());
+                }
+                let candidate =
+                    self.candidate(i, provider, Some(km), None, tier, failed, place, needs);
+                let at =
+                    best.partition_point(|c| self.by_effective_distance(c, &candidate).is_lt());
+                if at < k {
+                    best.insert(at, candidate);
+                    best.truncate(k);
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        best
+    }
+
+    /// Effective distance, nearer first; then the larger bonus; then `id`.
+    fn by_effective_distance(&self, a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
+        a.effective_km
+            .total_cmp(&b.effective_km)
+            .then(b.bonus.total_cmp(&a.bonus))
+            .then_with(|| self.id(a.index).cmp(self.id(b.index)))
+    }
+
+    /// The larger bonus first; then `id`.
+    fn by_bonus(&self, a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
+        b.bonus
+            .total_cmp(&a.bonus)
+            .then_with(|| self.id(a.index).cmp(self.id(b.index)))
     }
 
     fn id(&self, index: u32) -> &str {
         self.directory.provider(index).map_or("", |p| p.id.as_str())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn candidate(
         &self,
         index: u32,
         provider: &Provider,
         distance_km: Option<f64>,
         cover: Option<Cover<'a>>,
+        tier: Tier,
         relaxed: RelaxSet,
         place: &ResolvedPlace,
+        needs: &Needs<'_>,
     ) -> Candidate<'a> {
-        let hotline_like = provider.kind == Kind::Hotline || provider.location.is_none();
-        let tier = match &cover {
-            None => Tier::Nearby,
-            Some(c) if hotline_like || c.is_national() => Tier::National,
-            Some(_) => Tier::Local,
-        };
-        let proximity = distance_km.map_or(0.0, |d| (-d / PROXIMITY_SCALE_KM).exp());
+        let language = needs.language_fit(provider, index);
         let reachable = provider
             .phones
             .iter()
             .any(|p| phone_serves(p, place.country.as_deref()) && self.view.may_dial(p));
-        let score = tier.weight()
-            + 0.5 * proximity
-            + 0.2 * f64::from(u8::from(reachable))
-            + 0.1 * f64::from(u8::from(provider.availability.is_open_24h()))
-            + 0.1 * cover.as_ref().map_or(0.0, Cover::specificity)
+        let edge = |on: bool, value: f64| if on { value } else { 0.0 };
+        let bonus = edge(reachable, BONUS_REACHABLE)
+            + edge(provider.availability.is_open_24h(), BONUS_OPEN_24H)
+            + match language {
+                LanguageFit::Speaks => BONUS_SPEAKS,
+                LanguageFit::Interpreter => BONUS_INTERPRETER,
+                _ => 0.0,
+            }
+            + BONUS_SPECIFICITY * cover.as_ref().map_or(0.0, Cover::specificity)
             + self.view.freshness.edge(provider);
         Candidate {
             index,
             distance_km,
             cover,
             tier,
-            score,
+            bonus,
+            effective_km: distance_km.map_or(f64::INFINITY, |d| d * (-bonus).exp()),
+            language,
             relaxed,
+            national_line: false,
         }
     }
 
@@ -810,11 +1103,24 @@ impl<'a> Matcher<'a> {
         needs: &Needs<'_>,
     ) -> Match {
         let mut reasons: Vec<Cow<'static, str>> = Vec::with_capacity(8);
-        match &candidate.cover {
-            Some(cover) => reasons.push(self.describe_cover(cover, place).into()),
-            None => reasons
-                .push("near the caller, but does not list the caller's area as served".into()),
-        }
+        let serves = candidate
+            .cover
+            .as_ref()
+            .map(|cover| self.describe_cover(cover, place));
+        reasons.push(match (candidate.tier, serves) {
+            (Tier::Local, Some(serves)) => format!("in person: {serves}").into(),
+            (Tier::Helpline, Some(serves)) if candidate.national_line => {
+                format!("the national line for this need: {serves}").into()
+            }
+            (Tier::Helpline, Some(serves)) => format!("by phone or online: {serves}").into(),
+            (Tier::Remote, Some(serves)) => {
+                format!("{serves}, from an office beyond in-person reach").into()
+            }
+            (Tier::Farther, _) => {
+                "farther away: beyond in-person reach, and does not list the caller's area".into()
+            }
+            _ => "in person near the caller, but does not list the caller's area as served".into(),
+        });
         if let Some(d) = candidate.distance_km {
             reasons.push(format!("{d:.1} km away").into());
         }
@@ -827,10 +1133,29 @@ impl<'a> Matcher<'a> {
         if !matched.is_empty() {
             reasons.push(format!("handles {}", matched.join(", ").to_lowercase()).into());
         }
-        for code in needs.languages {
-            if provider.languages.iter().any(|l| l == code) {
-                reasons.push(format!("speaks {}", self.language_name(code)).into());
+        let asked = || {
+            needs
+                .languages
+                .iter()
+                .map(|c| self.language_name(c))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        match candidate.language {
+            LanguageFit::Speaks => {
+                for code in needs.languages {
+                    if provider.languages.iter().any(|l| l == code) {
+                        reasons.push(format!("speaks {}", self.language_name(code)).into());
+                    }
+                }
             }
+            LanguageFit::Interpreter => {
+                reasons.push(format!("{} through its interpreting service", asked()).into());
+            }
+            LanguageFit::Unknown => {
+                reasons.push(format!("languages not listed: ask about {}", asked()).into());
+            }
+            LanguageFit::NotAsked | LanguageFit::DoesNot => {}
         }
         if provider.availability.is_open_24h() {
             reasons.push("24-hour".into());
@@ -883,12 +1208,14 @@ impl<'a> Matcher<'a> {
         Match {
             index: candidate.index,
             rank,
-            score: (candidate.score * 10_000.0).round() / 10_000.0,
+            score: (candidate.bonus * 10_000.0).round() / 10_000.0,
             tier: candidate.tier,
             distance_km: candidate.distance_km.map(|d| (d * 1000.0).round() / 1000.0),
             serves_location: candidate.cover.is_some(),
             reasons,
             relaxed,
+            language: candidate.language,
+            national_line: candidate.national_line,
             phone_positions: phones
                 .iter()
                 .filter_map(|shown| {
@@ -945,6 +1272,45 @@ impl<'a> Matcher<'a> {
             .language(code)
             .map_or(code, |l| l.plain_name())
     }
+}
+
+/// Keeps the `k` first of `items` by `order`, sorted.
+fn keep_best<T>(items: &mut Vec<T>, k: usize, order: impl Fn(&T, &T) -> Ordering) {
+    if k == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > k {
+        items.select_nth_unstable_by(k - 1, &order);
+        items.truncate(k);
+    }
+    items.sort_by(order);
+}
+
+/// Deals at most `need` results from the in-person and remote queues: the
+/// positions in [`REMOTE_SLOTS`] from the remote queue, the others from
+/// the in-person one, a queue that has run out giving its turn to the
+/// other, and `farther` only after both.
+fn deal<T>(in_person: Vec<T>, remote: Vec<T>, farther: Vec<T>, need: usize) -> Vec<T> {
+    let (mut in_person, mut remote, mut farther) = (
+        in_person.into_iter(),
+        remote.into_iter(),
+        farther.into_iter(),
+    );
+    let mut dealt = Vec::with_capacity(need.min(in_person.len() + remote.len() + farther.len()));
+    while dealt.len() < need {
+        let position = dealt.len() + 1;
+        let next = if REMOTE_SLOTS.contains(&position) {
+            remote.next().or_else(|| in_person.next())
+        } else {
+            in_person.next().or_else(|| remote.next())
+        };
+        match next.or_else(|| farther.next()) {
+            Some(item) => dealt.push(item),
+            None => break,
+        }
+    }
+    dealt
 }
 
 /// Whether `phone` can be given to a caller in `country`: it names no
