@@ -90,8 +90,8 @@
 //! computed in [`Geometry::Public`]: a record whose location is
 //! confidential *is* at its coarsened point
 //! ([`Directory::public_location`]) for the covering test of a radius
-//! area, the distance, the score, the `radius_km` filter, the nearest
-//! search and so the order. Nothing published is a function of the true
+//! area, the distance, the bonus, the reach, the `radius_km` filter, the
+//! nearest searches and so the tiers and the order. Nothing published is a function of the true
 //! point, so no arithmetic on many answers can give it back; distances to
 //! such records are also rounded to whole km. Staff views use the true
 //! points. The same query on the same directory always gives the same

@@ -69,7 +69,8 @@ impl fmt::Display for Role {
 pub const DEFAULT_VERIFICATION_WINDOW_DAYS: u32 = 365;
 
 /// Largest ranking edge a freshly verified record gets over a stale or
-/// never-verified one (score units; a tier is worth 1).
+/// never-verified one (bonus units of the ranking: a bonus `b` divides
+/// the distance by `e^b`).
 pub const FRESHNESS_EDGE: f64 = 0.05;
 
 /// How recently records must have been verified.
