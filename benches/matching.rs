@@ -145,8 +145,13 @@ fn bench(c: &mut Criterion) {
             gazetteer: gazetteer(),
             directory,
             vocabulary: vocabulary(),
-            // Staff answers: the view that sees every record.
-            view: View::now(Role::Advocate),
+            // Staff answers (the view that sees every record), or the
+            // public's with REFMATCH_BENCH_PUBLIC=1.
+            view: View::now(if std::env::var_os("REFMATCH_BENCH_PUBLIC").is_some() {
+                Role::Public
+            } else {
+                Role::Advocate
+            }),
         };
         percentiles(label, &matcher, &queries);
         group.bench_function(BenchmarkId::new("mixed_48", label), |b| {

@@ -112,7 +112,9 @@ pub use query::{
 };
 
 use crate::gazetteer::{is_us_or_territory, Gazetteer, GeocodeError, Reverse, US_TERRITORIES};
-use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Bitset, Directory, Geometry};
+use crate::index::{
+    nationwide_countries, AreaPart, AttributeFilter, Bitset, CompiledFilter, Directory, Geometry,
+};
 use crate::model::{
     Freshness, Kind, LatLng, Phone, Precision, Provider, Role, Vocabulary,
     DEFAULT_VERIFICATION_WINDOW_DAYS,
@@ -487,28 +489,22 @@ impl Needs<'_> {
         }
     }
 
-    /// The attribute part of the hard filters (and of the relaxable ones
-    /// not given up at this level), for pruning the nearest searches over
-    /// in-person providers: never hotlines, and only in the caller's
-    /// country. Languages never prune: "unknown" and interpreters pass.
-    fn in_person_filter(&self, allowed: RelaxSet, country: Option<&str>) -> AttributeFilter {
+    /// The attribute part of the hard filters, for pruning the nearest
+    /// searches over in-person providers: never hotlines, and only in the
+    /// caller's country. Built once per query and shared by the reach and
+    /// every level's searches, which check the relaxable filters exactly.
+    fn in_person_filter(&self, country: Option<&str>) -> AttributeFilter {
         AttributeFilter {
             issues_any: self.issues.iter().map(|c| (*c).to_owned()).collect(),
-            languages_any: Vec::new(),
-            populations_any: if allowed.contains(Relaxable::Population) {
-                Vec::new()
-            } else {
-                self.populations.to_vec()
-            },
             kinds: Some(
                 Kind::ALL
                     .into_iter()
                     .filter(|k| *k != Kind::Hotline && !self.exclude.contains(k))
                     .collect(),
             ),
-            open_24h: self.open_24h && !allowed.contains(Relaxable::Open24h),
             countries_any: same_country_codes(country),
             public_only: self.visible.is_some(),
+            ..AttributeFilter::default()
         }
     }
 }
@@ -530,10 +526,6 @@ impl RelaxSet {
 
     fn push(&mut self, filter: Relaxable) {
         self.0 |= Self::bit(filter);
-    }
-
-    fn contains(self, filter: Relaxable) -> bool {
-        self.0 & Self::bit(filter) != 0
     }
 
     fn within(self, allowed: RelaxSet) -> bool {
@@ -769,7 +761,8 @@ impl<'a> Matcher<'a> {
         .into_iter()
         .flatten()
         .collect();
-        let reach = self.reach(point, needs, country);
+        let in_person_filter = directory.compile(&needs.in_person_filter(country));
+        let reach = self.reach(point, needs, &in_person_filter);
         // Serving providers passing the hard filters, with how they cover
         // the caller and how far they are: the same at every level.
         let mut serving: Vec<(u32, Cover<'a>, Option<f64>)> = Vec::new();
@@ -790,7 +783,12 @@ impl<'a> Matcher<'a> {
                 serving.push((i, cover, distance_km));
             }
         }
-        let serves: FxHashSet<u32> = serving.iter().map(|(i, _, _)| *i).collect();
+        // Sorted by index for lookups, then by distance for the walk below.
+        let serves: Vec<u32> = serving.iter().map(|(i, _, _)| *i).collect();
+        serving.sort_by(|a, b| {
+            let far = |d: Option<f64>| d.unwrap_or(f64::INFINITY);
+            far(a.2).total_cmp(&far(b.2))
+        });
         let farthest = needs
             .radius_km
             .map_or(NEARBY_MAX_KM, |r| r.min(NEARBY_MAX_KM));
@@ -806,17 +804,15 @@ impl<'a> Matcher<'a> {
                 break;
             }
             let allowed = RelaxSet::of(&relaxable[..level]);
-            let mut local = Vec::new();
+            // `serving` is in distance order: once a tier's k-th best is
+            // found, farther providers are dropped without being scored.
+            let mut local = TopK::new(need);
+            let mut remote = TopK::new(need);
             let mut helplines = Vec::new();
-            let mut remote = Vec::new();
             for (i, cover, distance_km) in &serving {
                 let Some(provider) = directory.provider(*i) else {
                     continue;
                 };
-                let failed = needs.fails(provider, *i);
-                if taken.contains(i) || !failed.within(allowed) {
-                    continue;
-                }
                 let tier = match distance_km {
                     Some(d) if provider.kind != Kind::Hotline => {
                         if *d <= reach {
@@ -827,6 +823,21 @@ impl<'a> Matcher<'a> {
                     }
                     _ => Tier::Helpline,
                 };
+                let kept = match tier {
+                    Tier::Local => Some(&mut local),
+                    Tier::Remote => Some(&mut remote),
+                    _ => None,
+                };
+                if kept
+                    .as_ref()
+                    .is_some_and(|top| !top.could_enter(distance_km.unwrap_or(f64::INFINITY)))
+                {
+                    continue;
+                }
+                let failed = needs.fails(provider, *i);
+                if taken.contains(i) || !failed.within(allowed) {
+                    continue;
+                }
                 let candidate = self.candidate(
                     *i,
                     provider,
@@ -837,12 +848,12 @@ impl<'a> Matcher<'a> {
                     place,
                     needs,
                 );
-                match tier {
-                    Tier::Local => local.push(candidate),
-                    Tier::Helpline => helplines.push(candidate),
-                    _ => remote.push(candidate),
+                match kept {
+                    Some(top) => top.offer(candidate, by_distance),
+                    None => helplines.push(candidate),
                 }
             }
+            let (local, remote) = (local.best, remote.best);
             // The national line for the need leads the remote queue.
             let national = helplines
                 .iter()
@@ -855,9 +866,7 @@ impl<'a> Matcher<'a> {
                     line.national_line = true;
                     line
                 });
-            keep_best(&mut local, need, by_distance);
             keep_best(&mut helplines, need, by_bonus);
-            keep_best(&mut remote, need, by_distance);
             let mut in_person = local;
             if in_person.len() < need {
                 let nearby = self.nearest_in_person(
@@ -867,7 +876,8 @@ impl<'a> Matcher<'a> {
                     place,
                     (None, reach),
                     need - in_person.len(),
-                    |i| !taken.contains(&i) && !serves.contains(&i),
+                    &in_person_filter,
+                    |i| !taken.contains(&i) && serves.binary_search(&i).is_err(),
                 );
                 in_person.extend(nearby);
             }
@@ -886,7 +896,8 @@ impl<'a> Matcher<'a> {
                     place,
                     (Some(reach), farthest),
                     need - in_person.len() - remote_queue.len(),
-                    |i| !taken.contains(&i) && !serves.contains(&i),
+                    &in_person_filter,
+                    |i| !taken.contains(&i) && serves.binary_search(&i).is_err(),
                 );
             }
             let dealt = deal(in_person, remote_queue, farther, need);
@@ -897,18 +908,14 @@ impl<'a> Matcher<'a> {
     }
 
     /// The in-person reach at `point` for `needs`, km: see the module docs.
-    fn reach(&self, point: LatLng, needs: &Needs<'_>, country: Option<&str>) -> f64 {
-        let every = RelaxSet::of(&Relaxable::ORDER);
-        let mut filter = needs.in_person_filter(every, country);
-        filter.populations_any.clear();
-        filter.open_24h = false;
-        let compiled = self.directory.compile(&filter);
+    /// `in_person` is [`Needs::in_person_filter`], compiled.
+    fn reach(&self, point: LatLng, needs: &Needs<'_>, in_person: &CompiledFilter<'_>) -> f64 {
         let nearest = self.directory.nearest_matching(
             self.view.geometry(),
             point,
             REACH_DENSITY_RANK,
             Some(NEARBY_MAX_KM),
-            &compiled,
+            in_person,
             |i| {
                 self.directory
                     .provider(i)
@@ -932,7 +939,7 @@ impl<'a> Matcher<'a> {
     /// [`Tier::Nearby`] within reach, [`Tier::Farther`] beyond it. Exact:
     /// providers are visited nearest first and the walk stops once even
     /// the largest bonus could not bring the next one level with the k-th
-    /// best.
+    /// best. `compiled` is [`Needs::in_person_filter`], compiled.
     #[allow(clippy::too_many_arguments)]
     fn nearest_in_person(
         &self,
@@ -942,20 +949,17 @@ impl<'a> Matcher<'a> {
         place: &ResolvedPlace,
         band: (Option<f64>, f64),
         k: usize,
+        compiled: &CompiledFilter<'_>,
         extra: impl Fn(u32) -> bool,
     ) -> Vec<Candidate<'a>> {
         let directory = self.directory;
-        let compiled =
-            directory.compile(&needs.in_person_filter(allowed, place.country.as_deref()));
         let tier = if band.0.is_some() {
             Tier::Farther
         } else {
             Tier::Nearby
         };
-        // A hair above the largest bonus, against rounding in its sum.
-        let shrink = (-(MAX_BONUS + 1e-9)).exp();
         let geometry = self.view.geometry();
-        let mut best: Vec<Candidate<'a>> = Vec::with_capacity(k + 1);
+        let mut best = TopK::new(k);
         // The tree measures chords; distances are taken by the haversine
         // formula every other figure uses, so the walk reaches a hair
         // beyond the band and the stopping test leaves a hair of room.
@@ -963,7 +967,7 @@ impl<'a> Matcher<'a> {
             geometry,
             point,
             Some(band.1 * (1.0 + 1e-9) + 1e-9),
-            &compiled,
+            compiled,
             |i, _| {
                 let Some(km) = directory
                     .location(geometry, i)
@@ -971,11 +975,7 @@ impl<'a> Matcher<'a> {
                 else {
                     return ControlFlow::Continue(());
                 };
-                if best.len() == k
-                    && best
-                        .last()
-                        .is_some_and(|w| km * shrink > w.effective_km * (1.0 + 1e-9) + 1e-12)
-                {
+                if !best.could_enter(km) {
                     return ControlFlow::Break(());
                 }
                 if km > band.1 || band.0.is_some_and(|inner| km <= inner) || !extra(i) {
@@ -990,16 +990,11 @@ impl<'a> Matcher<'a> {
                 }
                 let candidate =
                     self.candidate(i, provider, Some(km), None, tier, failed, place, needs);
-                let at =
-                    best.partition_point(|c| self.by_effective_distance(c, &candidate).is_lt());
-                if at < k {
-                    best.insert(at, candidate);
-                    best.truncate(k);
-                }
+                best.offer(candidate, |a, b| self.by_effective_distance(a, b));
                 ControlFlow::Continue(())
             },
         );
-        best
+        best.best
     }
 
     /// Effective distance, nearer first; then the larger bonus; then `id`.
@@ -1103,19 +1098,20 @@ impl<'a> Matcher<'a> {
         needs: &Needs<'_>,
     ) -> Match {
         let mut reasons: Vec<Cow<'static, str>> = Vec::with_capacity(8);
-        let serves = candidate
-            .cover
-            .as_ref()
-            .map(|cover| self.describe_cover(cover, place));
-        reasons.push(match (candidate.tier, serves) {
-            (Tier::Local, Some(serves)) => format!("in person: {serves}").into(),
-            (Tier::Helpline, Some(serves)) if candidate.national_line => {
-                format!("the national line for this need: {serves}").into()
+        let cover = candidate.cover.as_ref();
+        reasons.push(match (candidate.tier, cover) {
+            (Tier::Local, Some(cover)) => {
+                self.describe_cover("in person: ", cover, place, "").into()
             }
-            (Tier::Helpline, Some(serves)) => format!("by phone or online: {serves}").into(),
-            (Tier::Remote, Some(serves)) => {
-                format!("{serves}, from an office beyond in-person reach").into()
-            }
+            (Tier::Helpline, Some(cover)) if candidate.national_line => self
+                .describe_cover("the national line for this need: ", cover, place, "")
+                .into(),
+            (Tier::Helpline, Some(cover)) => self
+                .describe_cover("by phone or online: ", cover, place, "")
+                .into(),
+            (Tier::Remote, Some(cover)) => self
+                .describe_cover("", cover, place, ", from an office beyond in-person reach")
+                .into(),
             (Tier::Farther, _) => {
                 "farther away: beyond in-person reach, and does not list the caller's area".into()
             }
@@ -1229,32 +1225,51 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn describe_cover(&self, cover: &Cover<'_>, place: &ResolvedPlace) -> String {
-        match cover {
-            Cover::Radius(km) => format!("serves within {km} km of its office"),
-            Cover::Worldwide => "serves callers worldwide".to_owned(),
+    /// "{prefix}serves …{suffix}": how `cover` serves the caller, in one
+    /// allocation.
+    fn describe_cover(
+        &self,
+        prefix: &str,
+        cover: &Cover<'_>,
+        place: &ResolvedPlace,
+        suffix: &str,
+    ) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(prefix.len() + suffix.len() + 48);
+        out.push_str(prefix);
+        // Writing to a String cannot fail.
+        let _ = match cover {
+            Cover::Radius(km) => write!(out, "serves within {km} km of its office"),
+            Cover::Worldwide => write!(out, "serves callers worldwide"),
             Cover::Nationwide(code) => {
                 let name = self.country_name(code);
                 match place.country.as_deref() {
                     Some(c) if c != *code => {
-                        format!("serves all of {name}, including {}", self.country_name(c))
+                        write!(
+                            out,
+                            "serves all of {name}, including {}",
+                            self.country_name(c)
+                        )
                     }
-                    _ => format!("serves all of {name}"),
+                    _ => write!(out, "serves all of {name}"),
                 }
             }
             Cover::Region(key) => match key.split_once(':') {
                 Some(("county", fips)) => match self.gazetteer.county(fips) {
-                    Some(county) => format!("serves {}, {}", county.full_name, county.state),
-                    None => format!("serves county {fips}"),
+                    Some(county) => write!(out, "serves {}, {}", county.full_name, county.state),
+                    None => write!(out, "serves county {fips}"),
                 },
-                Some(("state", code)) => format!(
+                Some(("state", code)) => write!(
+                    out,
                     "serves {}",
                     self.gazetteer.state(code).map_or(code, |s| s.name.as_str())
                 ),
-                Some(("country", code)) => format!("serves {}", self.country_name(code)),
-                _ => "serves the caller's area".to_owned(),
+                Some(("country", code)) => write!(out, "serves {}", self.country_name(code)),
+                _ => write!(out, "serves the caller's area"),
             },
-        }
+        };
+        out.push_str(suffix);
+        out
     }
 
     fn country_name<'s>(&'s self, code: &'s str) -> &'s str {
@@ -1271,6 +1286,48 @@ impl<'a> Matcher<'a> {
         self.gazetteer
             .language(code)
             .map_or(code, |l| l.plain_name())
+    }
+}
+
+/// The best `k` candidates by effective distance, offered in
+/// non-decreasing distance, sorted.
+struct TopK<'d> {
+    k: usize,
+    best: Vec<Candidate<'d>>,
+    /// `e^-MAX_BONUS`, a hair smaller against rounding in a bonus's sum.
+    shrink: f64,
+}
+
+impl<'d> TopK<'d> {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            best: Vec::with_capacity(k.min(64) + 1),
+            shrink: (-(MAX_BONUS + 1e-9)).exp(),
+        }
+    }
+
+    /// Whether a candidate `km` away could still enter: even the largest
+    /// bonus could bring it level with the k-th best (with a hair of room
+    /// for rounding). Every candidate offered later is at least as far.
+    fn could_enter(&self, km: f64) -> bool {
+        self.best.len() < self.k
+            || self
+                .best
+                .last()
+                .is_none_or(|worst| km * self.shrink <= worst.effective_km * (1.0 + 1e-9) + 1e-12)
+    }
+
+    fn offer(
+        &mut self,
+        candidate: Candidate<'d>,
+        order: impl Fn(&Candidate<'_>, &Candidate<'_>) -> Ordering,
+    ) {
+        let at = self.best.partition_point(|c| order(c, &candidate).is_lt());
+        if at < self.k {
+            self.best.insert(at, candidate);
+            self.best.truncate(self.k);
+        }
     }
 }
 

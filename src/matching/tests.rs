@@ -280,7 +280,7 @@ fn query_strategy() -> impl Strategy<Value = (Query, Role)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// The answer at every limit is the first `limit` of the oracle's
     /// ranking of the whole directory: exact top-k, hence prefix-stable.
