@@ -35,7 +35,7 @@ run() {
   local auth=()
   if [ "${ROLE:-public}" = advocate ]; then
     local key
-    key=$("$binary" keys create --role advocate --name bench --store "$work/$label.sqlite" 2>/dev/null)
+    key=$("$binary" keys create --init --role advocate --name bench --store "$work/$label.sqlite" 2>/dev/null)
     auth=(-H "Authorization: Bearer $key")
   fi
   serve "$binary" "$work/$label.sqlite"

@@ -156,6 +156,11 @@ enum KeysAction {
         /// The store of record, as for `serve --store`.
         #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
         store: PathBuf,
+        /// Create the store when there is none at --store (without it, a
+        /// missing store is an error: a key in a new empty store is one the
+        /// running server does not know).
+        #[arg(long)]
+        init: bool,
     },
     /// List every key issued: number, first characters, name, role,
     /// created, revoked (never a secret).
@@ -388,18 +393,38 @@ enum MatchFormat {
     Geojson,
 }
 
-fn main() -> anyhow::Result<std::process::ExitCode> {
+fn main() -> std::process::ExitCode {
     match run() {
+        Ok(code) => code,
         // `refmatch geocode … | head`: a closed pipe is not an error.
         Err(error)
             if error
                 .downcast_ref::<std::io::Error>()
                 .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
-            Ok(std::process::ExitCode::SUCCESS)
+            std::process::ExitCode::SUCCESS
         }
-        other => other,
+        // A user's error is its message and causes, one line, never a
+        // backtrace (even with RUST_BACKTRACE set: that is for panics).
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+/// Fails unless a store exists at `path`: the `keys` commands never make
+/// a new empty store by accident (a key in it would be unknown to the
+/// server, whose store is elsewhere).
+fn existing_store(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "there is no store at {}: run this where `refmatch serve` keeps its store, pass --store PATH, \
+         or add --init to `keys create` to start a new one",
+        path.display()
+    )
 }
 
 /// Writes pretty JSON and a newline to stdout.
@@ -424,6 +449,8 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
                 .unwrap_or_else(|_| "refmatch=info,tower_http=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let files = match &cli.gazetteer {
@@ -531,8 +558,17 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Keys {
-            action: KeysAction::Create { role, name, store },
+            action:
+                KeysAction::Create {
+                    role,
+                    name,
+                    store,
+                    init,
+                },
         } => {
+            if !init {
+                existing_store(&store)?;
+            }
             let role = match Role::parse(&role) {
                 Some(role @ (Role::Advocate | Role::Admin)) => role,
                 _ => {
@@ -564,6 +600,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Keys {
             action: KeysAction::List { store, json },
         } => {
+            existing_store(&store)?;
             let opened = SqliteStore::open(&store)
                 .with_context(|| format!("opening the store {}", store.display()))?;
             let keys = opened.keys()?;
@@ -596,6 +633,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Keys {
             action: KeysAction::Revoke { id, store },
         } => {
+            existing_store(&store)?;
             let mut opened = SqliteStore::open(&store)
                 .with_context(|| format!("opening the store {}", store.display()))?;
             let operator = Actor {
@@ -754,6 +792,14 @@ fn ingest_files(
     // The process ends here: freeing a million records one by one would
     // take seconds and return nothing to anyone.
     std::mem::forget(directory);
+    if summary.accepted == 0 {
+        // Nothing usable came in: say so with the exit status too.
+        eprintln!(
+            "error: no row was accepted; {} lists why each was rejected",
+            out.join(ingest::REJECTIONS_FILE).display()
+        );
+        return Ok(std::process::ExitCode::FAILURE);
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }
 

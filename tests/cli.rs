@@ -311,7 +311,7 @@ fn match_reads_the_store_when_there_is_one_and_checks_keys_against_it() {
 
     let key = refmatch()
         .args([
-            "keys", "create", "--role", "advocate", "--name", "cli test", "--store",
+            "keys", "create", "--init", "--role", "advocate", "--name", "cli test", "--store",
         ])
         .arg(&store)
         .output()
@@ -732,8 +732,20 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
             .output()
             .expect("runs")
     };
+    // No store yet: `keys` refuses to make one unless asked (a key in a
+    // new empty store is one the server does not know), and says how.
+    let refused = keys(&["create", "--role", "admin", "--name", "too early"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("no store at") && said.contains("--init"),
+        "{said}"
+    );
+    assert!(refused.stdout.is_empty(), "no key printed");
+    assert!(!keys(&["list"]).status.success());
+    assert!(!store.exists(), "no store was created");
     let create = |name: &str, role: &str| {
-        let output = keys(&["create", "--role", role, "--name", name]);
+        let output = keys(&["create", "--init", "--role", role, "--name", name]);
         assert!(
             output.status.success(),
             "{}",
@@ -875,6 +887,49 @@ fn store_files_are_private_whatever_the_umask() {
         !log.contains("other accounts can"),
         "no warning for a private store: {log}"
     );
+    // A log written to a file has no terminal colour codes.
+    assert!(log.contains("listening"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "ANSI escapes in a log file: {log:?}"
+    );
+}
+
+#[test]
+fn a_command_that_accomplishes_nothing_fails_with_one_plain_error_line() {
+    let out = std::env::temp_dir().join(format!("refmatch-cli-nothing-{}", std::process::id()));
+    // Nothing read: a missing file is a rejection, and no row accepted is
+    // a failure, with the report still written.
+    let ingest = refmatch()
+        .arg("ingest")
+        .arg("there-is-no-such-file.csv")
+        .arg("--out")
+        .arg(&out)
+        .arg("--no-progress")
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&ingest.stderr).into_owned();
+    let report = std::fs::read_to_string(out.join("rejections.csv")).unwrap_or_default();
+    std::fs::remove_dir_all(&out).ok();
+    assert_eq!(ingest.status.code(), Some(1), "{said}");
+    assert!(said.contains("error: no row was accepted"), "{said}");
+    assert!(report.contains("there-is-no-such-file.csv"), "{report}");
+    // A user's error is one line, with no backtrace even when backtraces
+    // are asked for (they are for panics).
+    let missing =
+        std::env::temp_dir().join(format!("refmatch-cli-none-{}.sqlite", std::process::id()));
+    let list = refmatch()
+        .args(["keys", "list", "--store"])
+        .arg(&missing)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&list.stderr).into_owned();
+    assert_eq!(list.status.code(), Some(1), "{said}");
+    assert!(said.starts_with("error: there is no store at"), "{said}");
+    assert_eq!(said.trim_end().lines().count(), 1, "{said}");
+    assert!(!said.to_lowercase().contains("backtrace"), "{said}");
+    assert!(!missing.exists());
 }
 
 #[cfg(unix)]

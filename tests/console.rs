@@ -4,7 +4,7 @@
 //! chromium). Screenshots land in `target/e2e-screenshots/`.
 //!
 //! Needs `node`, `/usr/bin/chromium` (or `$CHROMIUM`) and
-//! `tests/e2e/node_modules`; `bash .ci/run` installs them. Without them this
+//! `tests/e2e/node_modules`; `bash scripts/test` installs them. Without them this
 //! test fails and says how to install them: it never passes silently.
 #![allow(clippy::unwrap_used)]
 
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const INSTALL: &str = "run `bash .ci/run`, or install them by hand: \
+const INSTALL: &str = "run the tests with `bash scripts/test`, or install them by hand: \
 `apt-get update && apt-get install -y --no-install-recommends chromium` and \
 `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/e2e`";
 
@@ -90,6 +90,7 @@ fn advocate_key(store: &Path) -> String {
             "advocate",
             "--name",
             "console e2e",
+            "--init",
         ])
         .arg("--store")
         .arg(store)

@@ -394,7 +394,15 @@ fn acknowledged_edits_survive_sigkill() {
     // An admin key, made by the CLI in the new store (which creates it
     // without providers: `serve` seeds it on first start).
     let keys = refmatch()
-        .args(["keys", "create", "--role", "admin", "--name", "crash-test"])
+        .args([
+            "keys",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "crash-test",
+            "--init",
+        ])
         .arg("--store")
         .arg(&store)
         .output()
