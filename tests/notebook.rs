@@ -26,7 +26,9 @@ fn coverage_notebook_runs_every_cell() {
         .env("REFMATCH_BIN", env!("CARGO_BIN_EXE_refmatch"))
         .env("REFMATCH_NOTEBOOK_OUT", &out)
         .output()
-        .unwrap_or_else(|e| panic!("{python} runs ({e}): `bash scripts/test` installs what it needs"));
+        .unwrap_or_else(|e| {
+            panic!("{python} runs ({e}): `bash scripts/test` installs what it needs")
+        });
     assert!(
         output.status.success(),
         "the notebook failed:\n{}\n{}",
