@@ -555,3 +555,101 @@ async fn a_report_body_holds_its_permit_until_it_is_sent() {
     assert!(bytes.len() > 1000);
     assert_eq!(lane.heavy.running(Heavy::Coverage), 0, "body sent");
 }
+
+/// `exclude=law_enforcement` means the same in coverage as in matching: it
+/// also leaves out a provider of another kind flagged as law enforcement
+/// (a police-led task force), so such a provider never counts as serving
+/// a need that excludes law enforcement.
+#[tokio::test]
+async fn excluding_law_enforcement_drops_flagged_task_forces_from_coverage() {
+    let fixture = common::fixture_with(|providers| {
+        let mut task_force = providers
+            .iter()
+            .find(|p| p.location.is_some() && p.kind != refmatch::model::Kind::LawEnforcement)
+            .expect("a located provider")
+            .clone();
+        task_force.id = "test-police-led-task-force".into();
+        task_force.name = "Police-led Task Force (test)".to_owned();
+        task_force.kind = refmatch::model::Kind::TaskForce;
+        task_force.law_enforcement = true;
+        task_force.issues = vec!["wage_and_hour".into()];
+        task_force.visibility = refmatch::model::Visibility::Public;
+        task_force.location_confidential = false;
+        task_force.location = refmatch::model::LatLng::new(36.7378, -119.7871).ok();
+        task_force.service_area = vec![refmatch::model::AreaSpec::Counties {
+            fips: vec!["06019".into()],
+        }];
+        providers.push(task_force);
+    });
+    let app = router(fixture.state.clone());
+    let fresno = |uri: String| {
+        let app = app.clone();
+        async move {
+            let response = app
+                .oneshot(Request::get(&uri).body(Body::empty()).expect("request"))
+                .await
+                .expect("router answers");
+            assert_eq!(response.status(), StatusCode::OK, "{uri}");
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+            body["features"]
+                .as_array()
+                .expect("features")
+                .iter()
+                .find(|f| f["id"] == "06019")
+                .map(|f| {
+                    f["properties"]["providers_serving"]
+                        .as_u64()
+                        .expect("count")
+                })
+                .expect("Fresno County is reported")
+        }
+    };
+    let base = "/v1/coverage?by=county&issue=wage_and_hour";
+    let all = fresno(base.to_owned()).await;
+    let civilian = fresno(format!("{base}&exclude=law_enforcement")).await;
+    assert!(all >= 1, "the task force serves Fresno County: {all}");
+    assert_eq!(
+        civilian,
+        all - 1,
+        "the flagged task force still counts with exclude=law_enforcement"
+    );
+    // Matching agrees: the task force is offered, except when excluded.
+    let ids = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = app
+                .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+                .await
+                .expect("router answers");
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            serde_json::from_slice::<Value>(&bytes).expect("JSON")["features"]
+                .as_array()
+                .expect("features")
+                .iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_owned))
+                .collect::<Vec<String>>()
+        }
+    };
+    let id = "test-police-led-task-force".to_owned();
+    assert!(
+        ids("/v1/match?lat=36.7378&lon=-119.7871&issue=wage_and_hour&limit=50")
+            .await
+            .contains(&id)
+    );
+    assert!(!ids(
+        "/v1/match?lat=36.7378&lon=-119.7871&issue=wage_and_hour&exclude=law_enforcement&limit=50"
+    )
+    .await
+    .contains(&id));
+}

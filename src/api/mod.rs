@@ -976,14 +976,7 @@ async fn reverse(
     let Query(params) = params?;
     let lat = degrees(&params, "lat", "between -90 and 90")?;
     let lon = degrees(&params, "lon", "between -180 and 180")?;
-    let point = LatLng::new(lat, lon).map_err(|e| {
-        let parameter = match e {
-            crate::model::LatLngError::LonOutOfRange(_) => "lon",
-            crate::model::LatLngError::NotFinite { axis, .. } => axis,
-            crate::model::LatLngError::LatOutOfRange(_) => "lat",
-        };
-        ApiError::invalid(parameter, e.to_string())
-    })?;
+    let point = LatLng::new(lat, lon).map_err(|e| ApiError::invalid(e.field(), e.to_string()))?;
     Ok(Json(state.gazetteer.reverse(point)).into_response())
 }
 

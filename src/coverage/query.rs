@@ -63,7 +63,9 @@ impl Need {
 
     /// The need as an [`AttributeFilter`]: issues expanded to their
     /// children, kinds narrowed by `kinds`, `exclude` and (unless
-    /// `include_hotlines`) without `hotline`.
+    /// `include_hotlines`) without `hotline`; excluding `law_enforcement`
+    /// also leaves out providers of other kinds flagged as law enforcement,
+    /// as in matching.
     pub fn attribute_filter(&self, vocabulary: &Vocabulary) -> AttributeFilter {
         let mut issues: Vec<String> = Vec::new();
         for code in &self.issues {
@@ -87,6 +89,7 @@ impl Need {
             open_24h: self.open_24h,
             countries_any: Vec::new(),
             public_only: self.public_only,
+            civilian_only: self.exclude.contains(&Kind::LawEnforcement),
         }
     }
 }

@@ -99,6 +99,8 @@ pub struct Directory {
     located: Bitset,
     /// Providers the public may see ([`Provider::is_public`]).
     public: Bitset,
+    /// Providers that are not law enforcement (`AttributeFilter::civilian_only`).
+    civilian: Bitset,
     /// Coarsened points of providers whose location is confidential, by
     /// index (sorted), for [`Directory::public_location`].
     coarse: Vec<(u32, LatLng)>,
@@ -368,6 +370,7 @@ impl Directory {
         let mut open_24h = Bitset::new(n);
         let mut located = Bitset::new(n);
         let mut public = Bitset::new(n);
+        let mut civilian = Bitset::new(n);
         let mark = |map: &mut FxHashMap<String, Bitset>, code: &str, i: u32| match map.get_mut(code)
         {
             Some(set) => set.insert(i),
@@ -396,6 +399,9 @@ impl Directory {
             }
             if p.is_public() {
                 public.insert(i);
+            }
+            if super::filter::is_civilian(p) {
+                civilian.insert(i);
             }
         }
 
@@ -459,6 +465,7 @@ impl Directory {
             open_24h,
             located,
             public,
+            civilian,
             coarse,
             empty: Bitset::new(n),
         }
@@ -671,6 +678,9 @@ impl Directory {
         if filter.public_only {
             compiled.require_any([(&self.public, AttributeBits::public())]);
         }
+        if filter.civilian_only {
+            compiled.require_any([(&self.civilian, AttributeBits::civilian())]);
+        }
         if !filter.countries_any.is_empty() {
             compiled.require_any(
                 filter
@@ -836,6 +846,7 @@ impl Directory {
                 + bitsets(&self.countries)
                 + self.kinds.iter().map(Bitset::heap_bytes).sum::<usize>()
                 + self.open_24h.heap_bytes()
+                + self.civilian.heap_bytes()
                 + self.located.heap_bytes()
                 + self.empty.heap_bytes(),
             lists: self.by_id.capacity() * 4

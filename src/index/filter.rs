@@ -24,8 +24,11 @@ pub(crate) type Mask = u128;
 const OPEN_24H_BIT: u32 = Kind::ALL.len() as u32;
 /// Bit of public visibility.
 const PUBLIC_BIT: u32 = OPEN_24H_BIT + 1;
+/// Bit of "not law enforcement": neither of that kind nor flagged as
+/// law enforcement (a police-led task force is flagged).
+const CIVILIAN_BIT: u32 = PUBLIC_BIT + 1;
 /// First bit given to issue, language and population codes.
-const FIRST_CODE_BIT: u32 = PUBLIC_BIT + 1;
+const FIRST_CODE_BIT: u32 = CIVILIAN_BIT + 1;
 /// Bits available to codes.
 const CODE_BITS: u32 = Mask::BITS - FIRST_CODE_BIT;
 /// When codes outnumber [`CODE_BITS`], the rarest share this many bits.
@@ -69,6 +72,10 @@ pub struct AttributeFilter {
     pub countries_any: Vec<String>,
     /// Only records the public may see.
     pub public_only: bool,
+    /// No law enforcement: neither [`Kind::LawEnforcement`] nor a provider
+    /// of another kind flagged as law enforcement (a police-led task
+    /// force). What `exclude=law_enforcement` means everywhere.
+    pub civilian_only: bool,
 }
 
 /// An [`AttributeFilter`] compiled against one
@@ -150,6 +157,12 @@ impl<'a> CompiledFilter<'a> {
     pub(crate) fn may_pass(&self, mask: Mask) -> bool {
         self.masks.iter().all(|m| mask & m != 0)
     }
+}
+
+/// True when `provider` is not law enforcement: neither of that kind nor
+/// flagged ([`AttributeFilter::civilian_only`]).
+pub(crate) fn is_civilian(provider: &Provider) -> bool {
+    provider.kind != Kind::LawEnforcement && !provider.law_enforcement
 }
 
 /// The country code a provider is filed under for
@@ -251,6 +264,11 @@ impl AttributeBits {
         1 << PUBLIC_BIT
     }
 
+    /// The bit of "not law enforcement" ([`AttributeFilter::civilian_only`]).
+    pub(crate) fn civilian() -> Mask {
+        1 << CIVILIAN_BIT
+    }
+
     /// The summary of one provider: the OR of all its attributes' bits.
     pub(crate) fn of(&self, provider: &Provider) -> Mask {
         let mut mask = Self::kind(provider.kind);
@@ -259,6 +277,9 @@ impl AttributeBits {
         }
         if provider.is_public() {
             mask |= Self::public();
+        }
+        if is_civilian(provider) {
+            mask |= Self::civilian();
         }
         mask |= provider
             .issues

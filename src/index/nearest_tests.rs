@@ -38,6 +38,7 @@ fn passes(p: &Provider, f: &AttributeFilter) -> bool {
                 .any(|c| c == country.unwrap_or_default())
         })
         && (!f.public_only || p.visibility == crate::model::Visibility::Public)
+        && (!f.civilian_only || (p.kind != Kind::LawEnforcement && !p.law_enforcement))
 }
 
 /// Indexes of the providers `compile(filter)` accepts.
@@ -442,6 +443,10 @@ fn make(i: usize, (location, bits, percent): (Option<(f64, f64)>, u32, u8)) -> P
     if bits & (1 << 15) != 0 {
         p.visibility = crate::model::Visibility::Confidential;
     }
+    // A task force or coalition may be police-led.
+    if bits & (1 << 16) != 0 {
+        p.law_enforcement = true;
+    }
     p
 }
 
@@ -466,6 +471,7 @@ fn filter() -> impl Strategy<Value = AttributeFilter> {
         any::<bool>(),
         subset(&["", "US", "PR", "MX"]),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -476,6 +482,7 @@ fn filter() -> impl Strategy<Value = AttributeFilter> {
                 open_24h,
                 countries_any,
                 public_only,
+                civilian_only,
             )| {
                 AttributeFilter {
                     issues_any,
@@ -485,6 +492,7 @@ fn filter() -> impl Strategy<Value = AttributeFilter> {
                     open_24h,
                     countries_any,
                     public_only,
+                    civilian_only,
                 }
             },
         );

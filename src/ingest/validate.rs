@@ -581,14 +581,7 @@ pub(super) fn build_flat(
             let lon: f64 = lon
                 .parse()
                 .map_err(|_| error("lon", format!("'{lon}' is not a number of degrees")))?;
-            Some(LatLng::new(lat, lon).map_err(|e| {
-                let field = if matches!(e, crate::model::LatLngError::LonOutOfRange(_)) {
-                    "lon"
-                } else {
-                    "lat"
-                };
-                error(field, e.to_string())
-            })?)
+            Some(LatLng::new(lat, lon).map_err(|e| error(e.field(), e.to_string()))?)
         }
         (Some(_), None) => return Err(error("lon", "lat is given without lon")),
         (None, Some(_)) => return Err(error("lat", "lon is given without lat")),

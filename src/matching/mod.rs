@@ -504,6 +504,7 @@ impl Needs<'_> {
             ),
             countries_any: same_country_codes(country),
             public_only: self.visible.is_some(),
+            civilian_only: self.exclude.contains(&Kind::LawEnforcement),
             ..AttributeFilter::default()
         }
     }

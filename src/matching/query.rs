@@ -2,7 +2,7 @@
 //! checked from the string parameters the HTTP API and the CLI receive.
 
 use crate::gazetteer::Gazetteer;
-use crate::model::{Kind, LatLng, LatLngError, Vocabulary};
+use crate::model::{Kind, LatLng, Vocabulary};
 use jiff::Timestamp;
 
 /// Results returned when `limit` is not given.
@@ -249,14 +249,9 @@ impl Query {
             }
             (Some(text), None, None) => Place::Near(text),
             (None, Some(lat), Some(lon)) => {
-                Place::Point(LatLng::new(lat, lon).map_err(|e| {
-                    let parameter = match e {
-                        LatLngError::LonOutOfRange(_) => "lon",
-                        LatLngError::NotFinite { axis, .. } => axis,
-                        LatLngError::LatOutOfRange(_) => "lat",
-                    };
-                    QueryError::new(parameter, e.to_string())
-                })?)
+                Place::Point(
+                    LatLng::new(lat, lon).map_err(|e| QueryError::new(e.field(), e.to_string()))?,
+                )
             }
             (None, Some(_), None) => return Err(QueryError::new("lon", "lat is given without lon; give both, in degrees")),
             (None, None, Some(_)) => return Err(QueryError::new("lat", "lon is given without lat; give both, in degrees")),

@@ -57,6 +57,17 @@ pub enum LatLngError {
     LonOutOfRange(f64),
 }
 
+impl LatLngError {
+    /// The field at fault: `"lat"` or `"lon"` (a NaN `lon` is `"lon"`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            LatLngError::NotFinite { axis, .. } => axis,
+            LatLngError::LatOutOfRange(_) => "lat",
+            LatLngError::LonOutOfRange(_) => "lon",
+        }
+    }
+}
+
 impl LatLng {
     /// Builds a position from latitude and longitude in degrees.
     ///
@@ -201,6 +212,17 @@ mod tests {
         ));
         assert!(LatLng::new(0.0, 0.0).is_ok());
         assert!(LatLng::new(-90.0, 180.0).is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_field_at_fault() {
+        let field = |lat: f64, lon: f64| LatLng::new(lat, lon).err().map(|e| e.field());
+        assert_eq!(field(91.0, 0.0), Some("lat"));
+        assert_eq!(field(f64::NAN, 0.0), Some("lat"));
+        assert_eq!(field(0.0, -181.0), Some("lon"));
+        // A NaN longitude is the longitude's fault (ingest once said "lat").
+        assert_eq!(field(0.0, f64::NAN), Some("lon"));
+        assert_eq!(field(0.0, 0.0), None);
     }
 
     #[test]
