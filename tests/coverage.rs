@@ -585,17 +585,8 @@ async fn excluding_law_enforcement_drops_flagged_task_forces_from_coverage() {
     let fresno = |uri: String| {
         let app = app.clone();
         async move {
-            let response = app
-                .oneshot(Request::get(&uri).body(Body::empty()).expect("request"))
-                .await
-                .expect("router answers");
-            assert_eq!(response.status(), StatusCode::OK, "{uri}");
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes();
+            let (status, bytes) = common::get_bytes(&app, &uri, None).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
             let body: Value = serde_json::from_slice(&bytes).expect("JSON");
             body["features"]
                 .as_array()
@@ -623,16 +614,7 @@ async fn excluding_law_enforcement_drops_flagged_task_forces_from_coverage() {
     let ids = |uri: &'static str| {
         let app = app.clone();
         async move {
-            let response = app
-                .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-                .await
-                .expect("router answers");
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes();
+            let (_, bytes) = common::get_bytes(&app, uri, None).await;
             serde_json::from_slice::<Value>(&bytes).expect("JSON")["features"]
                 .as_array()
                 .expect("features")

@@ -31,15 +31,12 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use refmatch::api::router;
 use refmatch::index::coarsen;
 use refmatch::model::LatLng;
 use serde_json::Value;
 use std::collections::HashMap;
-use tower::ServiceExt;
 
 /// Km per degree of latitude on the model sphere.
 const KM_PER_DEGREE: f64 = 111.194_93;
@@ -554,22 +551,7 @@ async fn no_attack_on_public_answers_recovers_a_hidden_location() {
 
 /// A GET as the public (`auth: None`) or with a key: status and body text.
 async fn fetch(app: &axum::Router, uri: &str, auth: Option<&str>) -> (StatusCode, String) {
-    let mut request = Request::builder().uri(uri);
-    if let Some(auth) = auth {
-        request = request.header("authorization", auth);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("answer");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, bytes) = common::get_bytes(app, uri, auth).await;
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 

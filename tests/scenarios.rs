@@ -36,15 +36,12 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use refmatch::api::router;
 use refmatch::index::nationwide_countries;
 use refmatch::model::{AreaSpec, Kind, Provider};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tower::ServiceExt;
 
 /// A US place: "City, ST" and the state it must land in.
 const US_PLACES: [(&str, &str); 51] = [
@@ -249,22 +246,8 @@ fn scenarios(issue_codes: &[&'static str]) -> Vec<Scenario> {
 }
 
 async fn fetch(app: &axum::Router, uri: &str, staff: bool) -> Value {
-    let mut request = Request::get(uri);
-    if staff {
-        request = request.header(header::AUTHORIZATION, common::advocate_auth());
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let auth = staff.then(common::advocate_auth);
+    let (status, bytes) = common::get_bytes(app, uri, auth.as_deref()).await;
     assert_eq!(
         status,
         StatusCode::OK,

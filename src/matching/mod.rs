@@ -270,6 +270,20 @@ pub struct ResolvedPlace {
 }
 
 impl ResolvedPlace {
+    /// The region keys the gazetteer placed the caller in (`county:…`,
+    /// `state:…`, `country:…`): a shared region with one of them covers the
+    /// caller without a point-in-polygon test.
+    pub fn region_keys(&self) -> Vec<String> {
+        [
+            self.county_fips.as_ref().map(|f| format!("county:{f}")),
+            self.region.as_ref().map(|r| format!("state:{r}")),
+            self.country.as_ref().map(|c| format!("country:{c}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// The position.
     pub fn point(&self) -> Option<LatLng> {
         LatLng::new(self.lat, self.lon).ok()
@@ -754,14 +768,7 @@ impl<'a> Matcher<'a> {
         // filter, the nearest searches and their order) is computed in the
         // view's geometry.
         let geometry = self.view.geometry();
-        let trusted: Vec<String> = [
-            place.county_fips.as_ref().map(|f| format!("county:{f}")),
-            place.region.as_ref().map(|r| format!("state:{r}")),
-            place.country.as_ref().map(|c| format!("country:{c}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let trusted = place.region_keys();
         let in_person_filter = directory.compile(&needs.in_person_filter(country));
         let reach = self.reach(point, needs, &in_person_filter);
         // Serving providers passing the hard filters, with how they cover

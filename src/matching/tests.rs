@@ -70,14 +70,7 @@ fn oracle(m: &Matcher<'_>, query: &Query) -> (Vec<String>, f64) {
                     .unwrap_or("")
             })
     };
-    let trusted: Vec<String> = [
-        place.county_fips.as_ref().map(|f| format!("county:{f}")),
-        place.region.as_ref().map(|r| format!("state:{r}")),
-        place.country.as_ref().map(|c| format!("country:{c}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let trusted = place.region_keys();
     let hard = |i: u32, p: &Provider| {
         let visible = m.view.role.sees_confidential() || p.is_public();
         let issue = needs.issues.is_empty()

@@ -99,3 +99,31 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// A GET through `app` as the public (`auth: None`) or with an
+/// `Authorization` header value: the status and the body's bytes.
+pub async fn get_bytes(
+    app: &axum::Router,
+    uri: &str,
+    auth: Option<&str>,
+) -> (axum::http::StatusCode, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::get(uri);
+    if let Some(auth) = auth {
+        request = request.header(axum::http::header::AUTHORIZATION, auth);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(axum::body::Body::empty()).expect("request"))
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, bytes.to_vec())
+}
