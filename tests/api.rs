@@ -344,3 +344,76 @@ async fn unknown_route_and_wrong_method_are_problems() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     assert_eq!(content_type, "application/problem+json");
 }
+
+/// One parameter table per endpoint drives parsing on every route: an
+/// unknown parameter and a repeated single-valued one are a 400 naming
+/// it, whatever the method, before any work is done (nothing is stored).
+#[tokio::test]
+async fn every_route_refuses_unknown_and_repeated_parameters() {
+    let fixture = common::new_fixture();
+    let app = refmatch::api::router(fixture.state.clone());
+    let auth = format!("Bearer {}", fixture.admin_key);
+    let before = common::send(&app, "GET", "/v1/audit?limit=1000", Some(&auth)).await;
+    for endpoint in refmatch::api::openapi::ENDPOINTS {
+        let path = endpoint.path.replace(
+            "{id}",
+            if endpoint.path.starts_with("/v1/submissions") {
+                "1"
+            } else {
+                "x"
+            },
+        );
+        let method = endpoint.method.to_ascii_uppercase();
+        let problem = |status: StatusCode, bytes: &[u8], uri: &str| -> Value {
+            assert_eq!(
+                status,
+                StatusCode::BAD_REQUEST,
+                "{method} {uri}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+            serde_json::from_slice(bytes).expect("problem+json")
+        };
+        let uri = format!("{path}?zz_unknown=1");
+        let (status, bytes) = common::send(&app, &method, &uri, Some(&auth)).await;
+        let body = problem(status, &bytes, &uri);
+        assert_eq!(body["parameter"], "zz_unknown", "{method} {uri}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("unknown parameter"),
+            "{body}"
+        );
+        let single = endpoint.parameters().find(|p| !p.repeatable);
+        if let Some(single) = single {
+            let uri = format!("{path}?{0}=1&{0}=2", single.name);
+            let (status, bytes) = common::send(&app, &method, &uri, Some(&auth)).await;
+            let body = problem(status, &bytes, &uri);
+            assert_eq!(body["parameter"], single.name, "{method} {uri}");
+        }
+    }
+    let after = common::send(&app, "GET", "/v1/audit?limit=1000", Some(&auth)).await;
+    assert_eq!(before, after, "a refused request stores nothing");
+}
+
+/// Geocoding and reverse geocoding no longer ignore what they do not read.
+#[tokio::test]
+async fn geocode_and_reverse_refuse_unknown_repeated_and_missing_parameters() {
+    let app = refmatch::api::router(common::state());
+    for (uri, parameter) in [
+        ("/v1/geocode?q=Fresno,%20CA&colour=blue", "colour"),
+        ("/v1/geocode?q=Fresno,%20CA&q=Reno,%20NV", "q"),
+        ("/v1/geocode", "q"),
+        ("/v1/reverse?lat=18.4&lon=-66.1&zoom=3", "zoom"),
+        ("/v1/reverse?lat=18.4&lat=18.5&lon=-66.1", "lat"),
+        ("/v1/reverse?lat=18.4", "lon"),
+        ("/v1/hotlines?country=PE&country=US", "country"),
+    ] {
+        let (status, bytes) = common::get_bytes(&app, uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        let body: Value = serde_json::from_slice(&bytes).expect("problem+json");
+        assert_eq!(body["parameter"], parameter, "{uri}: {body}");
+    }
+    let (status, _) = common::get_bytes(&app, "/v1/geocode?q=Fresno,%20CA", None).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -224,7 +224,7 @@ async fn every_bad_parameter_is_a_problem_naming_it() {
         ("/v1/coverage?by=h3&resolution=x", "resolution"),
         ("/v1/coverage?by=state&resolution=5", "resolution"),
         ("/v1/coverage?by=h3&bbox=1,2", "bbox"),
-        ("/v1/coverage?by=h3&bbox=-100,40,-110,45", "bbox"),
+        ("/v1/coverage?by=h3&bbox=-100,40,-110,40", "bbox"),
         ("/v1/coverage?by=h3&bbox=-100,40,-90,95", "bbox"),
         ("/v1/coverage?issue=unicorns", "issue"),
         ("/v1/coverage?language=zz-top", "language"),
@@ -634,4 +634,42 @@ async fn excluding_law_enforcement_drops_flagged_task_forces_from_coverage() {
     )
     .await
     .contains(&id));
+}
+
+/// One bounding box everywhere: an H3 report over a box across the
+/// antimeridian (Fiji, Tonga and Samoa lie on both sides of it) has cells
+/// on both sides and only inside the box; the same box lists providers
+/// on both sides.
+#[tokio::test]
+async fn an_h3_bbox_across_the_antimeridian_covers_both_sides() {
+    let answer = get("/v1/coverage?by=h3&resolution=3&bbox=170,-25,-165,-10").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+    let body = answer.json();
+    let features = body["features"].as_array().expect("features");
+    let centres: Vec<(f64, f64)> = features
+        .iter()
+        .map(|f| {
+            let cell = h3o::CellIndex::from_str(f["id"].as_str().expect("cell id")).expect("cell");
+            let centre = h3o::LatLng::from(cell);
+            (centre.lat(), centre.lng())
+        })
+        .collect();
+    assert!(
+        centres.iter().any(|(_, lon)| *lon > 170.0),
+        "cells west of 180°"
+    );
+    assert!(
+        centres.iter().any(|(_, lon)| *lon < -165.0),
+        "cells east of 180°"
+    );
+    // Covers: a cell meets the box, so its centre lies within a cell's
+    // width (about 1.3° at resolution 3) of it.
+    for (lat, lon) in &centres {
+        assert!((-27.0..=-8.0).contains(lat), "{lat}");
+        assert!(*lon >= 168.0 || *lon <= -163.0, "{lon}");
+    }
+    assert_eq!(
+        body["metadata"]["regions"]["bbox"],
+        serde_json::json!([170.0, -25.0, -165.0, -10.0])
+    );
 }

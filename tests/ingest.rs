@@ -305,3 +305,32 @@ fn generate_is_deterministic_and_csv_and_parquet_read_the_same() {
     assert_eq!(from_csv.providers, from_parquet.providers);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// One language resolver: the names a caller may use in `/v1/match`
+/// (aliases such as Farsi and Tagalog, a full ISO name, a 639-3 code) are
+/// accepted by ingest too, and a name nobody uses is still rejected.
+#[test]
+fn ingest_reads_language_aliases_as_queries_do() {
+    let good = std::fs::read_to_string(fixture("good.csv")).expect("good.csv");
+    let mut lines = good.lines();
+    let header = lines.next().expect("header");
+    let row = lines
+        .find(|l| l.starts_with("fresno-shelter,"))
+        .expect("fresno-shelter row");
+    let dir = temp_dir("aliases");
+    let file = dir.join("aliases.csv");
+    let aliased = row.replacen(",en;Spanish,", ",Farsi;Tagalog;Modern Greek (1453-);spa,", 1);
+    let unknown = row
+        .replacen("fresno-shelter,", "fresno-klingon,", 1)
+        .replacen(",en;Spanish,", ",Klingon,", 1);
+    std::fs::write(&file, format!("{header}\n{aliased}\n{unknown}\n")).expect("write");
+    let outcome = ingest("aliases-out", &[file]);
+    accounted(&outcome);
+    assert_eq!(
+        provider(&outcome, "fresno-shelter")["languages"],
+        serde_json::json!(["fa", "tl", "el", "es"])
+    );
+    assert_eq!(outcome.rejections.len(), 1, "{:?}", outcome.rejections);
+    assert_eq!(outcome.rejections[0].2, "languages");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -18,7 +18,7 @@ use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
 use crate::cancel::{Cancel, Cancelled};
 use crate::coverage::outline_geometry;
 use crate::gazetteer::Gazetteer;
-use crate::matching::ParameterDoc;
+use crate::model::{BoundingBox, ParameterDoc};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -215,26 +215,10 @@ pub const MAX_OUTLINE_TOLERANCE_DEG: f64 = 1.0;
 
 /// Every parameter of `GET /v1/outlines`.
 pub const OUTLINE_PARAMETERS: &[ParameterDoc] = &[
-    ParameterDoc {
-        name: "by",
-        schema_type: "string",
-        description: "Which outlines: country (every country), state (US states, DC and territories; default) or county (US counties and equivalents).",
-    },
-    ParameterDoc {
-        name: "tolerance",
-        schema_type: "number",
-        description: "Simplification tolerance in degrees, Ramer-Douglas-Peucker (0 to 1, default 0.05; 0 keeps outlines as they are).",
-    },
-    ParameterDoc {
-        name: "bbox",
-        schema_type: "string",
-        description: "Only outlines whose bounding box meets west,south,east,north degrees (west > east crosses the antimeridian).",
-    },
-    ParameterDoc {
-        name: "id",
-        schema_type: "string",
-        description: "Only these regions: county FIPS, USPS state codes or ISO 3166-1 alpha-2 codes, comma-separated or repeated.",
-    },
+    ParameterDoc::one("by", "string", "Which outlines: country (every country), state (US states, DC and territories; default) or county (US counties and equivalents)."),
+    ParameterDoc::one("tolerance", "number", "Simplification tolerance in degrees, Ramer-Douglas-Peucker (0 to 1, default 0.05; 0 keeps outlines as they are)."),
+    ParameterDoc::one("bbox", "string", "Only outlines whose bounding box meets west,south,east,north degrees (west > east crosses the antimeridian)."),
+    ParameterDoc::many("id", "string", "Only these regions: county FIPS, USPS state codes or ISO 3166-1 alpha-2 codes, comma-separated or repeated."),
 ];
 
 /// Which outlines `/v1/outlines` answers.
@@ -254,25 +238,9 @@ struct OutlineQuery {
     ids: Option<BTreeSet<String>>,
 }
 
-fn once<'a>(seen: &mut BTreeSet<&'a str>, name: &'a str) -> Result<(), ApiError> {
-    if seen.insert(name) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            name,
-            format!("'{name}' is given more than once; give it once"),
-        ))
-    }
-}
-
-/// `west,south,east,north` degrees, by the listing's parser (west > east
-/// crosses the antimeridian).
-fn parse_bbox(value: &str) -> Result<[f64; 4], ApiError> {
-    let bbox = crate::matching::BoundingBox::parse(value)?;
-    Ok([bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat])
-}
-
 impl OutlineQuery {
+    /// Reads the parameters the router's `checked_parameters` layer let
+    /// through ([`OUTLINE_PARAMETERS`]: no unknown or repeated ones).
     fn parse(params: &Pairs) -> Result<OutlineQuery, ApiError> {
         let mut query = OutlineQuery {
             set: OutlineSet::State,
@@ -280,11 +248,9 @@ impl OutlineQuery {
             bbox: None,
             ids: None,
         };
-        let mut seen = BTreeSet::new();
         for (name, value) in pairs(params) {
             match name {
                 "by" => {
-                    once(&mut seen, "by")?;
                     query.set = match value.trim() {
                         "country" => OutlineSet::Country,
                         "state" => OutlineSet::State,
@@ -298,7 +264,6 @@ impl OutlineQuery {
                     };
                 }
                 "tolerance" => {
-                    once(&mut seen, "tolerance")?;
                     query.tolerance_deg = value
                         .trim()
                         .parse::<f64>()
@@ -311,10 +276,7 @@ impl OutlineQuery {
                             )
                         })?;
                 }
-                "bbox" => {
-                    once(&mut seen, "bbox")?;
-                    query.bbox = Some(parse_bbox(value)?);
-                }
+                "bbox" => query.bbox = Some(BoundingBox::parse(value)?.to_array()),
                 "id" => {
                     let ids = query.ids.get_or_insert_with(BTreeSet::new);
                     ids.extend(
@@ -325,12 +287,7 @@ impl OutlineQuery {
                             .map(str::to_ascii_uppercase),
                     );
                 }
-                other => {
-                    return Err(ApiError::invalid(
-                        other,
-                        format!("unknown parameter '{other}'; known: by, tolerance, bbox, id"),
-                    ))
-                }
+                _ => {}
             }
         }
         Ok(query)

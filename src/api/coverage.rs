@@ -8,11 +8,9 @@
 
 use super::access::Caller;
 use super::heavy::{self, Heavy};
-use super::{pairs, ApiError, AppState, Pairs, GEOJSON};
+use super::{pairs, value, ApiError, AppState, Pairs, GEOJSON};
 use crate::cancel::Cancel;
-use crate::coverage::{
-    self, CoverageError, CoverageQuery, Purpose, TableFormat, COVERAGE_PARAMETERS,
-};
+use crate::coverage::{self, CoverageError, CoverageQuery, Purpose, TableFormat};
 use crate::matching::ParameterDoc;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
@@ -20,30 +18,7 @@ use axum::response::Response;
 use serde_json::json;
 
 /// The `format` parameter of `/v1/coverage`.
-pub const FORMAT: ParameterDoc = ParameterDoc {
-    name: "format",
-    schema_type: "string",
-    description: "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures).",
-};
-
-/// Every parameter of `GET /v1/coverage`: the parser's table and `format`.
-pub const REPORT_PARAMETERS: &[ParameterDoc] = &[
-    COVERAGE_PARAMETERS[0],
-    COVERAGE_PARAMETERS[1],
-    COVERAGE_PARAMETERS[2],
-    COVERAGE_PARAMETERS[3],
-    COVERAGE_PARAMETERS[4],
-    COVERAGE_PARAMETERS[5],
-    COVERAGE_PARAMETERS[6],
-    COVERAGE_PARAMETERS[7],
-    COVERAGE_PARAMETERS[8],
-    COVERAGE_PARAMETERS[9],
-    COVERAGE_PARAMETERS[10],
-    COVERAGE_PARAMETERS[11],
-    COVERAGE_PARAMETERS[12],
-    COVERAGE_PARAMETERS[13],
-    FORMAT,
-];
+pub const FORMAT: ParameterDoc = ParameterDoc::one("format", "string", "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures).");
 
 /// Threads a coverage request may use.
 fn threads() -> usize {
@@ -78,26 +53,14 @@ enum Format {
 }
 
 fn format(params: &Pairs) -> Result<Format, ApiError> {
-    let mut found = None;
-    for (name, value) in params.iter().filter(|(k, _)| k == "format") {
-        if found.is_some() {
-            return Err(ApiError::invalid(
-                name,
-                "'format' is given more than once; give it once",
-            ));
-        }
-        found = Some(match value.trim() {
-            "geojson" => Format::GeoJson,
-            "csv" => Format::Csv,
-            other => {
-                return Err(ApiError::invalid(
-                    "format",
-                    format!("format must be geojson or csv, got '{other}'"),
-                ))
-            }
-        });
+    match value(params, "format").map(str::trim) {
+        None | Some("geojson") => Ok(Format::GeoJson),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(ApiError::invalid(
+            "format",
+            format!("format must be geojson or csv, got '{other}'"),
+        )),
     }
-    Ok(found.unwrap_or(Format::GeoJson))
 }
 
 /// Parses a coverage query for `caller` and checks it against the budget.
@@ -111,7 +74,7 @@ fn checked_query(
 ) -> Result<CoverageQuery, ApiError> {
     let mut query = CoverageQuery::parse(pairs(params), ignored, purpose, &state.terms())?;
     // The public's figures count public records only.
-    query.need.public_only = !caller.role.sees_confidential();
+    query.public_only = !caller.role.sees_confidential();
     let size = coverage::size(
         &state.gazetteer,
         &snapshot.directory,

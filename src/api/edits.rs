@@ -7,7 +7,7 @@
 
 use super::access::Caller;
 use super::heavy::{self, Heavy};
-use super::{etag, pairs, ApiError, AppState, Pairs, JSON};
+use super::{etag, value, ApiError, AppState, Pairs, JSON};
 use crate::cancel::Cancel;
 use crate::ingest::Format;
 use crate::live::LiveDirectory;
@@ -215,10 +215,7 @@ pub(super) async fn history(
 
 /// The format of an import: `?format=`, else the `Content-Type`.
 fn import_format(params: &Pairs, headers: &HeaderMap) -> Result<Format, ApiError> {
-    let named = params
-        .iter()
-        .find(|(k, _)| k == "format")
-        .map(|(_, v)| v.trim().to_ascii_lowercase());
+    let named = value(params, "format").map(|v| v.trim().to_ascii_lowercase());
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -247,14 +244,6 @@ fn import_format(params: &Pairs, headers: &HeaderMap) -> Result<Format, ApiError
             )))
         }
     };
-    for (name, _) in params {
-        if name != "format" {
-            return Err(ApiError::invalid(
-                name,
-                format!("unknown parameter '{name}'; known: format"),
-            ));
-        }
-    }
     Ok(format)
 }
 
@@ -323,25 +312,16 @@ pub(super) async fn list_submissions(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Advocate, "the submission queue")?;
     let Query(params) = params?;
-    let mut status = None;
-    for (name, value) in pairs(&params) {
-        match name {
-            "status" => {
-                status = Some(SubmissionStatus::parse(value).ok_or_else(|| {
-                    ApiError::invalid(
-                        "status",
-                        format!("status must be pending, approved or rejected, got '{value}'"),
-                    )
-                })?);
-            }
-            other => {
-                return Err(ApiError::invalid(
-                    other,
-                    format!("unknown parameter '{other}'; known: status"),
-                ))
-            }
-        }
-    }
+    let status = value(&params, "status")
+        .map(|text| {
+            SubmissionStatus::parse(text).ok_or_else(|| {
+                ApiError::invalid(
+                    "status",
+                    format!("status must be pending, approved or rejected, got '{text}'"),
+                )
+            })
+        })
+        .transpose()?;
     let submissions = blocking(&state, move |live| Ok(live.submissions(status)?)).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -413,38 +393,31 @@ pub(super) async fn audit(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Admin, "the audit log")?;
     let Query(params) = params?;
-    let (mut after, mut limit) = (0u64, 100usize);
-    for (name, value) in pairs(&params) {
-        match name {
-            "after" => {
-                after = value.trim().parse().map_err(|_| {
-                    ApiError::invalid(
-                        "after",
-                        format!("after must be an audit seq number, got '{value}'"),
-                    )
-                })?;
-            }
-            "limit" => {
-                limit = value
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=MAX_AUDIT_PAGE).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::invalid(
-                            "limit",
-                            format!("limit must be a whole number from 1 to {MAX_AUDIT_PAGE}, got '{value}'"),
-                        )
-                    })?;
-            }
-            other => {
-                return Err(ApiError::invalid(
-                    other,
-                    format!("unknown parameter '{other}'; known: after, limit"),
-                ))
-            }
-        }
-    }
+    let after: u64 = match value(&params, "after") {
+        None => 0,
+        Some(text) => text.trim().parse().map_err(|_| {
+            ApiError::invalid(
+                "after",
+                format!("after must be an audit seq number, got '{text}'"),
+            )
+        })?,
+    };
+    let limit: usize = match value(&params, "limit") {
+        None => 100,
+        Some(text) => text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|l| (1..=MAX_AUDIT_PAGE).contains(l))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    format!(
+                        "limit must be a whole number from 1 to {MAX_AUDIT_PAGE}, got '{text}'"
+                    ),
+                )
+            })?,
+    };
     let entries = blocking(&state, move |live| Ok(live.audit(after, limit)?)).await?;
     let next_after = (entries.len() == limit)
         .then(|| entries.last().map(|e| e.seq))

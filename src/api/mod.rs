@@ -572,6 +572,9 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .route("/v1/reverse", get(reverse))
         .route("/v1/coverage", get(coverage::report))
         .route("/v1/coverage/suggest", get(coverage::suggest))
+        // Every route's query is checked against its endpoint's parameter
+        // table before its handler runs.
+        .route_layer(axum::middleware::from_fn(checked_parameters))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -658,6 +661,15 @@ fn pairs(params: &Pairs) -> impl Iterator<Item = (&str, &str)> {
     params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
+/// The value of a single-valued parameter (the router's
+/// `checked_parameters` layer has refused unknown and repeated ones).
+fn value<'p>(params: &'p Pairs, name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Body formats of the listing endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -666,9 +678,9 @@ enum Format {
 }
 
 fn format(params: &Pairs) -> Result<Format, ApiError> {
-    match params.iter().rev().find(|(k, _)| k == "format") {
+    match value(params, "format") {
         None => Ok(Format::GeoJson),
-        Some((_, v)) => match v.trim() {
+        Some(v) => match v.trim() {
             "geojson" => Ok(Format::GeoJson),
             "json" => Ok(Format::Json),
             other => Err(ApiError::invalid(
@@ -798,25 +810,16 @@ async fn one_provider(
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
-    let mut as_record = false;
-    for (name, value) in pairs(&params) {
-        match (name, value.trim()) {
-            ("format", "geojson") => as_record = false,
-            ("format", "record") => as_record = true,
-            ("format", other) => {
-                return Err(ApiError::invalid(
-                    "format",
-                    format!("format must be geojson or record, got '{other}'"),
-                ))
-            }
-            (other, _) => {
-                return Err(ApiError::invalid(
-                    other,
-                    format!("unknown parameter '{other}'; known: format"),
-                ))
-            }
+    let as_record = match value(&params, "format").map(str::trim) {
+        None | Some("geojson") => false,
+        Some("record") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("format must be geojson or record, got '{other}'"),
+            ))
         }
-    }
+    };
     let snapshot = state.live.snapshot();
     let view = state.view(&caller);
     let not_found = || ApiError::NotFound {
@@ -869,19 +872,7 @@ async fn hotlines(
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
-    let mut wanted = None;
-    for (name, value) in pairs(&params) {
-        match name {
-            "country" => wanted = Some(value),
-            other => {
-                return Err(ApiError::invalid(
-                    other,
-                    format!("unknown parameter '{other}'; known: country"),
-                ))
-            }
-        }
-    }
-    let text = wanted.ok_or_else(|| {
+    let text = value(&params, "country").ok_or_else(|| {
         ApiError::invalid("country", "missing query parameter 'country': an ISO 3166-1 alpha-2 code such as PE, or a country name")
     })?;
     let country = state.gazetteer.country(text.trim()).ok_or_else(|| {
@@ -978,6 +969,34 @@ async fn reverse(
     let lon = degrees(&params, "lon", "between -180 and 180")?;
     let point = LatLng::new(lat, lon).map_err(|e| ApiError::invalid(e.field(), e.to_string()))?;
     Ok(Json(state.gazetteer.reverse(point)).into_response())
+}
+
+/// Checks a request's query parameters against its endpoint's table
+/// ([`openapi::ENDPOINTS`]: the parser's parameters and `format`) before
+/// the handler runs: an unknown name, a single-valued parameter given
+/// twice or a missing required one is a 400 naming it, on every route. A
+/// route without an entry takes no parameters.
+async fn checked_parameters(
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let endpoint = matched
+        .as_ref()
+        .and_then(|path| openapi::endpoint(request.method().as_str(), path.as_str()));
+    let table: Vec<matching::ParameterDoc> = endpoint
+        .map(|e| e.parameters().copied().collect())
+        .unwrap_or_default();
+    let checked = Query::<Pairs>::try_from_uri(request.uri())
+        .map_err(ApiError::from)
+        .and_then(|Query(params)| {
+            let params: Vec<(&str, &str)> = pairs(&params).collect();
+            crate::model::check_parameters(&params, &table, &[]).map_err(ApiError::from)
+        });
+    match checked {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
 }
 
 async fn no_route(uri: axum::http::Uri) -> ApiError {

@@ -29,15 +29,31 @@ pub struct Endpoint {
     pub content_type: &'static str,
     /// Error statuses it can answer with (besides 405, 408 and 500).
     pub errors: &'static [u16],
-    /// Whether it takes `format=geojson|json`.
-    pub formats: bool,
+    /// Its `format` parameter (what the body can be), read by the handler
+    /// itself rather than by the parser of `query`.
+    pub format: Option<ParameterDoc>,
 }
 
-const FORMAT: ParameterDoc = ParameterDoc {
-    name: "format",
-    schema_type: "string",
-    description: "Body format: geojson (default, application/geo+json) or json.",
-};
+impl Endpoint {
+    /// Every query parameter it takes: the parser's table, then `format`.
+    pub fn parameters(&self) -> impl Iterator<Item = &ParameterDoc> {
+        self.query.iter().chain(self.format.as_ref())
+    }
+}
+
+/// The operation `method` on the route `path` (as the router writes it,
+/// `{id}` for a path parameter).
+pub fn endpoint(method: &str, path: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.path == path && e.method.eq_ignore_ascii_case(method))
+}
+
+const FORMAT: ParameterDoc = ParameterDoc::one(
+    "format",
+    "string",
+    "Body format: geojson (default, application/geo+json) or json.",
+);
 
 /// Every route the router serves.
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -52,7 +68,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/json",
         errors: &[],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -65,7 +81,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/json",
         errors: &[],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -78,7 +94,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/geo+json",
         errors: &[400, 404],
-        formats: true,
+        format: Some(FORMAT),
     },
     Endpoint {
         method: "get",
@@ -91,7 +107,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/geo+json",
         errors: &[400],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -100,19 +116,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         status: 200,
         path: "/v1/providers/{id}",
         summary: "One provider as a GeoJSON Feature (or its stored record for staff), with its ETag.",
-        query: &[ParameterDoc {
-            name: "format",
-            schema_type: "string",
-            description: "geojson (default) or record: the stored record, for editing (advocate or admin).",
-        }],
-        path_parameters: &[ParameterDoc {
-            name: "id",
-            schema_type: "string",
-            description: "The provider's id.",
-        }],
+        query: &[],
+        path_parameters: &[ParameterDoc::one("id", "string", "The provider's id.")],
         content_type: "application/geo+json",
         errors: &[400, 404],
-        formats: false,
+        format: Some(ParameterDoc::one("format", "string", "geojson (default) or record: the stored record, for editing (advocate or admin).")),
     },
     Endpoint {
         method: "get",
@@ -121,15 +129,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         status: 200,
         path: "/v1/hotlines",
         summary: "Hotlines serving a country, with the numbers for that country.",
-        query: &[ParameterDoc {
-            name: "country",
-            schema_type: "string",
-            description: "ISO 3166-1 alpha-2 code (PE, UA, US) or English name.",
-        }],
+        query: &[ParameterDoc::one("country", "string", "ISO 3166-1 alpha-2 code (PE, UA, US) or English name.").required()],
         path_parameters: &[],
         content_type: "application/geo+json",
         errors: &[400],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -142,7 +146,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/json",
         errors: &[],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -151,15 +155,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         status: 200,
         path: "/v1/geocode",
         summary: "Free text to a place: ZIP, 'City, ST', county, state, 'City, Country', country or 'lat,lon'.",
-        query: &[ParameterDoc {
-            name: "q",
-            schema_type: "string",
-            description: "The place to geocode.",
-        }],
+        query: &[ParameterDoc::one("q", "string", "The place to geocode, e.g. Fresno, CA or 93721.").required()],
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400, 404],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -169,21 +169,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/v1/reverse",
         summary: "The country, US state or territory and county holding a point.",
         query: &[
-            ParameterDoc {
-                name: "lat",
-                schema_type: "number",
-                description: "Latitude in degrees, -90 to 90.",
-            },
-            ParameterDoc {
-                name: "lon",
-                schema_type: "number",
-                description: "Longitude in degrees, -180 to 180.",
-            },
+            ParameterDoc::one("lat", "number", "Latitude in degrees, -90 to 90.").required(),
+            ParameterDoc::one("lon", "number", "Longitude in degrees, -180 to 180.").required(),
         ],
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -192,11 +184,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         status: 200,
         path: "/v1/coverage",
         summary: "Coverage gaps of one need per region (state, county, country or H3 cell): serving providers, nearest distance, gap class, 2SFCA access; GeoJSON outlines or a CSV table.",
-        query: super::coverage::REPORT_PARAMETERS,
+        query: crate::coverage::COVERAGE_PARAMETERS,
         path_parameters: &[],
         content_type: "application/geo+json",
         errors: &[400, 422, 503],
-        formats: false,
+        format: Some(super::coverage::FORMAT),
     },
     Endpoint {
         method: "get",
@@ -209,7 +201,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/geo+json",
         errors: &[400, 422, 503],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "post",
@@ -222,7 +214,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400, 401, 403, 409, 413, 422, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "put",
@@ -235,7 +227,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[ID],
         content_type: "application/json",
         errors: &[400, 401, 403, 404, 412, 413, 422, 428, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "delete",
@@ -248,7 +240,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[ID],
         content_type: "application/json",
         errors: &[401, 403, 404, 412, 428, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -261,7 +253,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[ID],
         content_type: "application/json",
         errors: &[401, 403, 404, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "post",
@@ -270,15 +262,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         status: 200,
         path: "/v1/imports",
         summary: "Imports a CSV, JSON, NDJSON, GeoJSON or HSDS file (type from Content-Type or format): accepted count and every rejected row with its line and reason.",
-        query: &[ParameterDoc {
-            name: "format",
-            schema_type: "string",
-            description: "csv, json, hsds, ndjson or geojson; default: from Content-Type.",
-        }],
+        query: &[],
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400, 401, 403, 413, 429, 503],
-        formats: false,
+        format: Some(ParameterDoc::one("format", "string", "csv, json, hsds, ndjson or geojson; default: from Content-Type.")),
     },
     Endpoint {
         method: "post",
@@ -291,7 +279,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400, 413, 422, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -300,15 +288,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         status: 200,
         path: "/v1/submissions",
         summary: "The intake queue, newest first.",
-        query: &[ParameterDoc {
-            name: "status",
-            schema_type: "string",
-            description: "pending, approved or rejected.",
-        }],
+        query: &[ParameterDoc::one("status", "string", "pending, approved or rejected.")],
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400, 401, 403, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "post",
@@ -321,7 +305,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[SUBMISSION_ID],
         content_type: "application/json",
         errors: &[401, 403, 404, 409, 422, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "post",
@@ -334,7 +318,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[SUBMISSION_ID],
         content_type: "application/json",
         errors: &[401, 403, 404, 409, 422, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -344,21 +328,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/v1/audit",
         summary: "The audit log, oldest first: every edit (before and after) and every read of a confidential record.",
         query: &[
-            ParameterDoc {
-                name: "after",
-                schema_type: "integer",
-                description: "Only entries after this seq (the next_after of the previous page).",
-            },
-            ParameterDoc {
-                name: "limit",
-                schema_type: "integer",
-                description: "Most entries, 1 to 1000 (default 100).",
-            },
+            ParameterDoc::one("after", "integer", "Only entries after this seq (the next_after of the previous page)."),
+            ParameterDoc::one("limit", "integer", "Most entries, 1 to 1000 (default 100)."),
         ],
         path_parameters: &[],
         content_type: "application/json",
         errors: &[400, 401, 403, 429],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -371,7 +347,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "text/html",
         errors: &[],
-        formats: false,
+        format: None,
     },
     Endpoint {
         method: "get",
@@ -384,32 +360,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path_parameters: &[],
         content_type: "application/geo+json",
         errors: &[400, 503],
-        formats: false,
+        format: None,
     },
 ];
 
-const ID: ParameterDoc = ParameterDoc {
-    name: "id",
-    schema_type: "string",
-    description: "The provider's id.",
-};
+const ID: ParameterDoc = ParameterDoc::one("id", "string", "The provider's id.");
 
-const SUBMISSION_ID: ParameterDoc = ParameterDoc {
-    name: "id",
-    schema_type: "integer",
-    description: "The submission's id.",
-};
+const SUBMISSION_ID: ParameterDoc = ParameterDoc::one("id", "integer", "The submission's id.");
 
-/// Parameters that must be present (the rest are optional).
-const REQUIRED: &[(&str, &str)] = &[
-    ("/v1/hotlines", "country"),
-    ("/v1/geocode", "q"),
-    ("/v1/reverse", "lat"),
-    ("/v1/reverse", "lon"),
-];
-
-fn parameter(doc: &ParameterDoc, location: &str, path: &str) -> Value {
-    let required = location == "path" || REQUIRED.contains(&(path, doc.name));
+fn parameter(doc: &ParameterDoc, location: &str) -> Value {
+    let required = location == "path" || doc.required;
     json!({
         "name": doc.name,
         "in": location,
@@ -445,14 +405,8 @@ pub fn document() -> Value {
         let parameters: Vec<Value> = endpoint
             .path_parameters
             .iter()
-            .map(|p| parameter(p, "path", endpoint.path))
-            .chain(
-                endpoint
-                    .query
-                    .iter()
-                    .chain(endpoint.formats.then_some(&FORMAT))
-                    .map(|p| parameter(p, "query", endpoint.path)),
-            )
+            .map(|p| parameter(p, "path"))
+            .chain(endpoint.parameters().map(|p| parameter(p, "query")))
             .collect();
         let mut responses = Map::new();
         responses.insert(

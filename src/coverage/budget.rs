@@ -17,7 +17,7 @@ use super::regions::estimated_cells;
 use super::CoverageError;
 use crate::gazetteer::{is_us_or_territory, Gazetteer};
 use crate::index::Directory;
-use crate::model::Vocabulary;
+use crate::model::{BoundingBox, Vocabulary};
 
 /// Default most regions one report may have (H3 cells at resolution 6 over
 /// about a third of the contiguous US; every county, state or country).
@@ -42,7 +42,12 @@ const LAND_KM2: f64 = 50_000_000.0;
 
 /// Bounding box of the contiguous US, `[west, south, east, north]`
 /// degrees, for counting the places an H3 report without a bbox covers.
-const CONTIGUOUS_US_BBOX: [f64; 4] = [-125.0, 24.0, -66.5, 49.5];
+const CONTIGUOUS_US_BBOX: BoundingBox = BoundingBox {
+    min_lon: -125.0,
+    min_lat: 24.0,
+    max_lon: -66.5,
+    max_lat: 49.5,
+};
 
 /// Area of the contiguous US, km² (as the H3 cell estimate uses).
 const CONTIGUOUS_US_KM2: f64 = 8_080_000.0;
@@ -124,19 +129,16 @@ pub fn size(
         ),
         RegionSet::Country => (gazetteer.countries().len(), places.count(), LAND_KM2),
         RegionSet::H3 { resolution, bbox } => {
-            let [w, s, e, n] = bbox.unwrap_or(CONTIGUOUS_US_BBOX);
+            let area = bbox.unwrap_or(CONTIGUOUS_US_BBOX);
             let inside = places
-                .filter(|p| {
-                    let (lat, lon) = (p.point.lat(), p.point.lon());
-                    (s..=n).contains(&lat) && (w..=e).contains(&lon)
-                })
+                .filter(|p| area.contains(p.point.lat(), p.point.lon()))
                 .count();
-            let cells = estimated_cells(*resolution, *bbox)?;
-            let area_km2 = bbox.map_or(CONTIGUOUS_US_KM2, area_of);
+            let cells = estimated_cells(*resolution, bbox.as_ref())?;
+            let area_km2 = bbox.map_or(CONTIGUOUS_US_KM2, |b| b.area_km2());
             (cells, inside, area_km2)
         }
     };
-    let filter = directory.compile(&query.need.attribute_filter(vocabulary));
+    let filter = directory.compile(&query.attribute_filter(vocabulary));
     let matching_providers = (0..directory.len() as u32)
         .filter(|&i| filter.accepts(i))
         .count();
@@ -151,12 +153,6 @@ pub fn size(
 }
 
 /// Area of a `[west, south, east, north]` box, km², on the sphere.
-fn area_of([w, s, e, n]: [f64; 4]) -> f64 {
-    crate::model::EARTH_RADIUS_KM.powi(2)
-        * (e - w).to_radians()
-        * (n.to_radians().sin() - s.to_radians().sin())
-}
-
 impl Budget {
     /// `Ok` when `size` is within the budget.
     ///

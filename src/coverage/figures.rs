@@ -110,12 +110,11 @@ pub fn report<'g>(
     cancel: &Cancel,
 ) -> Result<Report<'g>, CoverageError> {
     let units = regions(gazetteer, &query.regions, cancel)?;
-    let filter = directory.compile(&query.need.attribute_filter(vocabulary));
+    let filter = directory.compile(&query.attribute_filter(vocabulary));
     // Public figures are computed from public geometry only.
-    let geometry = query.need.geometry();
-    let on_ground = |i: u32| {
-        filter.accepts(i) && (query.need.include_hotlines || directory.located().contains(i))
-    };
+    let geometry = query.geometry();
+    let on_ground =
+        |i: u32| filter.accepts(i) && (query.include_hotlines || directory.located().contains(i));
     let supply: Vec<LatLng> = (0..directory.len() as u32)
         .filter(|&i| filter.accepts(i))
         .filter_map(|i| directory.location(geometry, i))

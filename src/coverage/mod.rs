@@ -62,9 +62,9 @@ pub use budget::{
 pub use figures::{report, Gap, RegionFigures, Report};
 pub use output::{geometry as outline_geometry, TableFormat};
 pub use query::{
-    CoverageQuery, Need, Purpose, RegionSet, COVERAGE_PARAMETERS, DEFAULT_CATCHMENT_KM,
-    DEFAULT_SITES, DEFAULT_THRESHOLD_KM, DEFAULT_TOLERANCE_DEG, MAX_CATCHMENT_KM, MAX_CELLS,
-    MAX_SITES, MAX_THRESHOLD_KM, SUGGEST_PARAMETERS,
+    CoverageQuery, Purpose, RegionSet, COVERAGE_PARAMETERS, DEFAULT_CATCHMENT_KM, DEFAULT_SITES,
+    DEFAULT_THRESHOLD_KM, DEFAULT_TOLERANCE_DEG, MAX_CATCHMENT_KM, MAX_CELLS, MAX_SITES,
+    MAX_THRESHOLD_KM, SUGGEST_PARAMETERS,
 };
 pub use regions::{estimated_cells, regions, PeoplePoint, Unit, UnitKind};
 pub use suggest::{suggest, Site, Suggestion};

@@ -138,7 +138,7 @@ impl Report<'_> {
                 "kinds": need.kinds.iter().map(|k| k.code()).collect::<Vec<_>>(),
                 "exclude": need.exclude.iter().map(|k| k.code()).collect::<Vec<_>>(),
                 "populations": need.populations,
-                "include_hotlines": need.include_hotlines,
+                "include_hotlines": q.include_hotlines,
             },
             "matching_providers": self.matching_providers,
             "threshold_km": q.threshold_km,

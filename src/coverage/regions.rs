@@ -5,7 +5,7 @@ use super::query::{RegionSet, MAX_CELLS};
 use super::CoverageError;
 use crate::cancel::Cancel;
 use crate::gazetteer::{Gazetteer, Reverse, US_TERRITORIES};
-use crate::model::{LatLng, EARTH_RADIUS_KM};
+use crate::model::{BoundingBox, LatLng};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
@@ -123,17 +123,10 @@ pub fn regions<'g>(
 ///
 /// # Errors
 /// [`CoverageError::Tiling`] for a resolution h3o does not have.
-pub fn estimated_cells(resolution: u8, bbox: Option<[f64; 4]>) -> Result<usize, CoverageError> {
+pub fn estimated_cells(resolution: u8, bbox: Option<&BoundingBox>) -> Result<usize, CoverageError> {
     let res = Resolution::try_from(resolution)
         .map_err(|_| CoverageError::Tiling(format!("resolution {resolution}")))?;
-    let area_km2 = match bbox {
-        None => CONTIGUOUS_US_KM2,
-        Some([w, s, e, n]) => {
-            EARTH_RADIUS_KM.powi(2)
-                * (e - w).to_radians()
-                * (n.to_radians().sin() - s.to_radians().sin())
-        }
-    };
+    let area_km2 = bbox.map_or(CONTIGUOUS_US_KM2, BoundingBox::area_km2);
     Ok((area_km2 / res.area_km2()).ceil() as usize)
 }
 
@@ -327,12 +320,12 @@ fn latlng(ll: h3o::LatLng) -> LatLng {
 fn cells(
     gazetteer: &Gazetteer,
     resolution: u8,
-    bbox: Option<[f64; 4]>,
+    bbox: Option<BoundingBox>,
     cancel: &Cancel,
 ) -> Result<Vec<Unit<'static>>, CoverageError> {
     let res = Resolution::try_from(resolution)
         .map_err(|_| CoverageError::Tiling(format!("resolution {resolution}")))?;
-    let estimate = estimated_cells(resolution, bbox)?;
+    let estimate = estimated_cells(resolution, bbox.as_ref())?;
     if estimate > MAX_CELLS {
         return Err(CoverageError::TooManyCells {
             cells: estimate,
@@ -357,21 +350,24 @@ fn cells(
             }
             tiler.into_coverage().collect()
         }
-        Some([w, s, e, n]) => {
+        Some(bbox) => {
             let mut tiler = TilerBuilder::new(res)
                 .containment_mode(ContainmentMode::Covers)
                 .disable_transmeridian_heuristic()
                 .build();
-            let ring = LineString::new(vec![
-                Coord { x: w, y: s },
-                Coord { x: e, y: s },
-                Coord { x: e, y: n },
-                Coord { x: w, y: n },
-                Coord { x: w, y: s },
-            ]);
-            tiler
-                .add(Polygon::new(ring, vec![]))
-                .map_err(|e| CoverageError::Tiling(e.to_string()))?;
+            // A box across the antimeridian is tiled as its two halves.
+            for [w, s, e, n] in bbox.parts() {
+                let ring = LineString::new(vec![
+                    Coord { x: w, y: s },
+                    Coord { x: e, y: s },
+                    Coord { x: e, y: n },
+                    Coord { x: w, y: n },
+                    Coord { x: w, y: s },
+                ]);
+                tiler
+                    .add(Polygon::new(ring, vec![]))
+                    .map_err(|e| CoverageError::Tiling(e.to_string()))?;
+            }
             tiler.into_coverage().collect()
         }
     };

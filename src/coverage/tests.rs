@@ -219,7 +219,7 @@ fn county_report_has_every_county_once_and_the_right_gap_classes() {
 #[test]
 fn hotlines_count_only_when_asked() {
     let mut query = labor("state");
-    query.need.include_hotlines = true;
+    query.include_hotlines = true;
     let report = report(
         gazetteer(),
         directory(),
@@ -385,7 +385,7 @@ fn parse_rejects_what_it_does_not_know() {
         (&[("by", "h3"), ("resolution", "9")], "resolution"),
         (&[("by", "county"), ("resolution", "5")], "resolution"),
         (&[("by", "h3"), ("bbox", "1,2,3")], "bbox"),
-        (&[("by", "h3"), ("bbox", "10,0,5,1")], "bbox"),
+        (&[("by", "h3"), ("bbox", "10,1,5,1")], "bbox"),
         (&[("issue", "nonsense")], "issue"),
         (&[("language", "klingon")], "language"),
         (&[("threshold_km", "0")], "threshold_km"),
@@ -433,7 +433,7 @@ fn parse_rejects_what_it_does_not_know() {
     .unwrap();
     assert_eq!(ok.regions, RegionSet::County);
     assert_eq!(ok.need.languages, ["es"]);
-    let filter = ok.need.attribute_filter(vocabulary());
+    let filter = ok.attribute_filter(vocabulary());
     assert_eq!(filter.issues_any.len(), 3, "{filter:?}");
     let kinds = filter.kinds.unwrap();
     assert!(!kinds.contains(&Kind::Hotline) && !kinds.contains(&Kind::LawEnforcement));
@@ -594,14 +594,14 @@ fn serving_counts_agree_with_covering_in_at_every_point() {
             &Cancel::new(),
         )
         .unwrap();
-        let filter = directory.compile(&query.need.attribute_filter(vocabulary()));
+        let filter = directory.compile(&query.attribute_filter(vocabulary()));
         for (unit, figures) in report.units.iter().zip(&report.figures) {
             // Every provider the index finds at some people point...
             let mut found = HashSet::new();
             for person in &unit.people {
                 for i in directory.covering_in(Geometry::Exact, person.point, &person.reverse()) {
                     if filter.accepts(i)
-                        && (query.need.include_hotlines || directory.located().contains(i))
+                        && (query.include_hotlines || directory.located().contains(i))
                     {
                         found.insert(i);
                     }

@@ -539,18 +539,76 @@ impl Gazetteer {
     }
 
     /// A language that has an ISO 639-1 code, by that code (`es`), its
-    /// ISO 639-3 code (`spa`) or its plain English name (`Spanish`,
-    /// `Greek`), case-insensitive.
+    /// ISO 639-3 code (`spa`), its English name, plain or in full
+    /// (`Greek`, `Modern Greek (1453-)`), or a name people use that ISO
+    /// 639 does not (`Farsi`, `Mandarin`, `Tagalog`; see
+    /// [`LANGUAGE_ALIASES`]), case- and accent-insensitive. The one
+    /// resolver of language names: ingest and every query use it.
     pub fn language(&self, code_or_name: &str) -> Option<&Language> {
+        // Codes first, as written: normalising would turn "pt" into "point".
         self.language_keys
             .get(&code_or_name.trim().to_lowercase())
+            .or_else(|| self.language_keys.get(&normalize(code_or_name)))
             .map(|&i| &self.languages[i])
+    }
+
+    /// The ISO 639-1 code of a language named as [`Gazetteer::language`]
+    /// reads it: `"Farsi"` → `fa`, `"spa"` → `es`.
+    pub fn language_code(&self, code_or_name: &str) -> Option<&str> {
+        self.language(code_or_name)
+            .and_then(|l| l.iso639_1.as_deref())
     }
 
     /// Number of ZIP codes loaded.
     pub fn zip_count(&self) -> usize {
         self.zips.len()
     }
+}
+
+/// Names people use for languages that ISO 639 names otherwise, → ISO
+/// 639-1 code.
+pub const LANGUAGE_ALIASES: &[(&str, &str)] = &[
+    ("farsi", "fa"),
+    ("greek", "el"),
+    ("haitian creole", "ht"),
+    ("creole", "ht"),
+    ("mandarin", "zh"),
+    ("cantonese", "zh"),
+    ("filipino", "tl"),
+    ("tagalog", "tl"),
+    ("swahili", "sw"),
+    ("malay", "ms"),
+    ("nepali", "ne"),
+    ("punjabi", "pa"),
+    ("panjabi", "pa"),
+];
+
+/// The lookup keys of every language with an ISO 639-1 code: the codes as
+/// written (lower case), the plain and the full English name (lower case
+/// and [`normalize`]d), and the [`LANGUAGE_ALIASES`]. A code or an earlier
+/// language's name wins over a later name.
+fn language_keys(languages: &[Language]) -> FxHashMap<String, usize> {
+    let mut keys = FxHashMap::default();
+    for (i, language) in languages.iter().enumerate() {
+        if let Some(code) = &language.iso639_1 {
+            keys.insert(code.to_lowercase(), i);
+            keys.insert(language.iso639_3.to_lowercase(), i);
+        }
+    }
+    for (i, language) in languages.iter().enumerate() {
+        if language.iso639_1.is_some() {
+            for name in [language.plain_name(), language.name.as_str()] {
+                keys.entry(name.to_lowercase()).or_insert(i);
+                keys.entry(normalize(name)).or_insert(i);
+            }
+        }
+    }
+    for (alias, code) in LANGUAGE_ALIASES {
+        if let Some(&i) = keys.get(*code) {
+            keys.entry((*alias).to_owned()).or_insert(i);
+        }
+    }
+    keys
 }
 
 /// The countries a name several countries go by denotes.
@@ -954,16 +1012,7 @@ impl Regions {
                 name: row.name,
             })
             .collect();
-        let mut language_keys = FxHashMap::default();
-        for (i, language) in languages.iter().enumerate() {
-            if let Some(code) = &language.iso639_1 {
-                language_keys.insert(code.to_lowercase(), i);
-                language_keys.insert(language.iso639_3.to_lowercase(), i);
-                language_keys
-                    .entry(language.plain_name().to_lowercase())
-                    .or_insert(i);
-            }
-        }
+        let language_keys = language_keys(&languages);
 
         let county_index = BoundaryIndex::new(counties.iter().map(|c| &c.shape));
         let country_index = BoundaryIndex::new(countries.iter().map(|c| &c.shape));

@@ -13,7 +13,7 @@
 //! against the [`Bitset`]s.
 
 use super::bitset::Bitset;
-use crate::model::{Availability, Kind, Provider};
+use crate::model::{Availability, Kind, Need, Provider, Vocabulary};
 use rustc_hash::FxHashMap;
 
 /// Attribute summary bits of a provider or of a group of providers.
@@ -76,6 +76,46 @@ pub struct AttributeFilter {
     /// of another kind flagged as law enforcement (a police-led task
     /// force). What `exclude=law_enforcement` means everywhere.
     pub civilian_only: bool,
+}
+
+impl AttributeFilter {
+    /// The never-relaxed part of a need: its issues (`expanded_issues`,
+    /// from [`Need::expanded_issues`]), the kinds `kind` and `exclude`
+    /// allow, and, when `exclude` names `law_enforcement`, no provider
+    /// flagged as law enforcement ([`Need::admits`] as bits).
+    pub fn required_by(need: &Need, expanded_issues: &[&str]) -> AttributeFilter {
+        let kinds = need.allowed_kinds();
+        AttributeFilter {
+            issues_any: expanded_issues.iter().map(|c| (*c).to_owned()).collect(),
+            kinds: (kinds.len() < Kind::ALL.len()).then_some(kinds),
+            civilian_only: need.excludes_law_enforcement(),
+            ..AttributeFilter::default()
+        }
+    }
+
+    /// Every requirement of a need: [`AttributeFilter::required_by`] plus
+    /// its languages, populations and 24-hour capacity.
+    pub fn of_need(need: &Need, vocabulary: &Vocabulary) -> AttributeFilter {
+        AttributeFilter {
+            languages_any: need.languages.clone(),
+            populations_any: need.populations.clone(),
+            open_24h: need.open_24h,
+            ..AttributeFilter::required_by(need, &need.expanded_issues(vocabulary))
+        }
+    }
+
+    /// The same filter, leaving out providers of `kind` too.
+    pub fn without_kind(mut self, kind: Kind) -> AttributeFilter {
+        let kinds = self
+            .kinds
+            .take()
+            .unwrap_or_else(|| Kind::ALL.to_vec())
+            .into_iter()
+            .filter(|k| *k != kind)
+            .collect();
+        self.kinds = Some(kinds);
+        self
+    }
 }
 
 /// An [`AttributeFilter`] compiled against one

@@ -36,7 +36,7 @@ mod validate;
 pub use parsed::{parse_bundled, parse_bytes, parse_file, Parsed};
 pub use polygon::{check_polygon, CheckedPolygon, PolygonError, MAX_POLYGON_VERTICES};
 pub use progress::Progress;
-pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS, MAX_RADIUS_KM};
+pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS};
 
 use crate::gazetteer::normalize;
 use crate::model::{AreaSpec, LatLng, Provider};

@@ -6,10 +6,10 @@ use super::{Rejection, MAX_CELL_BYTES};
 use crate::gazetteer::{normalize, Gazetteer};
 use crate::model::{
     dial_digits, Address, AreaSpec, Availability, Kind, LatLng, Phone, PhoneKind, Precision,
-    Provider, Visibility, Vocabulary,
+    Provider, Visibility, Vocabulary, MAX_RADIUS_KM,
 };
 use compact_str::CompactString;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The columns of the flat format (CSV and GeoJSON properties), in order.
 pub const FLAT_COLUMNS: [&str; 30] = [
@@ -44,9 +44,6 @@ pub const FLAT_COLUMNS: [&str; 30] = [
     "description",
     "location_confidential",
 ];
-
-/// Largest radius accepted for a service area, in km (half the equator).
-pub const MAX_RADIUS_KM: f64 = 20_000.0;
 
 /// A row of the flat format: column → text, as read.
 pub type FlatRow = BTreeMap<String, String>;
@@ -108,8 +105,6 @@ pub struct Validator<'a> {
     pub gazetteer: &'a Gazetteer,
     /// Issue and population codes.
     pub vocabulary: &'a Vocabulary,
-    /// Language name, ISO 639-1 or 639-3 code (normalised) → ISO 639-1.
-    languages: HashMap<String, String>,
 }
 
 /// A rejection before its source and line are known.
@@ -129,32 +124,19 @@ fn error(field: &'static str, reason: impl Into<String>) -> FieldError {
 }
 
 impl<'a> Validator<'a> {
-    /// Prepares the lookup tables.
+    /// Prepares a validator over the gazetteer and the vocabulary.
     pub fn new(gazetteer: &'a Gazetteer, vocabulary: &'a Vocabulary) -> Self {
-        let mut languages = HashMap::new();
-        for language in gazetteer.languages() {
-            if let Some(code) = &language.iso639_1 {
-                languages.insert(code.clone(), code.clone());
-                languages.insert(language.iso639_3.clone(), code.clone());
-                languages
-                    .entry(normalize(&language.name))
-                    .or_insert_with(|| code.clone());
-            }
-        }
         Self {
             gazetteer,
             vocabulary,
-            languages,
         }
     }
 
-    /// Maps a language name or code ("Spanish", "es", "spa") to ISO 639-1.
+    /// Maps a language name, alias or code ("Spanish", "Farsi", "es",
+    /// "spa") to ISO 639-1, with the resolver every query uses
+    /// ([`Gazetteer::language_code`]).
     pub fn language_code(&self, text: &str) -> Option<&str> {
-        // Codes first, as written: normalising would turn "pt" into "point".
-        self.languages
-            .get(&text.trim().to_ascii_lowercase())
-            .or_else(|| self.languages.get(&normalize(text)))
-            .map(String::as_str)
+        self.gazetteer.language_code(text)
     }
 
     /// Builds and checks a provider from a flat row; `line` and `source`

@@ -1,86 +1,18 @@
 //! Browsing the directory for map dashboards (providers in a bounding box,
 //! paged) and listing the hotlines that serve a country.
 
-use super::query::{ParameterDoc, QueryError, Terms, MAX_VALUES};
+use super::query::Terms;
 use super::View;
-use crate::index::{nationwide_countries, AreaPart, Directory};
-use crate::model::{Kind, Vocabulary};
+use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Directory};
+use crate::model::need::parameter;
+use crate::model::{
+    boolean, check_parameters, BoundingBox, Kind, Need, ParameterDoc, QueryError, Vocabulary,
+};
 
 /// Providers per page when `limit` is not given.
 pub const DEFAULT_PAGE: usize = 100;
 /// Most providers per page.
 pub const MAX_PAGE: usize = 1000;
-
-/// A longitude/latitude box in degrees, GeoJSON order
-/// `[min_lon, min_lat, max_lon, max_lat]`. `min_lon > max_lon` means the
-/// box crosses the antimeridian (RFC 7946 §5.2).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BoundingBox {
-    /// Western edge, degrees.
-    pub min_lon: f64,
-    /// Southern edge, degrees.
-    pub min_lat: f64,
-    /// Eastern edge, degrees.
-    pub max_lon: f64,
-    /// Northern edge, degrees.
-    pub max_lat: f64,
-}
-
-impl BoundingBox {
-    /// Parses `minLon,minLat,maxLon,maxLat` in degrees.
-    ///
-    /// # Errors
-    /// [`QueryError`] on `bbox` saying what is wrong.
-    pub fn parse(text: &str) -> Result<BoundingBox, QueryError> {
-        let invalid = |why: &str| {
-            QueryError::new(
-                "bbox",
-                format!(
-                    "bbox must be minLon,minLat,maxLon,maxLat in degrees ({why}), got '{text}'"
-                ),
-            )
-        };
-        let numbers: Vec<f64> = text
-            .split(',')
-            .map(|n| n.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| invalid("four numbers"))?;
-        let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
-            return Err(invalid("four numbers"));
-        };
-        if ![min_lon, max_lon]
-            .iter()
-            .all(|l| (-180.0..=180.0).contains(l))
-        {
-            return Err(invalid("longitudes from -180 to 180"));
-        }
-        if ![min_lat, max_lat]
-            .iter()
-            .all(|l| (-90.0..=90.0).contains(l))
-        {
-            return Err(invalid("latitudes from -90 to 90"));
-        }
-        if min_lat > max_lat {
-            return Err(invalid("minLat above maxLat"));
-        }
-        Ok(BoundingBox {
-            min_lon,
-            min_lat,
-            max_lon,
-            max_lat,
-        })
-    }
-
-    /// True when the point (degrees) lies in the box, edges included.
-    pub fn contains(&self, lat: f64, lon: f64) -> bool {
-        let lon_ok = if self.min_lon <= self.max_lon {
-            (self.min_lon..=self.max_lon).contains(&lon)
-        } else {
-            lon >= self.min_lon || lon <= self.max_lon
-        };
-        lon_ok && (self.min_lat..=self.max_lat).contains(&lat)
-    }
-}
 
 /// A page request of `GET /v1/providers`.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,12 +20,9 @@ pub struct ListQuery {
     /// Only providers located in this box; `None`: everywhere (providers
     /// without a location are listed too).
     pub bbox: Option<BoundingBox>,
-    /// Issue codes (parents expand); any of.
-    pub issues: Vec<String>,
-    /// ISO 639-1 codes; any of.
-    pub languages: Vec<String>,
-    /// Kinds; any of.
-    pub kinds: Vec<Kind>,
+    /// Issues (parents expand), languages and kinds, each any of (a
+    /// listing takes no other part of a need).
+    pub need: Need,
     /// Providers per page, 1–[`MAX_PAGE`].
     pub limit: usize,
     /// Where the page starts: the `next_cursor` of the previous page.
@@ -105,13 +34,13 @@ pub struct ListQuery {
 
 /// Every parameter [`ListQuery::parse`] reads.
 pub const LIST_PARAMETERS: &[ParameterDoc] = &[
-    ParameterDoc { name: "bbox", schema_type: "string", description: "minLon,minLat,maxLon,maxLat in degrees; minLon > maxLon crosses the antimeridian. Without it, every provider is listed." },
-    ParameterDoc { name: "issue", schema_type: "string", description: "Issue codes, any of (parents include their children)." },
-    ParameterDoc { name: "language", schema_type: "string", description: "Languages, any of: ISO 639-1 codes or English names." },
-    ParameterDoc { name: "kind", schema_type: "string", description: "Kinds, any of, e.g. service_provider,task_force." },
-    ParameterDoc { name: "limit", schema_type: "integer", description: "Providers per page, 1 to 1000 (default 100)." },
-    ParameterDoc { name: "cursor", schema_type: "string", description: "The next_cursor of the previous page." },
-    ParameterDoc { name: "stale", schema_type: "boolean", description: "true: only records not verified within the verification window (default 365 days), for re-verification; false: only fresh ones." },
+    ParameterDoc::one("bbox", "string", "minLon,minLat,maxLon,maxLat in degrees; minLon > maxLon crosses the antimeridian. Without it, every provider is listed."),
+    parameter::ISSUE,
+    parameter::LANGUAGE,
+    parameter::KIND,
+    ParameterDoc::one("limit", "integer", "Providers per page, 1 to 1000 (default 100)."),
+    ParameterDoc::one("cursor", "string", "The next_cursor of the previous page."),
+    ParameterDoc::one("stale", "boolean", "true: only records not verified within the verification window (default 365 days), for re-verification; false: only fresh ones."),
 ];
 
 impl ListQuery {
@@ -125,56 +54,21 @@ impl ListQuery {
         ignored: &[&str],
         terms: &Terms<'_>,
     ) -> Result<ListQuery, QueryError> {
+        let params: Vec<(&str, &str)> = params.into_iter().collect();
+        check_parameters(&params, LIST_PARAMETERS, ignored)?;
         let mut query = ListQuery {
             bbox: None,
-            issues: Vec::new(),
-            languages: Vec::new(),
-            kinds: Vec::new(),
+            need: Need::default(),
             limit: DEFAULT_PAGE,
             cursor: None,
             stale: None,
         };
-        let split = |name: &str, value: &'p str, already: usize| {
-            let parts: Vec<&'p str> = value
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .collect();
-            if parts.is_empty() || already + parts.len() > MAX_VALUES {
-                return Err(QueryError::new(
-                    name,
-                    format!("{name} needs 1 to {MAX_VALUES} comma-separated values"),
-                ));
-            }
-            Ok(parts)
-        };
         for (name, value) in params {
+            if ignored.contains(&name) || query.need.read(name, value, terms)? {
+                continue;
+            }
             match name {
-                _ if ignored.contains(&name) => {}
                 "bbox" => query.bbox = Some(BoundingBox::parse(value)?),
-                "issue" => {
-                    for code in split(name, value, query.issues.len())? {
-                        query.issues.push(terms.issue(code)?);
-                    }
-                }
-                "language" => {
-                    for text in split(name, value, query.languages.len())? {
-                        query.languages.push(terms.language(text)?);
-                    }
-                }
-                "kind" => {
-                    for code in split(name, value, query.kinds.len())? {
-                        query.kinds.push(Kind::parse(code).ok_or_else(|| {
-                            QueryError::new(
-                                name,
-                                format!(
-                                    "'{code}' is not a kind; use one of {}",
-                                    Kind::ALL.map(Kind::code).join(", ")
-                                ),
-                            )
-                        })?);
-                    }
-                }
                 "limit" => {
                     query.limit = value
                         .trim()
@@ -185,34 +79,14 @@ impl ListQuery {
                             QueryError::new(name, format!("limit must be a whole number from 1 to {MAX_PAGE}, got '{value}'"))
                         })?;
                 }
-                "stale" => {
-                    query.stale = Some(match value.trim() {
-                        "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        other => {
-                            return Err(QueryError::new(
-                                name,
-                                format!("stale must be true or false, got '{other}'"),
-                            ))
-                        }
-                    });
-                }
+                "stale" => query.stale = Some(boolean(name, value)?),
                 "cursor" => {
                     query.cursor = Some(value.trim().parse::<u32>().map_err(|_| {
                         QueryError::new(name, format!("'{value}' is not a cursor; pass the next_cursor of the previous page unchanged"))
                     })?);
                 }
-                other => {
-                    let known: Vec<&str> = LIST_PARAMETERS
-                        .iter()
-                        .map(|p| p.name)
-                        .chain(ignored.iter().copied())
-                        .collect();
-                    return Err(QueryError::new(
-                        other,
-                        format!("unknown parameter '{other}'; known: {}", known.join(", ")),
-                    ));
-                }
+                // check_parameters let through only names of the table.
+                _ => {}
             }
         }
         Ok(query)
@@ -249,11 +123,9 @@ pub fn list(
             "the cursor is past the end of the directory (it may come from an older snapshot); start again without one",
         ));
     }
-    let issues: Vec<&str> = query
-        .issues
-        .iter()
-        .flat_map(|c| vocabulary.expand_issue(c))
-        .collect();
+    // The listing takes issues, languages and kinds; the need's other
+    // parts are never set here.
+    let filter = directory.compile(&AttributeFilter::of_need(&query.need, vocabulary));
     let mut indexes = Vec::with_capacity(query.limit.min(directory.len()));
     let mut next_cursor = None;
     for (offset, provider) in directory.providers()[start as usize..].iter().enumerate() {
@@ -272,14 +144,7 @@ pub fn list(
             (Some(bbox), Some(at)) => bbox.contains(at.lat(), at.lon()),
             (Some(_), None) => false,
         };
-        let ok = located_ok
-            && (issues.is_empty() || issues.iter().any(|c| directory.with_issue(c).contains(i)))
-            && (query.languages.is_empty()
-                || query
-                    .languages
-                    .iter()
-                    .any(|l| directory.with_language(l).contains(i)))
-            && (query.kinds.is_empty() || query.kinds.contains(&provider.kind));
+        let ok = located_ok && filter.accepts(i);
         if ok {
             if indexes.len() == query.limit {
                 next_cursor = Some(i);

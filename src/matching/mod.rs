@@ -102,10 +102,8 @@ mod query;
 #[cfg(test)]
 mod tests;
 
-pub use listing::{
-    hotlines_for, list, BoundingBox, ListQuery, Page, DEFAULT_PAGE, LIST_PARAMETERS, MAX_PAGE,
-};
-pub(crate) use query::{boolean, number, values};
+pub use crate::model::BoundingBox;
+pub use listing::{hotlines_for, list, ListQuery, Page, DEFAULT_PAGE, LIST_PARAMETERS, MAX_PAGE};
 pub use query::{
     ParameterDoc, Place, Query, QueryError, Relaxable, Terms, DEFAULT_LIMIT, MATCH_PARAMETERS,
     MAX_LIMIT, MAX_RADIUS_KM, MAX_VALUES,
@@ -116,7 +114,7 @@ use crate::index::{
     nationwide_countries, AreaPart, AttributeFilter, Bitset, CompiledFilter, Directory, Geometry,
 };
 use crate::model::{
-    Freshness, Kind, LatLng, Phone, Precision, Provider, Role, Vocabulary,
+    Freshness, Kind, LatLng, Need, Phone, Precision, Provider, Role, Vocabulary,
     DEFAULT_VERIFICATION_WINDOW_DAYS,
 };
 use jiff::Timestamp;
@@ -431,10 +429,12 @@ pub struct Matcher<'a> {
 /// The hard filters of a query, ready to test providers against: each
 /// code list is looked up once, as the directory's bitsets.
 struct Needs<'q> {
+    /// The need as asked.
+    need: &'q Need,
+    /// Its issues expanded ([`Need::expanded_issues`]).
     issues: Vec<&'q str>,
     languages: &'q [String],
     populations: &'q [String],
-    exclude: &'q [Kind],
     open_24h: bool,
     open_at: Option<Timestamp>,
     radius_km: Option<f64>,
@@ -486,14 +486,13 @@ impl Needs<'_> {
         failed
     }
 
-    /// `issue` and `exclude`, never relaxed. Excluding `law_enforcement`
-    /// also leaves out providers of other kinds flagged as law enforcement
-    /// (a police-led task force).
+    /// `issue` and `exclude`, never relaxed ([`Need::admits`]: excluding
+    /// `law_enforcement` also leaves out providers of other kinds flagged
+    /// as law enforcement).
     fn hard_ok(&self, provider: &Provider, i: u32) -> bool {
         self.visible.is_none_or(|set| set.contains(i))
             && (self.issues.is_empty() || self.issue_sets.iter().any(|s| s.contains(i)))
-            && !self.exclude.contains(&provider.kind)
-            && !(provider.law_enforcement && self.exclude.contains(&Kind::LawEnforcement))
+            && self.need.admits(provider)
     }
 
     fn within_radius(&self, distance_km: Option<f64>) -> bool {
@@ -509,17 +508,9 @@ impl Needs<'_> {
     /// every level's searches, which check the relaxable filters exactly.
     fn in_person_filter(&self, country: Option<&str>) -> AttributeFilter {
         AttributeFilter {
-            issues_any: self.issues.iter().map(|c| (*c).to_owned()).collect(),
-            kinds: Some(
-                Kind::ALL
-                    .into_iter()
-                    .filter(|k| *k != Kind::Hotline && !self.exclude.contains(k))
-                    .collect(),
-            ),
             countries_any: same_country_codes(country),
             public_only: self.visible.is_some(),
-            civilian_only: self.exclude.contains(&Kind::LawEnforcement),
-            ..AttributeFilter::default()
+            ..AttributeFilter::required_by(self.need, &self.issues).without_kind(Kind::Hotline)
         }
     }
 }
@@ -674,15 +665,16 @@ impl<'a> Matcher<'a> {
             .then(|| query.at.unwrap_or_else(Timestamp::now));
         let needs = self.needs(query, at);
         let (results, reach_km) = self.ranked(&place, &needs, query);
+        let need = &query.need;
         let filters = AppliedFilters {
             reach_km: reach_km.map(|km| (km * 10.0).round() / 10.0),
             issues: needs.issues.iter().map(|s| (*s).to_owned()).collect(),
-            languages: query.languages.clone(),
-            open_24h: query.open_24h,
+            languages: need.languages.clone(),
+            open_24h: need.open_24h,
             open_now: query.open_now,
             at: at.map(|t| t.to_string()),
-            exclude: query.exclude.clone(),
-            populations: query.populations.clone(),
+            exclude: need.exclude.clone(),
+            populations: need.populations.clone(),
             radius_km: query.radius_km,
             limit: query.limit,
         };
@@ -710,34 +702,28 @@ impl<'a> Matcher<'a> {
     /// The query's filters, ready to test providers against; `at` is the
     /// instant `open_now` is judged at.
     fn needs<'q>(&'q self, query: &'q Query, at: Option<Timestamp>) -> Needs<'q> {
-        let mut issues: Vec<&str> = Vec::new();
-        for code in &query.issues {
-            for expanded in self.vocabulary.expand_issue(code) {
-                if !issues.contains(&expanded) {
-                    issues.push(expanded);
-                }
-            }
-        }
+        let need = &query.need;
+        let issues = need.expanded_issues(self.vocabulary);
         let directory = self.directory;
         Needs {
             issue_sets: issues.iter().map(|c| directory.with_issue(c)).collect(),
             visible: (!self.view.role.sees_confidential()).then(|| directory.public()),
-            language_sets: query
+            language_sets: need
                 .languages
                 .iter()
                 .map(|c| directory.with_language(c))
                 .collect(),
-            population_sets: query
+            population_sets: need
                 .populations
                 .iter()
                 .map(|c| directory.with_population(c))
                 .collect(),
             open_24h_set: directory.open_24h(),
+            need,
             issues,
-            languages: &query.languages,
-            populations: &query.populations,
-            exclude: &query.exclude,
-            open_24h: query.open_24h,
+            languages: &need.languages,
+            populations: &need.populations,
+            open_24h: need.open_24h,
             open_at: at,
             radius_km: query.radius_km,
         }
@@ -1173,7 +1159,7 @@ impl<'a> Matcher<'a> {
                 reasons.push(format!("serves {}", code.replace('_', " ")).into());
             }
         }
-        if needs.exclude.contains(&Kind::LawEnforcement) {
+        if needs.need.excludes_law_enforcement() {
             reasons.push("not law enforcement".into());
         }
         let (phones, reachable) = phones_for(provider, place.country.as_deref(), self.view.role);

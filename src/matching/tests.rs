@@ -77,8 +77,9 @@ fn oracle(m: &Matcher<'_>, query: &Query) -> (Vec<String>, f64) {
             || p.issues
                 .iter()
                 .any(|code| needs.issues.contains(&code.as_str()));
-        let excluded = needs.exclude.contains(&p.kind)
-            || (p.law_enforcement && needs.exclude.contains(&Kind::LawEnforcement));
+        let exclude = &needs.need.exclude;
+        let excluded = exclude.contains(&p.kind)
+            || (p.law_enforcement && exclude.contains(&Kind::LawEnforcement));
         let _ = i;
         visible && issue && !excluded
     };
@@ -257,13 +258,16 @@ fn query_strategy() -> impl Strategy<Value = (Query, Role)> {
                     LatLng::new((lat + dlat).clamp(-89.0, 89.0), lon + dlon).expect("in range");
                 let query = Query {
                     place: Place::Point(point),
-                    issues: issues.into_iter().map(str::to_owned).collect(),
-                    languages: languages.into_iter().map(str::to_owned).collect(),
-                    open_24h,
+                    need: Need {
+                        issues: issues.into_iter().map(str::to_owned).collect(),
+                        languages: languages.into_iter().map(str::to_owned).collect(),
+                        open_24h,
+                        exclude,
+                        populations: populations.into_iter().map(str::to_owned).collect(),
+                        kinds: Vec::new(),
+                    },
                     open_now: false,
                     at: None,
-                    exclude,
-                    populations: populations.into_iter().map(str::to_owned).collect(),
                     radius_km: radius,
                     limit: MAX_LIMIT,
                 };

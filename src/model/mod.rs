@@ -4,11 +4,19 @@
 //! invariants (a [`LatLng`] is always a finite, in-range WGS84 position).
 
 mod access;
+mod bbox;
+pub mod need;
+mod parameters;
 mod provider;
 mod schedule;
 mod vocabulary;
 
 pub use access::{Freshness, Role, DEFAULT_VERIFICATION_WINDOW_DAYS, FRESHNESS_EDGE};
+pub use bbox::BoundingBox;
+pub use need::{Need, TermResolver};
+pub use parameters::{
+    boolean, check_parameters, number, values, ParameterDoc, QueryError, MAX_VALUES,
+};
 pub use provider::{dial_digits, Address, AreaSpec, Kind, Phone, PhoneKind, Provider, Visibility};
 pub use schedule::{Availability, OpenInterval, ScheduleError};
 pub use vocabulary::{IssueTerm, PopulationTerm, Vocabulary, VocabularyError};
@@ -18,6 +26,10 @@ use std::fmt;
 
 /// Mean Earth radius in kilometres (IUGG), used for great-circle distances.
 pub const EARTH_RADIUS_KM: f64 = 6_371.008_8;
+
+/// Largest radius accepted anywhere, km: a service area's radius and a
+/// match's `radius_km`. About half the Earth's circumference.
+pub const MAX_RADIUS_KM: f64 = 20_000.0;
 
 /// A validated WGS84 position in decimal degrees.
 ///

@@ -100,6 +100,11 @@ pub fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// `Authorization` header value of the shared admin key.
+pub fn admin_auth() -> String {
+    format!("Bearer {}", fixture().admin_key)
+}
+
 /// A GET through `app` as the public (`auth: None`) or with an
 /// `Authorization` header value: the status and the body's bytes.
 pub async fn get_bytes(
@@ -107,9 +112,21 @@ pub async fn get_bytes(
     uri: &str,
     auth: Option<&str>,
 ) -> (axum::http::StatusCode, Vec<u8>) {
+    send(app, "GET", uri, auth).await
+}
+
+/// A request with `method` and no body through `app`, as the public
+/// (`auth: None`) or with an `Authorization` header value: the status and
+/// the body's bytes.
+pub async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+) -> (axum::http::StatusCode, Vec<u8>) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    let mut request = axum::http::Request::get(uri);
+    let mut request = axum::http::Request::builder().method(method).uri(uri);
     if let Some(auth) = auth {
         request = request.header(axum::http::header::AUTHORIZATION, auth);
     }
