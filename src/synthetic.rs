@@ -2621,56 +2621,59 @@ mod tests {
         assert!((0.4..=0.75).contains(&stale), "stale share {stale}");
     }
 
-    /// Prints the mix for `count = 3200` (run with `--nocapture`).
+    /// The sample reaches what the referral directory holds: every kind,
+    /// every issue of the vocabulary, every service-area shape, all 50
+    /// states, DC and the territories, and 60+ countries abroad.
     #[test]
-    fn report_mix() {
-        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut issues: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut languages: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
+    fn sample_reaches_every_kind_issue_area_state_and_60_countries() {
+        let mut kinds = BTreeSet::new();
+        let mut issues = BTreeSet::new();
+        let mut shapes = BTreeSet::new();
         let mut countries = BTreeSet::new();
         let mut regions = BTreeSet::new();
         for p in sample() {
-            *kinds.entry(p.kind.code()).or_default() += 1;
-            for i in &p.issues {
-                *issues.entry(i).or_default() += 1;
-            }
-            for l in &p.languages {
-                *languages.entry(l).or_default() += 1;
-            }
+            kinds.insert(p.kind);
+            issues.extend(p.issues.iter().map(|i| i.as_str()));
             for a in &p.service_area {
-                let shape = a.to_text().first().map_or("worldwide".into(), |t| {
-                    t.split(':').next().unwrap_or_default().to_owned()
-                });
-                *shapes.entry(shape).or_default() += 1;
+                let text = a.to_text();
+                let shape = text
+                    .first()
+                    .map_or("polygon", |t| t.split(':').next().unwrap_or_default());
+                shapes.insert(shape.to_owned());
             }
             countries.insert(country(p));
             if is_us_or_territory(country(p)) {
-                regions.insert(p.address.as_ref().unwrap().region.clone().unwrap());
+                if let Some(region) = p.address.as_ref().and_then(|a| a.region.clone()) {
+                    regions.insert(region);
+                }
             }
         }
-        let count = |f: &dyn Fn(&Provider) -> bool| sample().iter().filter(|p| f(p)).count();
-        println!("kinds: {kinds:?}");
-        println!("issues: {issues:?}");
-        println!("languages: {languages:?}");
-        println!("service areas: {shapes:?}");
-        println!(
-            "countries: {} ({} foreign), US states/DC/territories: {}",
-            countries.len(),
-            countries.iter().filter(|c| !is_us_or_territory(c)).count(),
+        assert_eq!(kinds.len(), Kind::ALL.len(), "{kinds:?}");
+        let vocabulary = Vocabulary::bundled().expect("vocabulary");
+        let leaves: Vec<&str> = vocabulary.issues.iter().map(|t| t.code.as_str()).collect();
+        let missing: Vec<&&str> = leaves.iter().filter(|c| !issues.contains(**c)).collect();
+        assert!(
+            missing.len() * 10 <= leaves.len(),
+            "issues never used: {missing:?}"
+        );
+        for shape in [
+            "radius",
+            "state",
+            "county",
+            "zip",
+            "country",
+            "nationwide",
+            "worldwide",
+        ] {
+            assert!(shapes.contains(shape), "no {shape} area in {shapes:?}");
+        }
+        let foreign = countries.iter().filter(|c| !is_us_or_territory(c)).count();
+        assert!(foreign >= 60, "{foreign} countries abroad");
+        assert!(
+            regions.len() >= 51,
+            "{} US states, DC and territories: {regions:?}",
             regions.len()
         );
-        println!(
-            "abroad: {}, 24/7: {}, unknown hours: {}, public: {}, law enforcement: {}",
-            count(&|p| !is_us_or_territory(country(p))),
-            count(&|p| p.availability.is_open_24h()),
-            count(&|p| p.availability == Availability::Unknown),
-            count(&|p| p.visibility == Visibility::Public),
-            count(&|p| p.law_enforcement),
-        );
-        for p in sample().iter().take(3) {
-            println!("{}", serde_json::to_string(p).unwrap());
-        }
     }
 
     /// Times a million rows; run with

@@ -18,7 +18,7 @@
 use crate::cancel::{Cancel, Cancelled};
 use crate::gazetteer::Reverse;
 use crate::index::{nationwide_countries, AreaPart, Directory, Geometry};
-use crate::model::{LatLng, EARTH_RADIUS_KM};
+use crate::model::{LatLng, RegionKey, EARTH_RADIUS_KM};
 use geo::BoundingRect;
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
@@ -69,20 +69,10 @@ pub(crate) fn serving(
         unit_of,
         units,
     } = *people;
-    let mut by_key: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+    let mut by_key: FxHashMap<RegionKey, Vec<u32>> = FxHashMap::default();
     for (i, place) in places.iter().enumerate() {
-        let i = i as u32;
-        if let Some(fips) = &place.county_fips {
-            by_key.entry(format!("county:{fips}")).or_default().push(i);
-        }
-        if let Some(region) = &place.region {
-            by_key.entry(format!("state:{region}")).or_default().push(i);
-        }
-        if let Some(country) = &place.country {
-            by_key
-                .entry(format!("country:{country}"))
-                .or_default()
-                .push(i);
+        for key in place.region_keys() {
+            by_key.entry(key).or_default().push(i as u32);
         }
     }
     let sphere = RTree::bulk_load(
@@ -129,15 +119,14 @@ pub(crate) fn serving(
                         for part in area.parts() {
                             match part {
                                 AreaPart::Shared(region) => {
-                                    for &p in
-                                        by_key.get(region.key()).map_or(&[][..], Vec::as_slice)
-                                    {
+                                    let people = region.region_key().and_then(|k| by_key.get(k));
+                                    for &p in people.map_or(&[][..], Vec::as_slice) {
                                         mark(provider, p);
                                     }
                                 }
                                 AreaPart::Nationwide(code) => {
                                     for country in nationwide_countries(code) {
-                                        let key = format!("country:{country}");
+                                        let key = RegionKey::Country((*country).to_owned());
                                         for &p in by_key.get(&key).map_or(&[][..], Vec::as_slice) {
                                             mark(provider, p);
                                         }

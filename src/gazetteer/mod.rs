@@ -21,7 +21,7 @@ pub use normalize::normalize;
 pub use outline::{clean_outline, drop_degenerate_rings, split_at_antimeridian};
 pub use tables::{AltNameRow, CountryRow, CountyRow, LanguageRow, PlaceRow, StateRow, ZipRow};
 
-use crate::model::LatLng;
+use crate::model::{LatLng, RegionKey};
 use geo::{Area, BoundingRect, Centroid, InteriorPoint, MultiPolygon, Polygon};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -255,6 +255,18 @@ impl Language {
     pub fn plain_name(&self) -> &str {
         let name = self.name.split(" (").next().unwrap_or(&self.name);
         name.strip_prefix("Modern ").unwrap_or(name)
+    }
+}
+
+impl Reverse {
+    /// The regions the point lies in, most specific first: county, state
+    /// or territory, country (each when known).
+    pub fn region_keys(&self) -> Vec<RegionKey> {
+        RegionKey::containing(
+            self.county_fips.as_deref(),
+            self.region.as_deref(),
+            self.country.as_deref(),
+        )
     }
 }
 

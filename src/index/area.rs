@@ -11,7 +11,7 @@
 use super::tiles::{self, TileFileError};
 use super::IndexOptions;
 use crate::gazetteer::{Gazetteer, US_TERRITORIES};
-use crate::model::{AreaSpec, LatLng};
+use crate::model::{AreaSpec, LatLng, RegionKey};
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Polygon, Rect};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
@@ -63,6 +63,9 @@ pub enum AreaError {
 #[derive(Debug)]
 pub struct Region {
     key: String,
+    /// `key` read as an administrative region; `None` for a provider's
+    /// own polygon.
+    region_key: Option<RegionKey>,
     shape: MultiPolygon<f64>,
     /// Bounding box of each polygon of `shape`, for a quick reject.
     boxes: Vec<Rect<f64>>,
@@ -128,6 +131,7 @@ impl Region {
         }
         cells.shrink_to_fit();
         Ok(Self {
+            region_key: RegionKey::parse(&key),
             key,
             shape,
             boxes,
@@ -147,6 +151,7 @@ impl Region {
         let shape = crate::gazetteer::clean_outline(shape);
         let boxes = shape.0.iter().filter_map(|p| p.bounding_rect()).collect();
         Self {
+            region_key: RegionKey::parse(&key),
             key,
             shape,
             boxes,
@@ -160,6 +165,12 @@ impl Region {
     /// the provider's area list).
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The administrative region it is (its [`Region::key`], typed);
+    /// `None` for a provider's own polygon.
+    pub fn region_key(&self) -> Option<&RegionKey> {
+        self.region_key.as_ref()
     }
 
     /// The boundary, `[lon, lat]` degrees.
@@ -344,37 +355,6 @@ fn nationwide_covers(code: &str, country: &str) -> bool {
     nationwide_countries(code).contains(&country)
 }
 
-/// A shared region to tile: its cache key and where its shape comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum RegionKey {
-    State(String),
-    County(String),
-    Country(String),
-}
-
-impl RegionKey {
-    /// The key of a region cache key text (`state:CA`…); `None` for a
-    /// provider's own polygon or anything else.
-    fn parse(text: &str) -> Option<RegionKey> {
-        let (kind, code) = text.split_once(':')?;
-        let code = code.to_owned();
-        match kind {
-            "state" => Some(RegionKey::State(code)),
-            "county" => Some(RegionKey::County(code)),
-            "country" => Some(RegionKey::Country(code)),
-            _ => None,
-        }
-    }
-
-    fn key(&self) -> String {
-        match self {
-            RegionKey::State(code) => format!("state:{code}"),
-            RegionKey::County(fips) => format!("county:{fips}"),
-            RegionKey::Country(iso2) => format!("country:{iso2}"),
-        }
-    }
-}
-
 /// Shared regions already tiled, by key, carried from one
 /// [`AreaResolver`] to the next.
 #[derive(Debug, Clone, Default)]
@@ -511,7 +491,7 @@ impl<'g> AreaResolver<'g> {
         let mut seen: FxHashMap<String, ()> = FxHashMap::default();
         for spec in specs {
             for key in self.region_keys(spec).unwrap_or_default() {
-                let text = key.key();
+                let text = key.to_string();
                 if !self.regions.contains_key(&text) && seen.insert(text.clone(), ()).is_none() {
                     wanted.push((text, key));
                 }
@@ -596,7 +576,7 @@ impl<'g> AreaResolver<'g> {
 
     /// The cached region for `key`, tiling it on first use.
     fn region(&mut self, key: &RegionKey) -> Result<Arc<Region>, AreaError> {
-        let text = key.key();
+        let text = key.to_string();
         if let Some(region) = self.regions.get(&text) {
             return Ok(Arc::clone(region));
         }
@@ -607,7 +587,7 @@ impl<'g> AreaResolver<'g> {
 
     /// Builds a region from the gazetteer's outline.
     fn tile(&self, key: &RegionKey) -> Result<Region, AreaError> {
-        let text = key.key();
+        let text = key.to_string();
         let shape = self
             .boundary(key)
             .ok_or_else(|| AreaError::NoBoundary(text.clone()))?;

@@ -8,7 +8,7 @@ use super::point_tree::PointTree;
 use super::sphere::{cap_envelope, unit_vector};
 use super::{IndexError, IndexOptions, Rejection, RejectionReason};
 use crate::gazetteer::{Gazetteer, Reverse};
-use crate::model::{Availability, Kind, LatLng, Provider};
+use crate::model::{Availability, Kind, LatLng, Provider, RegionKey};
 use rstar::{RTree, RTreeObject, AABB};
 use rustc_hash::FxHashMap;
 use std::ops::ControlFlow;
@@ -78,7 +78,7 @@ pub struct Directory {
     public_areas: Vec<(u32, ResolvedArea)>,
     regions: Vec<Arc<Region>>,
     /// Shared regions by key (`county:06019`) → index in `regions`.
-    region_keys: FxHashMap<String, u32>,
+    region_keys: FxHashMap<RegionKey, u32>,
     /// Providers of region `i`: `region_members[region_start[i]..region_start[i + 1]]`.
     region_start: Vec<u32>,
     region_members: Vec<u32>,
@@ -294,7 +294,7 @@ impl Directory {
         let mut public_caps = Vec::new();
         let mut regions: Vec<Arc<Region>> = Vec::new();
         let mut region_of_ptr: FxHashMap<usize, u32> = FxHashMap::default();
-        let mut region_keys: FxHashMap<String, u32> = FxHashMap::default();
+        let mut region_keys: FxHashMap<RegionKey, u32> = FxHashMap::default();
         let mut members: Vec<(u32, u32)> = Vec::new();
         let mut nationwide: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         let mut worldwide = Vec::new();
@@ -326,8 +326,8 @@ impl Directory {
                                 regions.push(Arc::clone(region));
                                 (regions.len() - 1) as u32
                             });
-                        if matches!(part, AreaPart::Shared(_)) {
-                            region_keys.insert(region.key().to_owned(), index);
+                        if let (AreaPart::Shared(_), Some(key)) = (part, region.region_key()) {
+                            region_keys.insert(key.clone(), index);
                         }
                         members.push((index, provider));
                     }
@@ -538,7 +538,7 @@ impl Directory {
 
     /// A shared region by key (`state:CA`, `county:06019`, `country:MX`), if
     /// some provider uses it.
-    pub fn region(&self, key: &str) -> Option<&Arc<Region>> {
+    pub fn region(&self, key: &RegionKey) -> Option<&Arc<Region>> {
         self.region_keys
             .get(key)
             .map(|&i| &self.regions[i as usize])
@@ -572,15 +572,11 @@ impl Directory {
     pub fn covering_in(&self, geometry: Geometry, point: LatLng, place: &Reverse) -> Vec<u32> {
         let mut candidates = Vec::new();
         self.coverage.candidates(point, &mut candidates);
-        let trusted: Vec<u32> = [
-            place.county_fips.as_ref().map(|f| format!("county:{f}")),
-            place.region.as_ref().map(|r| format!("state:{r}")),
-            place.country.as_ref().map(|c| format!("country:{c}")),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(|key| self.region_keys.get(&key).copied())
-        .collect();
+        let trusted: Vec<u32> = place
+            .region_keys()
+            .iter()
+            .filter_map(|key| self.region_keys.get(key).copied())
+            .collect();
         candidates.sort_unstable();
         candidates.dedup();
         candidates.retain(|r| !trusted.contains(r) && self.regions[*r as usize].covers(point));

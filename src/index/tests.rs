@@ -4,7 +4,7 @@
 
 use super::test_support::{at, gazetteer, provider};
 use super::*;
-use crate::model::{AreaSpec, Availability, Kind, LatLng, Provider};
+use crate::model::{AreaSpec, Availability, Kind, LatLng, Provider, RegionKey};
 use geo::Coord;
 use proptest::prelude::*;
 use std::sync::{Arc, OnceLock};
@@ -202,7 +202,9 @@ fn regions_are_shared_between_providers() {
     // A ZIP resolves to the county holding it: the same Arc.
     assert!(Arc::ptr_eq(&a, &shared("zip-93721")));
     assert_eq!(a.key(), "county:06019");
-    assert!(Arc::ptr_eq(&a, directory.region("county:06019").unwrap()));
+    assert_eq!(a.region_key(), Some(&RegionKey::County("06019".into())));
+    let key = RegionKey::parse("county:06019").expect("a county key");
+    assert!(Arc::ptr_eq(&a, directory.region(&key).unwrap()));
     // Regions in the index are distinct.
     let regions = directory.regions();
     for (i, r) in regions.iter().enumerate() {

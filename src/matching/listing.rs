@@ -6,7 +6,8 @@ use super::View;
 use crate::index::{nationwide_countries, AreaPart, AttributeFilter, Directory};
 use crate::model::need::parameter;
 use crate::model::{
-    boolean, check_parameters, BoundingBox, Kind, Need, ParameterDoc, QueryError, Vocabulary,
+    boolean, check_parameters, BoundingBox, Kind, Need, ParameterDoc, QueryError, RegionKey,
+    Vocabulary,
 };
 
 /// Providers per page when `limit` is not given.
@@ -185,7 +186,8 @@ pub fn hotlines_for(directory: &Directory, country: &str, view: &View) -> Vec<u3
                     nationwide_countries(code).contains(&country).then_some(0)
                 }
                 AreaPart::Shared(region) => {
-                    (region.key().strip_prefix("country:") == Some(country)).then_some(0)
+                    matches!(region.region_key(), Some(RegionKey::Country(c)) if c == country)
+                        .then_some(0)
                 }
                 AreaPart::Worldwide => Some(1),
                 _ => None,

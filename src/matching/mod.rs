@@ -114,7 +114,7 @@ use crate::index::{
     nationwide_countries, AreaPart, AttributeFilter, Bitset, CompiledFilter, Directory, Geometry,
 };
 use crate::model::{
-    Freshness, Kind, LatLng, Need, Phone, Precision, Provider, Role, Vocabulary,
+    Freshness, Kind, LatLng, Need, Phone, Precision, Provider, RegionKey, Role, Vocabulary,
     DEFAULT_VERIFICATION_WINDOW_DAYS,
 };
 use jiff::Timestamp;
@@ -271,15 +271,12 @@ impl ResolvedPlace {
     /// The region keys the gazetteer placed the caller in (`county:…`,
     /// `state:…`, `country:…`): a shared region with one of them covers the
     /// caller without a point-in-polygon test.
-    pub fn region_keys(&self) -> Vec<String> {
-        [
-            self.county_fips.as_ref().map(|f| format!("county:{f}")),
-            self.region.as_ref().map(|r| format!("state:{r}")),
-            self.country.as_ref().map(|c| format!("country:{c}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+    pub fn region_keys(&self) -> Vec<RegionKey> {
+        RegionKey::containing(
+            self.county_fips.as_deref(),
+            self.region.as_deref(),
+            self.country.as_deref(),
+        )
     }
 
     /// The position.
@@ -568,7 +565,9 @@ struct Candidate<'d> {
 #[derive(Debug, Clone, PartialEq)]
 enum Cover<'d> {
     Radius(f64),
-    Region(&'d str),
+    Region(&'d RegionKey),
+    /// A provider's own polygon.
+    Polygon,
     Nationwide(&'d str),
     Worldwide,
 }
@@ -578,9 +577,9 @@ impl Cover<'_> {
     fn rank(&self) -> u8 {
         match self {
             Cover::Radius(_) => 0,
-            Cover::Region(key) if key.starts_with("state:") => 2,
-            Cover::Region(key) if key.starts_with("country:") => 3,
-            Cover::Region(_) => 1,
+            Cover::Region(RegionKey::County(_)) | Cover::Polygon => 1,
+            Cover::Region(RegionKey::State(_)) => 2,
+            Cover::Region(RegionKey::Country(_)) => 3,
             Cover::Nationwide(_) => 4,
             Cover::Worldwide => 5,
         }
@@ -1056,7 +1055,7 @@ impl<'a> Matcher<'a> {
         &self,
         index: u32,
         point: LatLng,
-        trusted: &[String],
+        trusted: &[RegionKey],
         country: Option<&str>,
     ) -> Option<Cover<'a>> {
         let area = self.directory.area(self.view.geometry(), index)?;
@@ -1070,9 +1069,12 @@ impl<'a> Matcher<'a> {
                     || center.distance_km(point) <= *radius_km)
                     .then_some(Cover::Radius(*radius_km)),
                 AreaPart::Shared(region) | AreaPart::Polygon(region) => {
-                    let key = region.key();
-                    (single || trusted.iter().any(|t| t == key) || region.covers(point))
-                        .then_some(Cover::Region(key))
+                    let key = region.region_key();
+                    let trusted = key.is_some_and(|k| trusted.contains(k));
+                    (single || trusted || region.covers(point)).then_some(match key {
+                        Some(key) => Cover::Region(key),
+                        None => Cover::Polygon,
+                    })
                 }
                 AreaPart::Nationwide(code) => country
                     .is_some_and(|c| nationwide_countries(code).contains(&c))
@@ -1248,19 +1250,21 @@ impl<'a> Matcher<'a> {
                     _ => write!(out, "serves all of {name}"),
                 }
             }
-            Cover::Region(key) => match key.split_once(':') {
-                Some(("county", fips)) => match self.gazetteer.county(fips) {
-                    Some(county) => write!(out, "serves {}, {}", county.full_name, county.state),
-                    None => write!(out, "serves county {fips}"),
-                },
-                Some(("state", code)) => write!(
-                    out,
-                    "serves {}",
-                    self.gazetteer.state(code).map_or(code, |s| s.name.as_str())
-                ),
-                Some(("country", code)) => write!(out, "serves {}", self.country_name(code)),
-                _ => write!(out, "serves the caller's area"),
+            Cover::Region(RegionKey::County(fips)) => match self.gazetteer.county(fips) {
+                Some(county) => write!(out, "serves {}, {}", county.full_name, county.state),
+                None => write!(out, "serves county {fips}"),
             },
+            Cover::Region(RegionKey::State(code)) => write!(
+                out,
+                "serves {}",
+                self.gazetteer
+                    .state(code)
+                    .map_or(code.as_str(), |s| s.name.as_str())
+            ),
+            Cover::Region(RegionKey::Country(code)) => {
+                write!(out, "serves {}", self.country_name(code))
+            }
+            Cover::Polygon => write!(out, "serves the caller's area"),
         };
         out.push_str(suffix);
         out

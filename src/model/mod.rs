@@ -8,6 +8,7 @@ mod bbox;
 pub mod need;
 mod parameters;
 mod provider;
+mod region_key;
 mod schedule;
 mod vocabulary;
 
@@ -18,6 +19,7 @@ pub use parameters::{
     boolean, check_parameters, number, values, ParameterDoc, QueryError, MAX_VALUES,
 };
 pub use provider::{dial_digits, Address, AreaSpec, Kind, Phone, PhoneKind, Provider, Visibility};
+pub use region_key::RegionKey;
 pub use schedule::{Availability, OpenInterval, ScheduleError};
 pub use vocabulary::{IssueTerm, PopulationTerm, Vocabulary, VocabularyError};
 
