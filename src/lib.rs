@@ -15,7 +15,8 @@
 //! coverage   regions × need → gap figures, 2SFCA, suggested sites (polars)
 //! store      store of record (SQLite): records, history, audit, submissions, keys
 //! live       store + index kept in step: validated edits, atomic snapshot swaps
-//! api        axum router, problem+json errors, JSON bodies
+//! render     GeoJSON/JSON bodies and text tables, shared by the API and the CLI
+//! api        axum router, problem+json errors, serve wiring
 //! ```
 //!
 //! `main.rs` is a thin CLI over this library. Coordinates are WGS84 degrees;
@@ -31,5 +32,6 @@ pub mod ingest;
 pub mod live;
 pub mod matching;
 pub mod model;
+pub mod render;
 pub mod store;
 pub mod synthetic;

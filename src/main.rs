@@ -8,7 +8,7 @@ use refmatch::gazetteer::{Gazetteer, GazetteerFiles};
 use refmatch::index::{Directory, IndexOptions};
 use refmatch::ingest::{self, Ingested, Validator};
 use refmatch::live::{LiveDirectory, OpenedStore};
-use refmatch::matching::{MatchError, MatchResponse, Matcher, Query, View};
+use refmatch::matching::{MatchError, Matcher, Query, View};
 use refmatch::model::Vocabulary;
 use refmatch::model::{LatLng, Role};
 use refmatch::store::{Actor, SqliteStore, Store};
@@ -608,25 +608,7 @@ fn run() -> anyhow::Result<std::process::ExitCode> {
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&keys)?)?;
             } else {
-                writeln!(
-                    out,
-                    "{:>4}  {:<8}  {:<8}  {:<20}  {:<7}  name",
-                    "#", "prefix", "role", "created", "status"
-                )?;
-                for listed in &keys {
-                    let k = &listed.key;
-                    let created: String = k.created_at.to_string().chars().take(19).collect();
-                    writeln!(
-                        out,
-                        "{:>4}  {:<8}  {:<8}  {:<20}  {:<7}  {}",
-                        k.id,
-                        k.prefix,
-                        k.role.to_string(),
-                        created,
-                        if listed.revoked { "revoked" } else { "active" },
-                        k.name
-                    )?;
-                }
+                refmatch::render::table::write_keys_table(&mut out, &keys)?;
             }
             Ok(std::process::ExitCode::SUCCESS)
         }
@@ -1206,69 +1188,17 @@ fn run_match(
         .map(|p| p.id.as_str())
         .collect();
     audit(&confidential)?;
-    let renderer = api::body::Renderer::new(directory, &matcher.view);
+    let renderer = refmatch::render::body::Renderer::new(directory, &matcher.view);
     match args.format {
         MatchFormat::Json => print_body(&renderer.match_json(&response))?,
         MatchFormat::Geojson => print_body(&renderer.match_geojson(&response))?,
-        MatchFormat::Table => print_match_table(&response, directory)?,
+        MatchFormat::Table => refmatch::render::table::write_match_table(
+            &mut std::io::stdout().lock(),
+            &response,
+            directory,
+        )?,
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-/// A readable table: rank, name, kind, distance, first phone, reasons.
-fn print_match_table(response: &MatchResponse, directory: &Directory) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    let place = &response.place;
-    writeln!(
-        out,
-        "caller: {} ({:.4}, {:.4}; {}){}",
-        place.name.as_deref().unwrap_or("coordinates"),
-        place.lat,
-        place.lon,
-        place.precision.as_str(),
-        place
-            .county
-            .as_deref()
-            .map(|c| format!(", {c}"))
-            .unwrap_or_default()
-    )?;
-    if response.results.is_empty() {
-        writeln!(out, "no provider matches; try fewer filters")?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "{:>4}  {:<42}  {:<24}  {:>9}  {:<20}  reasons",
-        "rank", "name", "kind", "distance", "phone"
-    )?;
-    for result in &response.results {
-        let Some(provider) = directory.provider(result.index) else {
-            continue;
-        };
-        let name: String = provider.name.chars().take(42).collect();
-        let distance = result
-            .distance_km
-            .map_or_else(|| "-".to_owned(), |d| format!("{d:.1} km"));
-        let phone = result
-            .phones(provider)
-            .next()
-            .map_or("-", |p| p.number.as_str());
-        let mut reasons = result.reasons.join("; ");
-        if !result.relaxed.is_empty() {
-            reasons = format!("[relaxed] {reasons}");
-        }
-        writeln!(
-            out,
-            "{:>4}  {:<42}  {:<24}  {:>9}  {:<20}  {}",
-            result.rank,
-            name,
-            provider.kind.code(),
-            distance,
-            phone,
-            reasons
-        )?;
-    }
-    Ok(())
 }
 
 fn report_rejections(ingested: &Ingested) {
