@@ -20,6 +20,7 @@ mod console;
 mod coverage;
 mod edits;
 pub mod heavy;
+pub mod launch;
 pub mod openapi;
 pub mod problems;
 
