@@ -19,7 +19,7 @@
 //! api        axum router, problem+json errors, serve wiring
 //! ```
 //!
-//! `main.rs` is a thin CLI over this library. Coordinates are WGS84 degrees;
+//! The binary (`main.rs`, `cli/`) is a thin CLI over this library. Coordinates are WGS84 degrees;
 //! distances are kilometres; GeoJSON output uses `[lon, lat]` order.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
