@@ -109,3 +109,39 @@ pub fn write_keys_table(out: &mut impl Write, keys: &[KeyListing]) -> io::Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::store::ApiKey;
+
+    #[test]
+    fn keys_table_lists_numbers_prefixes_and_status_never_a_secret() {
+        let key = |id, name: &str, role| ApiKey {
+            id,
+            name: name.to_owned(),
+            role,
+            prefix: "rmk_ab12".to_owned(),
+            created_at: "2026-12-03T15:52:31.123Z".parse().unwrap(),
+        };
+        let keys = [
+            KeyListing {
+                key: key(1, "hotline desk", Role::Admin),
+                revoked: false,
+            },
+            KeyListing {
+                key: key(12, "old laptop", Role::Advocate),
+                revoked: true,
+            },
+        ];
+        let mut out = Vec::new();
+        write_keys_table(&mut out, &keys).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "   #  prefix    role      created               status   name\n\
+             \x20  1  rmk_ab12  admin     2026-12-03T15:52:31   active   hotline desk\n\
+             \x20 12  rmk_ab12  advocate  2026-12-03T15:52:31   revoked  old laptop\n"
+        );
+    }
+}
