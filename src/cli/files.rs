@@ -7,7 +7,7 @@ use refmatch::gazetteer::Gazetteer;
 use refmatch::index::Directory;
 use refmatch::ingest::{self, Ingested, Validator};
 use refmatch::model::{Provider, Vocabulary};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -228,28 +228,14 @@ fn phase_spinner(bar: bool, message: &'static str) -> indicatif::ProgressBar {
     spinner
 }
 
-/// Writes providers by extension: `.csv` flat, `.ndjson`/`.jsonl`
-/// normalised lines, `.json` HSDS 3.1.
+/// Writes providers by extension (see [`ingest::write_provider_file`]).
 fn write_providers(path: &Path, providers: &[Provider]) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    match ingest::Format::from_path(path).map_err(anyhow::Error::msg)? {
-        ingest::Format::Csv => ingest::write_flat_csv(&mut out, providers)?,
-        ingest::Format::Ndjson => {
-            for provider in providers {
-                serde_json::to_writer(&mut out, provider)?;
-                writeln!(out)?;
-            }
-        }
-        ingest::Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &ingest::hsds::export(providers))?
-        }
-        ingest::Format::Parquet => ingest::parquet::write(&mut out, providers)?,
-        ingest::Format::GeoJson => {
+    match ingest::write_provider_file(path, providers) {
+        Err(ingest::ProviderFileError::GeoJson) => {
             anyhow::bail!("generate writes .csv, .parquet, .ndjson or .json")
         }
+        // Kept an I/O error, so that a closed pipe is told apart as before.
+        Err(ingest::ProviderFileError::Io(error)) => Err(error.into()),
+        written => Ok(written?),
     }
-    out.flush()?;
-    Ok(())
 }

@@ -32,12 +32,14 @@ pub mod parquet;
 mod parsed;
 mod polygon;
 mod progress;
+mod provider_file;
 mod validate;
 
 pub use data_dir::{data_files, DataDirError};
 pub use parsed::{parse_bundled, parse_bytes, parse_file, Parsed};
 pub use polygon::{check_polygon, CheckedPolygon, PolygonError, MAX_POLYGON_VERTICES};
 pub use progress::Progress;
+pub use provider_file::{write_provider_file, ProviderFileError};
 pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS, MAX_RADIUS_KM};
 
 use crate::gazetteer::normalize;
