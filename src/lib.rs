@@ -15,10 +15,11 @@
 //! coverage   regions × need → gap figures, 2SFCA, suggested sites (polars)
 //! store      store of record (SQLite): records, history, audit, submissions, keys
 //! live       store + index kept in step: validated edits, atomic snapshot swaps
-//! api        axum router, problem+json errors, JSON bodies
+//! render     GeoJSON/JSON bodies and text tables, shared by the API and the CLI
+//! api        axum router, problem+json errors, serve wiring
 //! ```
 //!
-//! `main.rs` is a thin CLI over this library. Coordinates are WGS84 degrees;
+//! The binary (`main.rs`, `cli/`) is a thin CLI over this library. Coordinates are WGS84 degrees;
 //! distances are kilometres; GeoJSON output uses `[lon, lat]` order.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -31,5 +32,6 @@ pub mod ingest;
 pub mod live;
 pub mod matching;
 pub mod model;
+pub mod render;
 pub mod store;
 pub mod synthetic;

@@ -193,7 +193,7 @@ pub(super) async fn history(
             [&e.before, &e.after]
                 .into_iter()
                 .flatten()
-                .any(super::body::shows_confidential)
+                .any(crate::render::body::shows_confidential)
         });
         if confidential {
             live.record_reads(

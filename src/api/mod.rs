@@ -16,11 +16,11 @@
 //! [`crate::model::Role`]).
 
 pub mod access;
-pub mod body;
 mod console;
 mod coverage;
 mod edits;
 pub mod heavy;
+pub mod launch;
 pub mod openapi;
 pub mod problems;
 
@@ -29,6 +29,7 @@ use crate::gazetteer::{Gazetteer, GeocodeError};
 use crate::live::{LiveDirectory, LiveError, Snapshot};
 use crate::matching::{self, ListQuery, MatchError, Matcher, QueryError, View};
 use crate::model::{Freshness, Kind, LatLng, Vocabulary, DEFAULT_VERIFICATION_WINDOW_DAYS};
+use crate::render::body;
 use crate::store::StoreError;
 use access::{Caller, RateLimiter, RateLimits};
 use axum::extract::rejection::QueryRejection;

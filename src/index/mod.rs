@@ -31,6 +31,7 @@ mod bitset;
 mod coverage;
 mod directory;
 mod filter;
+mod load;
 mod point_tree;
 mod sphere;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use area::{
 pub use bitset::Bitset;
 pub use directory::{coarsen, Directory, Geometry, MemoryUse, COARSE_LOCATION_RESOLUTION};
 pub use filter::{AttributeFilter, CompiledFilter};
+pub use load::LoadError;
 pub use tiles::{TileFileError, TILING_VERSION};
 
 use h3o::Resolution;

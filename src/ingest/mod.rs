@@ -24,6 +24,7 @@
 //! [`parse_bundled`], then [`Validator::check_parsed`]): the first step
 //! needs no gazetteer, so `serve` runs it while the gazetteer loads.
 
+mod data_dir;
 mod flat_csv;
 pub mod hsds;
 mod ordered;
@@ -31,11 +32,14 @@ pub mod parquet;
 mod parsed;
 mod polygon;
 mod progress;
+mod provider_file;
 mod validate;
 
+pub use data_dir::{data_files, DataDirError};
 pub use parsed::{parse_bundled, parse_bytes, parse_file, Parsed};
 pub use polygon::{check_polygon, CheckedPolygon, PolygonError, MAX_POLYGON_VERTICES};
 pub use progress::Progress;
+pub use provider_file::{write_provider_file, ProviderFileError};
 pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS};
 
 use crate::gazetteer::normalize;
@@ -224,6 +228,18 @@ impl Ingested {
 }
 
 impl Ingested {
+    /// Logs a warning giving the number of rejected rows, when there are
+    /// any, for callers that read a directory without writing the
+    /// rejection report (`refmatch ingest` writes it).
+    pub fn warn_rejected(&self) {
+        if !self.rejections.is_empty() {
+            tracing::warn!(
+                rejected = self.rejections.len(),
+                "some rows were rejected; run `refmatch ingest` for the report"
+            );
+        }
+    }
+
     /// Records an accepted provider read from `line` of `source`.
     pub fn accept(&mut self, provider: Provider, source: &str, line: u64) {
         self.providers.push(provider);

@@ -18,6 +18,7 @@
 //! each other.
 
 pub mod files;
+pub mod keys;
 mod sqlite;
 #[cfg(test)]
 mod tests;
