@@ -74,41 +74,29 @@ pub(super) struct CoverageArgs {
 impl CoverageArgs {
     /// The options as /v1/coverage query parameters.
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        let singles = [
-            ("by", &self.by),
-            ("resolution", &self.resolution),
-            ("bbox", &self.bbox),
-            ("threshold_km", &self.threshold_km),
-            ("catchment_km", &self.catchment_km),
-            ("decay", &self.decay),
-            ("tolerance", &self.tolerance),
-            ("sites", &self.suggest),
-        ];
-        for (name, value) in singles {
-            if let Some(value) = value {
-                pairs.push((name, value.clone()));
-            }
-        }
-        let multis = [
-            ("issue", &self.issue),
-            ("language", &self.language),
-            ("kind", &self.kind),
-            ("exclude", &self.exclude),
-            ("population", &self.population),
-        ];
-        for (name, values) in multis {
-            pairs.extend(values.iter().map(|v| (name, v.clone())));
-        }
-        for (name, on) in [
-            ("open_24h", self.open_24h),
-            ("include_hotlines", self.include_hotlines),
-        ] {
-            if on {
-                pairs.push((name, "true".to_owned()));
-            }
-        }
-        pairs
+        super::query_pairs(
+            &[
+                ("by", &self.by),
+                ("resolution", &self.resolution),
+                ("bbox", &self.bbox),
+                ("threshold_km", &self.threshold_km),
+                ("catchment_km", &self.catchment_km),
+                ("decay", &self.decay),
+                ("tolerance", &self.tolerance),
+                ("sites", &self.suggest),
+            ],
+            &[
+                ("issue", &self.issue),
+                ("language", &self.language),
+                ("kind", &self.kind),
+                ("exclude", &self.exclude),
+                ("population", &self.population),
+            ],
+            &[
+                ("open_24h", self.open_24h),
+                ("include_hotlines", self.include_hotlines),
+            ],
+        )
     }
 }
 

@@ -84,35 +84,23 @@ pub(super) struct MatchArgs {
 impl MatchArgs {
     /// The options as /v1/match query parameters.
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        let singles = [
-            ("near", &self.near),
-            ("lat", &self.lat),
-            ("lon", &self.lon),
-            ("at", &self.at),
-            ("radius_km", &self.radius_km),
-            ("limit", &self.limit),
-        ];
-        for (name, value) in singles {
-            if let Some(value) = value {
-                pairs.push((name, value.clone()));
-            }
-        }
-        let multis = [
-            ("issue", &self.issue),
-            ("language", &self.language),
-            ("exclude", &self.exclude),
-            ("population", &self.population),
-        ];
-        for (name, values) in multis {
-            pairs.extend(values.iter().map(|v| (name, v.clone())));
-        }
-        for (name, on) in [("open_24h", self.open_24h), ("open_now", self.open_now)] {
-            if on {
-                pairs.push((name, "true".to_owned()));
-            }
-        }
-        pairs
+        super::query_pairs(
+            &[
+                ("near", &self.near),
+                ("lat", &self.lat),
+                ("lon", &self.lon),
+                ("at", &self.at),
+                ("radius_km", &self.radius_km),
+                ("limit", &self.limit),
+            ],
+            &[
+                ("issue", &self.issue),
+                ("language", &self.language),
+                ("exclude", &self.exclude),
+                ("population", &self.population),
+            ],
+            &[("open_24h", self.open_24h), ("open_now", self.open_now)],
+        )
     }
 }
 

@@ -136,6 +136,31 @@ fn index_options(h3_resolution: u8) -> IndexOptions {
     }
 }
 
+/// Command-line options as the query parameters of the HTTP endpoint that
+/// answers the same question, for its parser: single values, repeated
+/// values and flags (`true` when set).
+fn query_pairs(
+    singles: &[(&'static str, &Option<String>)],
+    multis: &[(&'static str, &Vec<String>)],
+    flags: &[(&'static str, bool)],
+) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    for (name, value) in singles {
+        if let Some(value) = value {
+            pairs.push((*name, value.clone()));
+        }
+    }
+    for (name, values) in multis {
+        pairs.extend(values.iter().map(|v| (*name, v.clone())));
+    }
+    for (name, on) in flags {
+        if *on {
+            pairs.push((*name, "true".to_owned()));
+        }
+    }
+    pairs
+}
+
 /// Prints a body exactly as the API sends it, then a newline.
 fn print_body(body: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

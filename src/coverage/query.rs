@@ -6,7 +6,7 @@ use crate::index::{AttributeFilter, Geometry, MAX_RESOLUTION, MIN_RESOLUTION};
 use crate::matching::Terms;
 use crate::model::need::parameter;
 use crate::model::{
-    boolean, check_parameters, number, BoundingBox, Kind, Need, ParameterDoc, QueryError,
+    boolean, check_parameters, joined, number, BoundingBox, Kind, Need, ParameterDoc, QueryError,
     Vocabulary,
 };
 
@@ -271,37 +271,40 @@ impl CoverageQuery {
 
 /// Every parameter [`CoverageQuery::parse`] reads for a report (the HTTP
 /// handler adds `format`).
-pub const COVERAGE_PARAMETERS: &[ParameterDoc] = &[
-    BY,
-    RESOLUTION,
-    BBOX,
-    parameter::ISSUE,
-    parameter::LANGUAGE,
-    parameter::OPEN_24H,
-    parameter::KIND.described("Kinds to count (any of), e.g. service_provider; default: every kind but hotline."),
-    parameter::EXCLUDE,
-    parameter::POPULATION,
-    INCLUDE_HOTLINES,
-    ParameterDoc::one("threshold_km", "number", "Gap threshold in km (above 0, at most 1000; default 60): beyond it with no serving provider a region is far."),
-    ParameterDoc::one("catchment_km", "number", "2SFCA catchment in km (above 0, at most 500; default 60)."),
-    ParameterDoc::one("decay", "string", "2SFCA distance decay: gaussian (default, Dai 2010) or binary (Luo and Wang 2003)."),
-    ParameterDoc::one("tolerance", "number", "Outline simplification tolerance in degrees (0 to 1, default 0.01; 0 keeps outlines as they are)."),
-];
+pub const COVERAGE_PARAMETERS: &[ParameterDoc] = &joined::<10, 4, 14>(
+    NEED_AND_REGIONS,
+    [
+        ParameterDoc::one("threshold_km", "number", "Gap threshold in km (above 0, at most 1000; default 60): beyond it with no serving provider a region is far."),
+        ParameterDoc::one("catchment_km", "number", "2SFCA catchment in km (above 0, at most 500; default 60)."),
+        ParameterDoc::one("decay", "string", "2SFCA distance decay: gaussian (default, Dai 2010) or binary (Luo and Wang 2003)."),
+        ParameterDoc::one("tolerance", "number", "Outline simplification tolerance in degrees (0 to 1, default 0.01; 0 keeps outlines as they are)."),
+    ],
+);
 
 /// Every parameter [`CoverageQuery::parse`] reads for suggestions.
-pub const SUGGEST_PARAMETERS: &[ParameterDoc] = &[
+pub const SUGGEST_PARAMETERS: &[ParameterDoc] = &joined::<10, 2, 12>(
+    NEED_AND_REGIONS,
+    [
+        ParameterDoc::one("threshold_km", "number", "Gap threshold in km (above 0, at most 1000; default 60): a site brings the unserved people within it. Budget: candidate sites × people points within threshold_km of each (estimated from the area) at most 200,000,000 per request; beyond it the answer is 422 naming threshold_km."),
+        ParameterDoc::one("sites", "integer", "Sites to suggest, 1 to 100 (default 10)."),
+    ],
+);
+
+/// The parameters reports and suggestions share: the region set and the
+/// need.
+const NEED_AND_REGIONS: [ParameterDoc; 10] = [
     BY,
     RESOLUTION,
     BBOX,
     parameter::ISSUE,
     parameter::LANGUAGE,
     parameter::OPEN_24H,
-    parameter::KIND.described("Kinds to count (any of), e.g. service_provider; default: every kind but hotline."),
+    parameter::KIND.described(
+        "Kinds to count (any of), e.g. service_provider; default: every kind but hotline.",
+    ),
     parameter::EXCLUDE,
     parameter::POPULATION,
     INCLUDE_HOTLINES,
-    ParameterDoc::one("threshold_km", "number", "Gap threshold in km (above 0, at most 1000; default 60): a site brings the unserved people within it. Budget: candidate sites × people points within threshold_km of each (estimated from the area) at most 200,000,000 per request; beyond it the answer is 422 naming threshold_km."),
-    ParameterDoc::one("sites", "integer", "Sites to suggest, 1 to 100 (default 10)."),
 ];
 
 const BY: ParameterDoc = ParameterDoc::one("by", "string", "Region set: state (50 states, DC, territories), county (default; all counties incl. territories), country, or h3. Budget: people points (regions plus populated places) × matching providers at most 1,000,000,000 per request; beyond it the answer is 422 naming by.");

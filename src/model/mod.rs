@@ -16,7 +16,7 @@ pub use access::{Freshness, Role, DEFAULT_VERIFICATION_WINDOW_DAYS, FRESHNESS_ED
 pub use bbox::BoundingBox;
 pub use need::{Need, TermResolver};
 pub use parameters::{
-    boolean, check_parameters, number, values, ParameterDoc, QueryError, MAX_VALUES,
+    boolean, check_parameters, joined, number, values, ParameterDoc, QueryError, MAX_VALUES,
 };
 pub use provider::{dial_digits, Address, AreaSpec, Kind, Phone, PhoneKind, Provider, Visibility};
 pub use region_key::RegionKey;

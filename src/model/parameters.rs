@@ -75,6 +75,26 @@ impl ParameterDoc {
     }
 }
 
+/// Two tables as one, at compile time: `C` must be `A + B` (a table that
+/// shares its first rows with another).
+pub const fn joined<const A: usize, const B: usize, const C: usize>(
+    first: [ParameterDoc; A],
+    then: [ParameterDoc; B],
+) -> [ParameterDoc; C] {
+    assert!(A + B == C, "C must be A + B");
+    let mut out = [ParameterDoc::one("", "", ""); C];
+    let mut i = 0;
+    while i < A {
+        out[i] = first[i];
+        i += 1;
+    }
+    while i < C {
+        out[i] = then[i - A];
+        i += 1;
+    }
+    out
+}
+
 /// Why a query was rejected: the parameter and what to fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{detail}")]
