@@ -11,7 +11,10 @@
 //! median and p95 of single edits, the time of a `Matcher` query right
 //! after each edit (which must return the new name), the throughput of
 //! several writer threads (their edits are coalesced into shared rebuilds)
-//! and, for comparison, the bare store commit.
+//! and, for comparison, the bare store commit. Criterion also times a
+//! store read (a record's history) idle and while another thread commits
+//! edits back to back: reads have connections of their own, so the two
+//! should be close.
 //!
 //! Run with `cargo bench --bench live`. Results: `benches/README.md`.
 #![allow(clippy::unwrap_used)]
@@ -421,6 +424,31 @@ fn bench(c: &mut Criterion) {
                 })
             },
         );
+    }
+    // A store read (one record's history) idle, then while edits are
+    // committed back to back by another thread: the read runs on a reader
+    // connection of its own, so it does not queue behind the writer lock.
+    {
+        let fixture = &fixtures[0];
+        let (read_id, write_id) = (fixture.targets[1].clone(), fixture.targets[2].clone());
+        group.bench_function(BenchmarkId::new("history_idle", fixture.label), |b| {
+            b.iter(|| black_box(fixture.live.history(&read_id).unwrap()))
+        });
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let mut edit = 1_000_000;
+                while !stop.load(Ordering::Relaxed) {
+                    edit += 1;
+                    fixture.rename(&write_id, edit);
+                }
+            });
+            group.bench_function(
+                BenchmarkId::new("history_while_writing", fixture.label),
+                |b| b.iter(|| black_box(fixture.live.history(&read_id).unwrap())),
+            );
+            stop.store(true, Ordering::Relaxed);
+        });
     }
     group.finish();
     for fixture in fixtures {

@@ -177,26 +177,34 @@ impl Directory {
         options: IndexOptions,
     ) -> Result<Directory, IndexError> {
         let providers = std::mem::take(&mut ingested.providers);
-        // `origins[i]` is where input provider `i` was read; a rejection
-        // names its input position, so nothing is copied per provider.
         let origins = std::mem::take(&mut ingested.origins);
-        let (directory, dropped) = Directory::build(providers, gazetteer, options)?;
-        for rejection in dropped {
-            let (source, line) = origins
-                .get(rejection.input_index)
-                .map_or(("", 0), |(source, line)| (&**source, *line));
-            let field = match rejection.reason {
-                RejectionReason::DuplicateId => "id",
-                RejectionReason::Area(_) => "service_area",
-            };
-            ingested.rejections.push(crate::ingest::Rejection::new(
-                source,
-                line,
-                Some(field),
-                rejection.reason.to_string(),
-            ));
-        }
+        let mut resolver = AreaResolver::new(gazetteer, &options)?;
+        let (directory, rejected) =
+            Directory::build_rows(providers, &origins, &mut resolver, options.threads)?;
+        ingested.rejections.extend(rejected);
         Ok(directory)
+    }
+
+    /// As [`Directory::build_with`], for providers read from rows:
+    /// `origins[i]` is where provider `i` was read
+    /// ([`Ingested::origins`](crate::ingest::Ingested::origins)), and the
+    /// providers left out are returned as rejections of their rows
+    /// ([`Rejection::to_row`]), in input order.
+    ///
+    /// # Errors
+    /// [`IndexError`] as for [`Directory::build_with`].
+    pub fn build_rows(
+        providers: Vec<Provider>,
+        origins: &[(std::sync::Arc<str>, u64)],
+        resolver: &mut AreaResolver<'_>,
+        threads: usize,
+    ) -> Result<(Directory, Vec<crate::ingest::Rejection>), IndexError> {
+        let (directory, dropped) = Directory::build_with(providers, resolver, threads)?;
+        let rejected = dropped
+            .iter()
+            .map(|dropped| dropped.to_row(origins))
+            .collect();
+        Ok((directory, rejected))
     }
 
     /// Builds the snapshot. Each provider's service area is resolved against

@@ -127,6 +127,48 @@ pub enum RejectionReason {
     #[error("duplicate id: an earlier provider has the same id")]
     DuplicateId,
 }
+
+impl RejectionReason {
+    /// The input field at fault: `id` for a repeated id, `service_area`
+    /// for an area that cannot be resolved.
+    pub fn field(&self) -> &'static str {
+        match self {
+            RejectionReason::DuplicateId => "id",
+            RejectionReason::Area(_) => "service_area",
+        }
+    }
+}
+
+impl Rejection {
+    /// This left-out provider as a rejection of the row it was read from:
+    /// `origins[i]` is where input provider `i` was read
+    /// ([`Ingested::origins`](crate::ingest::Ingested::origins)); a
+    /// provider without one is filed under source `""`, line 0. The one
+    /// place a provider dropped by the index becomes an ingest rejection,
+    /// so that accepted + rejected still equals rows read.
+    pub fn to_row(&self, origins: &[(std::sync::Arc<str>, u64)]) -> crate::ingest::Rejection {
+        let (source, line) = origins
+            .get(self.input_index)
+            .map_or(("", 0), |(source, line)| (&**source, *line));
+        crate::ingest::Rejection::new(
+            source,
+            line,
+            Some(self.reason.field()),
+            self.reason.to_string(),
+        )
+    }
+}
+
+impl AreaError {
+    /// The rejection of row `line` of `source`, whose service area this
+    /// error is about (field `service_area`, the error's text as reason):
+    /// what a record checked one by one (an edit, an import) is refused
+    /// with.
+    pub fn to_row(&self, source: &str, line: u64) -> crate::ingest::Rejection {
+        crate::ingest::Rejection::new(source, line, Some("service_area"), self.to_string())
+    }
+}
+
 #[cfg(test)]
 mod nearest_tests;
 #[cfg(test)]

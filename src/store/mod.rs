@@ -398,6 +398,16 @@ pub trait Store: Send {
         Ok(None)
     }
 
+    /// A reader with a connection of its own for every read the live
+    /// directory serves (records, history, audit, submissions, keys), so
+    /// that a read never waits for a write in progress: the writer keeps
+    /// this store, readers see the last commit. Each call opens another.
+    /// `None` when the backend cannot (an in-memory database): reads then
+    /// go through the store itself.
+    fn reader(&self) -> Result<Option<Box<dyn StoreReader + Send>>, StoreError> {
+        Ok(None)
+    }
+
     /// Every key ever issued, oldest first, with whether it was revoked.
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError>;
 
@@ -415,6 +425,29 @@ pub trait KeyReader: Send {
     /// As [`Store::find_key`]: the key whose secret this is; `None` when
     /// unknown or revoked.
     fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
+}
+
+/// The reads of a [`Store`], apart from its writer (see [`Store::reader`]).
+/// Each method answers as the [`Store`] method of the same name, from the
+/// last commit.
+pub trait StoreReader {
+    /// As [`Store::get`]: one record, active or not.
+    fn get(&self, id: &str) -> Result<Option<Stored>, StoreError>;
+
+    /// As [`Store::history`]: every version of a record, oldest first.
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// As [`Store::audit`]: entries with `seq > after`, at most `limit`.
+    fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// As [`Store::submissions`]: newest first, optionally of one status.
+    fn submissions(&self, status: Option<SubmissionStatus>) -> Result<Vec<Submission>, StoreError>;
+
+    /// As [`Store::submission`]: one submission.
+    fn submission(&self, id: u64) -> Result<Option<Submission>, StoreError>;
+
+    /// As [`Store::keys`]: every key issued, oldest first.
+    fn keys(&self) -> Result<Vec<KeyListing>, StoreError>;
 }
 
 /// A key as listed for administrators: never its secret.

@@ -9,8 +9,8 @@
 
 use super::{
     hash_secret, new_secret, Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry,
-    ImportCounts, KeyListing, KeyReader, Store, StoreError, Stored, Submission, SubmissionStatus,
-    KEY_PREFIX,
+    ImportCounts, KeyListing, KeyReader, Store, StoreError, StoreReader, Stored, Submission,
+    SubmissionStatus, KEY_PREFIX,
 };
 use crate::model::{Provider, Role};
 use rusqlite::{
@@ -145,6 +145,21 @@ impl SqliteStore {
     #[cfg(test)]
     pub(super) fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// A read-only connection on the same file; `None` in memory (another
+    /// connection would open another, empty, database).
+    fn open_reader(&self) -> Result<Option<SqliteReader>, StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_millis(5000))?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Some(SqliteReader { conn }))
     }
 
     /// A write transaction, holding the write lock from its start.
@@ -577,13 +592,7 @@ impl Store for SqliteStore {
     }
 
     fn get(&self, id: &str) -> Result<Option<Stored>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {PROVIDER_COLUMNS} FROM providers WHERE id = ?1"
-        ))?;
-        stmt.query_row([id], provider_row)
-            .optional()?
-            .map(ProviderRow::parse)
-            .transpose()
+        get(&self.conn, id)
     }
 
     fn create(&mut self, provider: &Provider, actor: &Actor<'_>) -> Result<Stored, StoreError> {
@@ -749,37 +758,7 @@ impl Store for SqliteStore {
     }
 
     fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, version, action, at, actor, before, after FROM provider_history
-             WHERE provider_id = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([id], |row| {
-            Ok((
-                get_u64(row, 0)?,
-                get_u64(row, 1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, Option<String>>(6)?,
-            ))
-        })?;
-        let mut entries = Vec::new();
-        for row in rows {
-            let (seq, version, action, at, actor, before, after) = row?;
-            let what = format!("history {seq} of record {id:?}");
-            entries.push(HistoryEntry {
-                seq,
-                provider_id: id.to_owned(),
-                version,
-                action,
-                at: parse_time(&at, &what)?,
-                actor,
-                before: before.map(|text| parse_json(&text, &what)).transpose()?,
-                after: after.map(|text| parse_json(&text, &what)).transpose()?,
-            });
-        }
-        Ok(entries)
+        history(&self.conn, id)
     }
 
     fn record_read_batch(&mut self, reads: &[ConfidentialRead]) -> Result<(), StoreError> {
@@ -810,43 +789,7 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, at, actor, role, action, provider_id, before, after, detail FROM audit
-             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        // Past i64::MAX: every row (SQLite's LIMIT is signed).
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![after, limit], |row| {
-            Ok((
-                get_u64(row, 0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, Option<String>>(6)?,
-                row.get::<_, Option<String>>(7)?,
-                row.get::<_, Option<String>>(8)?,
-            ))
-        })?;
-        let mut entries = Vec::new();
-        for row in rows {
-            let (seq, at, actor, role, action, provider_id, before, after, detail) = row?;
-            let what = format!("audit entry {seq}");
-            entries.push(AuditEntry {
-                seq,
-                at: parse_time(&at, &what)?,
-                actor,
-                role: parse_role(&role, &what)?,
-                action,
-                provider_id,
-                before: before.map(|text| parse_json(&text, &what)).transpose()?,
-                after: after.map(|text| parse_json(&text, &what)).transpose()?,
-                detail,
-            });
-        }
-        Ok(entries)
+        audit(&self.conn, after, limit)
     }
 
     fn submit(&mut self, record: &Provider, from: &Actor<'_>) -> Result<Submission, StoreError> {
@@ -893,16 +836,7 @@ impl Store for SqliteStore {
     }
 
     fn submissions(&self, status: Option<SubmissionStatus>) -> Result<Vec<Submission>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions
-             WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC"
-        ))?;
-        let rows = stmt.query_map([status.map(SubmissionStatus::code)], submission_row)?;
-        let mut submissions = Vec::new();
-        for row in rows {
-            submissions.push(row?.parse()?);
-        }
-        Ok(submissions)
+        submissions(&self.conn, status)
     }
 
     fn submission(&self, id: u64) -> Result<Option<Submission>, StoreError> {
@@ -1061,42 +995,19 @@ impl Store for SqliteStore {
     }
 
     fn key_reader(&self) -> Result<Option<Box<dyn KeyReader>>, StoreError> {
-        let Some(path) = &self.path else {
-            return Ok(None);
-        };
-        // Read-only, on the same file: in WAL mode it reads the last
-        // commit while the writer's connection writes.
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_millis(5000))?;
-        Ok(Some(Box::new(SqliteKeyReader { conn })))
+        Ok(self
+            .open_reader()?
+            .map(|reader| Box::new(reader) as Box<dyn KeyReader>))
+    }
+
+    fn reader(&self) -> Result<Option<Box<dyn StoreReader + Send>>, StoreError> {
+        Ok(self
+            .open_reader()?
+            .map(|reader| Box::new(reader) as Box<dyn StoreReader + Send>))
     }
 
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, name, role, prefix, created_at, revoked FROM api_keys ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                get_u64(row, 0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })?;
-        let mut listed = Vec::new();
-        for row in rows {
-            let (id, name, role, prefix, created_at, revoked) = row?;
-            listed.push(KeyListing {
-                key: api_key(id, name, &role, prefix, &created_at)?,
-                revoked: revoked != 0,
-            });
-        }
-        Ok(listed)
+        keys(&self.conn)
     }
 
     fn revoke_key(&mut self, id: u64, actor: &Actor<'_>) -> Result<(ApiKey, bool), StoreError> {
@@ -1144,14 +1055,174 @@ impl Store for SqliteStore {
     }
 }
 
-/// A read-only connection that only looks up keys.
-struct SqliteKeyReader {
+// Reads, shared by the store and its readers (each on its own
+// connection).
+/// One record, active or not ([`Store::get`]).
+fn get(conn: &Connection, id: &str) -> Result<Option<Stored>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PROVIDER_COLUMNS} FROM providers WHERE id = ?1"
+    ))?;
+    stmt.query_row([id], provider_row)
+        .optional()?
+        .map(ProviderRow::parse)
+        .transpose()
+}
+
+/// Every version of record `id`, oldest first ([`Store::history`]).
+fn history(conn: &Connection, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, version, action, at, actor, before, after FROM provider_history
+         WHERE provider_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([id], |row| {
+        Ok((
+            get_u64(row, 0)?,
+            get_u64(row, 1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, Option<String>>(5)?,
+            row.get::<_, Option<String>>(6)?,
+        ))
+    })?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (seq, version, action, at, actor, before, after) = row?;
+        let what = format!("history {seq} of record {id:?}");
+        entries.push(HistoryEntry {
+            seq,
+            provider_id: id.to_owned(),
+            version,
+            action,
+            at: parse_time(&at, &what)?,
+            actor,
+            before: before.map(|text| parse_json(&text, &what)).transpose()?,
+            after: after.map(|text| parse_json(&text, &what)).transpose()?,
+        });
+    }
+    Ok(entries)
+}
+
+/// Audit entries after `after`, at most `limit` ([`Store::audit`]).
+fn audit(conn: &Connection, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, actor, role, action, provider_id, before, after, detail FROM audit
+         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    // Past i64::MAX: every row (SQLite's LIMIT is signed).
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![after, limit], |row| {
+        Ok((
+            get_u64(row, 0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, Option<String>>(5)?,
+            row.get::<_, Option<String>>(6)?,
+            row.get::<_, Option<String>>(7)?,
+            row.get::<_, Option<String>>(8)?,
+        ))
+    })?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (seq, at, actor, role, action, provider_id, before, after, detail) = row?;
+        let what = format!("audit entry {seq}");
+        entries.push(AuditEntry {
+            seq,
+            at: parse_time(&at, &what)?,
+            actor,
+            role: parse_role(&role, &what)?,
+            action,
+            provider_id,
+            before: before.map(|text| parse_json(&text, &what)).transpose()?,
+            after: after.map(|text| parse_json(&text, &what)).transpose()?,
+            detail,
+        });
+    }
+    Ok(entries)
+}
+
+/// Submissions, newest first ([`Store::submissions`]).
+fn submissions(
+    conn: &Connection,
+    status: Option<SubmissionStatus>,
+) -> Result<Vec<Submission>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM submissions
+         WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC"
+    ))?;
+    let rows = stmt.query_map([status.map(SubmissionStatus::code)], submission_row)?;
+    let mut submissions = Vec::new();
+    for row in rows {
+        submissions.push(row?.parse()?);
+    }
+    Ok(submissions)
+}
+
+/// Every key issued, oldest first ([`Store::keys`]).
+fn keys(conn: &Connection) -> Result<Vec<KeyListing>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, role, prefix, created_at, revoked FROM api_keys ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            get_u64(row, 0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, i64>(5)?,
+        ))
+    })?;
+    let mut listed = Vec::new();
+    for row in rows {
+        let (id, name, role, prefix, created_at, revoked) = row?;
+        listed.push(KeyListing {
+            key: api_key(id, name, &role, prefix, &created_at)?,
+            revoked: revoked != 0,
+        });
+    }
+    Ok(listed)
+}
+
+/// A read-only connection of its own on the store's file: in WAL mode it
+/// reads the last commit while the writer's connection writes, and never
+/// waits for it.
+struct SqliteReader {
     conn: Connection,
 }
 
-impl KeyReader for SqliteKeyReader {
+impl KeyReader for SqliteReader {
     fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
         find_key(&self.conn, secret)
+    }
+}
+
+impl StoreReader for SqliteReader {
+    fn get(&self, id: &str) -> Result<Option<Stored>, StoreError> {
+        get(&self.conn, id)
+    }
+
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        history(&self.conn, id)
+    }
+
+    fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        audit(&self.conn, after, limit)
+    }
+
+    fn submissions(&self, status: Option<SubmissionStatus>) -> Result<Vec<Submission>, StoreError> {
+        submissions(&self.conn, status)
+    }
+
+    fn submission(&self, id: u64) -> Result<Option<Submission>, StoreError> {
+        load_submission(&self.conn, id)
+    }
+
+    fn keys(&self) -> Result<Vec<KeyListing>, StoreError> {
+        keys(&self.conn)
     }
 }
 
