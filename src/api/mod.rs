@@ -23,6 +23,7 @@ mod edits;
 pub mod heavy;
 pub mod openapi;
 pub mod problems;
+pub mod schemas;
 
 use crate::cancel::Cancelled;
 use crate::gazetteer::{Gazetteer, GeocodeError};
