@@ -353,7 +353,7 @@ async fn every_route_refuses_unknown_and_repeated_parameters() {
     let fixture = common::new_fixture();
     let app = refmatch::api::router(fixture.state.clone());
     let auth = format!("Bearer {}", fixture.admin_key);
-    let before = common::send(&app, "GET", "/v1/audit?limit=1000", Some(&auth)).await;
+    let before = common::request(&app, "GET", "/v1/audit?limit=1000", Some(&auth)).await;
     for endpoint in refmatch::api::openapi::ENDPOINTS {
         let path = endpoint.path.replace(
             "{id}",
@@ -374,7 +374,7 @@ async fn every_route_refuses_unknown_and_repeated_parameters() {
             serde_json::from_slice(bytes).expect("problem+json")
         };
         let uri = format!("{path}?zz_unknown=1");
-        let (status, bytes) = common::send(&app, &method, &uri, Some(&auth)).await;
+        let (status, bytes) = common::request(&app, &method, &uri, Some(&auth)).await;
         let body = problem(status, &bytes, &uri);
         assert_eq!(body["parameter"], "zz_unknown", "{method} {uri}");
         assert!(
@@ -387,12 +387,12 @@ async fn every_route_refuses_unknown_and_repeated_parameters() {
         let single = endpoint.parameters().find(|p| !p.repeatable);
         if let Some(single) = single {
             let uri = format!("{path}?{0}=1&{0}=2", single.name);
-            let (status, bytes) = common::send(&app, &method, &uri, Some(&auth)).await;
+            let (status, bytes) = common::request(&app, &method, &uri, Some(&auth)).await;
             let body = problem(status, &bytes, &uri);
             assert_eq!(body["parameter"], single.name, "{method} {uri}");
         }
     }
-    let after = common::send(&app, "GET", "/v1/audit?limit=1000", Some(&auth)).await;
+    let after = common::request(&app, "GET", "/v1/audit?limit=1000", Some(&auth)).await;
     assert_eq!(before, after, "a refused request stores nothing");
 }
 

@@ -319,7 +319,11 @@ fn ingest_reads_language_aliases_as_queries_do() {
         .expect("fresno-shelter row");
     let dir = temp_dir("aliases");
     let file = dir.join("aliases.csv");
-    let aliased = row.replacen(",en;Spanish,", ",Farsi;Tagalog;Modern Greek (1453-);spa,", 1);
+    let aliased = row.replacen(
+        ",en;Spanish,",
+        ",Farsi;Tagalog;Modern Greek (1453-);spa,",
+        1,
+    );
     let unknown = row
         .replacen("fresno-shelter,", "fresno-klingon,", 1)
         .replacen(",en;Spanish,", ",Klingon,", 1);

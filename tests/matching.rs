@@ -2,14 +2,15 @@
 //! the bundled data: seed hotlines per country, hard filters, open_now
 //! around a weekday 9–5 line, law-enforcement exclusion, relaxed results,
 //! distances against an independent haversine, paging, every 4xx path,
-//! RFC 7946 validity of every GeoJSON body, OpenAPI coverage, gzip, CORS.
+//! RFC 7946 validity of every GeoJSON body, gzip, CORS (the OpenAPI document
+//! against the router: tests/openapi.rs).
 
 mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::{state, urlencode};
 use http_body_util::BodyExt;
-use refmatch::api::{openapi, router, router_with, RouterOptions};
+use refmatch::api::{router, router_with, RouterOptions};
 use refmatch::model::{Kind, Provider};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -848,58 +849,6 @@ async fn every_bad_request_is_a_problem_naming_what_to_fix() {
             .contains("Spanish"),
         "{language}"
     );
-}
-
-#[tokio::test]
-async fn openapi_documents_every_route_and_every_parameter_it_lists_is_accepted() {
-    let answer = get("/openapi.json").await;
-    assert_eq!(answer.status, StatusCode::OK);
-    let document = answer.json();
-    assert_eq!(document["openapi"], "3.1.0");
-    let paths = document["paths"].as_object().expect("paths");
-    let distinct: BTreeSet<&str> = openapi::ENDPOINTS.iter().map(|e| e.path).collect();
-    assert_eq!(paths.len(), distinct.len());
-    for endpoint in openapi::ENDPOINTS {
-        let path = endpoint.path.replace("{id}", "hotline-nhtrc");
-        let operation = &paths[endpoint.path][endpoint.method];
-        assert!(
-            operation["responses"][endpoint.status.to_string()].is_object(),
-            "{} {}",
-            endpoint.method,
-            endpoint.path
-        );
-        if endpoint.method != "get" {
-            // Writes are exercised in tests/live.rs.
-            continue;
-        }
-        // The route exists (any answer but the no-route problem).
-        let answer = get(&path).await;
-        if answer.status == StatusCode::NOT_FOUND {
-            assert_ne!(
-                answer.json()["type"],
-                "urn:refmatch:problem:no-route",
-                "{path}"
-            );
-        }
-        // No documented parameter is refused as unknown.
-        for parameter in operation["parameters"].as_array().expect("parameters") {
-            if parameter["in"] != "query" {
-                continue;
-            }
-            let name = parameter["name"].as_str().expect("name");
-            let answer = get(&format!("{path}?{name}=x")).await;
-            if answer.status == StatusCode::BAD_REQUEST {
-                let detail = answer.json()["detail"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                assert!(
-                    !detail.contains("unknown parameter"),
-                    "{path}: {name}: {detail}"
-                );
-            }
-        }
-    }
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ pub mod heavy;
 pub mod launch;
 pub mod openapi;
 pub mod problems;
+pub mod schemas;
 
 use crate::cancel::Cancelled;
 use crate::gazetteer::{Gazetteer, GeocodeError};

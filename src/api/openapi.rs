@@ -3,6 +3,7 @@
 //! [`LIST_PARAMETERS`]), so the document cannot drift from what the
 //! handlers accept.
 
+use super::schemas;
 use crate::matching::{ParameterDoc, LIST_PARAMETERS, MATCH_PARAMETERS};
 use serde_json::{json, Map, Value};
 
@@ -413,7 +414,8 @@ pub fn document() -> Value {
             endpoint.status.to_string(),
             json!({
                 "description": "OK",
-                "content": {endpoint.content_type: {"schema": {"type": "object"}}},
+                "content": schemas::success_content(endpoint.method, endpoint.path)
+                    .unwrap_or_else(|| json!({endpoint.content_type: {"schema": {}}})),
             }),
         );
         for status in endpoint.errors.iter().chain(&[405, 408, 500]) {
@@ -443,7 +445,8 @@ pub fn document() -> Value {
         if let Some(media) = endpoint.body {
             operation["requestBody"] = json!({
                 "required": true,
-                "content": {media: {"schema": {"type": if media == "text/csv" { "string" } else { "object" }}}},
+                "content": schemas::request_content(endpoint.method, endpoint.path)
+                    .unwrap_or_else(|| json!({media: {"schema": {}}})),
             });
         }
         let item = paths
@@ -467,17 +470,7 @@ pub fn document() -> Value {
                 "scheme": "bearer",
                 "description": "An API key from `refmatch keys create`; roles advocate (reads everything) and admin (also edits). Without one a caller is public: public records only, confidential fields removed.",
             }},
-            "schemas": {"Problem": {
-            "type": "object",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "parameter": {"type": "string"},
-                "suggestions": {"type": "array", "items": {"type": "string"}},
-            },
-        }}},
+            "schemas": schemas::components(),
+        },
     })
 }

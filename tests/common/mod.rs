@@ -112,35 +112,71 @@ pub async fn get_bytes(
     uri: &str,
     auth: Option<&str>,
 ) -> (axum::http::StatusCode, Vec<u8>) {
-    send(app, "GET", uri, auth).await
+    request(app, "GET", uri, auth).await
 }
 
 /// A request with `method` and no body through `app`, as the public
 /// (`auth: None`) or with an `Authorization` header value: the status and
 /// the body's bytes.
-pub async fn send(
+pub async fn request(
     app: &axum::Router,
     method: &str,
     uri: &str,
     auth: Option<&str>,
 ) -> (axum::http::StatusCode, Vec<u8>) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let mut request = axum::http::Request::builder().method(method).uri(uri);
     if let Some(auth) = auth {
         request = request.header(axum::http::header::AUTHORIZATION, auth);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(axum::body::Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
+    let answer = send(
+        app,
+        request.body(axum::body::Body::empty()).expect("request"),
+    )
+    .await;
+    (answer.status, answer.bytes)
+}
+
+/// What the router answered: status, headers and the whole body.
+pub struct Answer {
+    /// The status.
+    pub status: axum::http::StatusCode,
+    /// The headers.
+    pub headers: axum::http::HeaderMap,
+    /// The body's bytes (decompressed only if the request did not ask
+    /// for compression).
+    pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The media type of the body, without parameters (`text/csv` for
+    /// `text/csv; charset=utf-8`); empty without a Content-Type.
+    pub fn media_type(&self) -> String {
+        self.headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    }
+}
+
+/// Sends any request through `app` (in process).
+pub async fn send(app: &axum::Router, request: axum::http::Request<axum::body::Body>) -> Answer {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.expect("router answers");
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = response
         .into_body()
         .collect()
         .await
         .expect("body")
         .to_bytes();
-    (status, bytes.to_vec())
+    Answer {
+        status,
+        headers,
+        bytes: bytes.to_vec(),
+    }
 }
