@@ -6,6 +6,7 @@
 //! the build light (polars is kept for the coverage tables).
 
 use super::validate::{to_flat_row, FlatRow, FLAT_COLUMNS};
+use super::{file_rejected, Ingested, Rejection, Validator};
 use crate::model::Provider;
 use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType};
@@ -102,4 +103,31 @@ pub fn write<W: std::io::Write + Send>(
     }
     file.close()?;
     Ok(())
+}
+
+impl Validator<'_> {
+    /// Reads the flat format from a Parquet file held in memory; a row's
+    /// line is its 1-based position.
+    pub(super) fn read_parquet(&self, source: &str, bytes: &[u8]) -> Ingested {
+        let (rows, failure) = match read_rows(bytes) {
+            Ok(rows) => (rows, None),
+            Err((0, reason)) => return file_rejected(source, reason),
+            Err((position, reason)) => (Vec::new(), Some((position, reason))),
+        };
+        let mut out = Ingested::default();
+        for (index, row) in rows.iter().enumerate() {
+            let position = index as u64 + 1;
+            out.rows_read += 1;
+            match self.flat_row(row, source, position) {
+                Ok(p) => out.accept(p, source, position),
+                Err(r) => out.rejections.push(r),
+            }
+        }
+        if let Some((position, reason)) = failure {
+            out.rows_read += 1;
+            out.rejections
+                .push(Rejection::new(source, position, None, reason));
+        }
+        out
+    }
 }
