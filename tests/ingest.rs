@@ -305,3 +305,65 @@ fn generate_is_deterministic_and_csv_and_parquet_read_the_same() {
     assert_eq!(from_csv.providers, from_parquet.providers);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// GeoJSON features are decoded one by one with the `geojson` crate: a
+/// null or missing geometry is a record without a point; any geometry but
+/// a Point, Polygon or MultiPolygon, a position with an altitude, a
+/// feature without `"type": "Feature"`, properties that are not an object
+/// and an id that is neither string nor number are each the rejection of
+/// that feature, on its own line, naming the member.
+#[test]
+fn geojson_features_are_decoded_one_by_one() {
+    let outcome = ingest("geojson-edges", &[fixture("edges.geojson")]);
+    accounted(&outcome);
+    let ids: Vec<&str> = outcome
+        .providers
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["gj-null", "gj-missing", "42"],
+        "{:?}",
+        outcome.rejections
+    );
+    assert!(provider(&outcome, "gj-null")["location"].is_null());
+    assert_eq!(
+        provider(&outcome, "42")["service_area"][0]["type"],
+        "polygon"
+    );
+    let rejected: Vec<(u64, &str)> = outcome
+        .rejections
+        .iter()
+        .map(|r| (r.1, r.2.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (3, "geometry"),
+            (4, "geometry"),
+            (5, "geometry"),
+            (6, "type"),
+            (7, "properties"),
+            (8, "id"),
+            (10, "geometry"),
+        ],
+        "{:?}",
+        outcome.rejections
+    );
+    let reason = |line: u64| {
+        outcome
+            .rejections
+            .iter()
+            .find(|r| r.1 == line)
+            .map_or("", |r| r.3.as_str())
+    };
+    assert!(
+        reason(3).contains("'GeometryCollection' is not used"),
+        "{}",
+        reason(3)
+    );
+    assert_eq!(reason(4), "Point coordinates must be [lon, lat]");
+    assert!(reason(5).contains("'Circle' is not used"), "{}", reason(5));
+    assert_eq!(reason(10), "Point coordinates must be [lon, lat]");
+}

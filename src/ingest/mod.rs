@@ -14,7 +14,8 @@
 //!   flat column (see [`parquet`]).
 //! - **GeoJSON** (`.geojson`): a FeatureCollection whose properties are the
 //!   flat columns; a `Point` geometry is the location, a `Polygon` or
-//!   `MultiPolygon` the service area.
+//!   `MultiPolygon` the service area. Features are decoded one by one with
+//!   the `geojson` crate; a feature's line is its 1-based position.
 //!
 //! Each reader has its own file: `flat_csv.rs` (CSV), `parquet.rs`,
 //! `json.rs` (JSON array and NDJSON), `geojson.rs` and [`hsds`]; this
@@ -841,6 +842,7 @@ mod tests {
             "tests/fixtures/ingest/malformed.csv",
             "tests/fixtures/ingest/providers.ndjson",
             "tests/fixtures/ingest/directory.geojson",
+            "tests/fixtures/ingest/edges.geojson",
             "data/hotlines.json",
             "tests/fixtures/ingest/missing.csv",
         ] {
