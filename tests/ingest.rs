@@ -367,3 +367,39 @@ fn geojson_features_are_decoded_one_by_one() {
     assert!(reason(5).contains("'Circle' is not used"), "{}", reason(5));
     assert_eq!(reason(10), "Point coordinates must be [lon, lat]");
 }
+
+/// Parquet read with polars, from a file another tool wrote (polars for
+/// Python 1.44: Zstd pages, float and boolean columns, a binary column, a
+/// capitalised column name): each bad row is rejected on its 1-based row
+/// number with its field. Made with
+/// `pl.DataFrame({...}, schema_overrides={"description": pl.Binary}).write_parquet(...)`.
+#[test]
+fn parquet_rows_are_rejected_on_their_row_number() {
+    let outcome = ingest("parquet-rows", &[fixture("rows.parquet")]);
+    accounted(&outcome);
+    assert_eq!(outcome.summary["rows_read"], 6);
+    let ids: Vec<&str> = outcome
+        .providers
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["pq-1", "pq-6"], "{:?}", outcome.rejections);
+    let six = provider(&outcome, "pq-6");
+    assert_eq!(
+        six["law_enforcement"], true,
+        "a boolean column read as its text"
+    );
+    assert!((six["location"]["lat"].as_f64().unwrap_or(0.0) - 41.8781).abs() < 1e-9);
+    let rejected: Vec<(u64, &str)> = outcome
+        .rejections
+        .iter()
+        .map(|r| (r.1, r.2.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [(2, "kind"), (3, "lat"), (4, "name"), (5, "description")],
+        "{:?}",
+        outcome.rejections
+    );
+    assert_eq!(outcome.rejections[3].3, "cell is not valid UTF-8");
+}

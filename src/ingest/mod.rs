@@ -10,8 +10,9 @@
 //! - **JSON** (`.json`): an array of providers in the normalised form
 //!   ([`Provider`]'s serde shape), or an HSDS 3.1 export (see [`hsds`]).
 //! - **NDJSON** (`.ndjson`, `.jsonl`): one normalised provider per line.
-//! - **Parquet** (`.parquet`): the flat format, one UTF-8 column per
-//!   flat column (see [`parquet`]).
+//! - **Parquet** (`.parquet`): the flat format, one column per flat
+//!   column (text, numbers or booleans), read with polars (see [`parquet`]);
+//!   a row's line is its 1-based position.
 //! - **GeoJSON** (`.geojson`): a FeatureCollection whose properties are the
 //!   flat columns; a `Point` geometry is the location, a `Polygon` or
 //!   `MultiPolygon` the service area. Features are decoded one by one with
@@ -843,6 +844,7 @@ mod tests {
             "tests/fixtures/ingest/providers.ndjson",
             "tests/fixtures/ingest/directory.geojson",
             "tests/fixtures/ingest/edges.geojson",
+            "tests/fixtures/ingest/rows.parquet",
             "data/hotlines.json",
             "tests/fixtures/ingest/missing.csv",
         ] {
