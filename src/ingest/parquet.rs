@@ -19,7 +19,7 @@ use std::io::Cursor;
 /// Rows per row group when writing.
 const ROW_GROUP_ROWS: usize = 65_536;
 
-/// Why [`write`] failed.
+/// Why [`write()`] failed.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write Parquet: {0}")]
 pub struct ParquetWriteError(#[from] polars::error::PolarsError);
