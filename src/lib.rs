@@ -9,7 +9,7 @@
 //! model      plain validated types: LatLng, Precision, Provider, Availability
 //! gazetteer  offline places, ZIPs, boundaries; geocode and reverse geocode
 //! synthetic  deterministic synthetic directories (sample data, benchmarks)
-//! ingest     readers (CSV, JSON, GeoJSON, HSDS) → validated providers + rejections
+//! ingest     readers (CSV, Parquet, JSON, GeoJSON, HSDS) → validated providers + rejections
 //! index      directory snapshot: R-tree, H3 coverage, attribute bitsets
 //! matching   query → candidates → score → ranked results with reasons
 //! coverage   regions × need → gap figures, 2SFCA, suggested sites (polars)

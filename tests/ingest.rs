@@ -338,3 +338,105 @@ fn ingest_reads_language_aliases_as_queries_do() {
     assert_eq!(outcome.rejections[0].2, "languages");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// GeoJSON features are decoded one by one with the `geojson` crate: a
+/// null or missing geometry is a record without a point; any geometry but
+/// a Point, Polygon or MultiPolygon, a position with an altitude, a
+/// feature without `"type": "Feature"`, properties that are not an object
+/// and an id that is neither string nor number are each the rejection of
+/// that feature, on its own line, naming the member.
+#[test]
+fn geojson_features_are_decoded_one_by_one() {
+    let outcome = ingest("geojson-edges", &[fixture("edges.geojson")]);
+    accounted(&outcome);
+    let ids: Vec<&str> = outcome
+        .providers
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["gj-null", "gj-missing", "42"],
+        "{:?}",
+        outcome.rejections
+    );
+    assert_ne!(
+        provider(&outcome, "gj-null")["precision"],
+        "point",
+        "no point from a null geometry"
+    );
+    assert_eq!(
+        provider(&outcome, "42")["service_area"][0]["type"],
+        "polygon"
+    );
+    let rejected: Vec<(u64, &str)> = outcome
+        .rejections
+        .iter()
+        .map(|r| (r.1, r.2.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (3, "geometry"),
+            (4, "geometry"),
+            (5, "geometry"),
+            (6, "type"),
+            (7, "properties"),
+            (8, "id"),
+            (10, "geometry"),
+        ],
+        "{:?}",
+        outcome.rejections
+    );
+    let reason = |line: u64| {
+        outcome
+            .rejections
+            .iter()
+            .find(|r| r.1 == line)
+            .map_or("", |r| r.3.as_str())
+    };
+    assert!(
+        reason(3).contains("'GeometryCollection' is not used"),
+        "{}",
+        reason(3)
+    );
+    assert_eq!(reason(4), "Point coordinates must be [lon, lat]");
+    assert!(reason(5).contains("'Circle' is not used"), "{}", reason(5));
+    assert_eq!(reason(10), "Point coordinates must be [lon, lat]");
+}
+
+/// Parquet read with polars, from a file another tool wrote (polars for
+/// Python 1.44: Zstd pages, float and boolean columns, a binary column, a
+/// capitalised column name): each bad row is rejected on its 1-based row
+/// number with its field. Made with
+/// `pl.DataFrame({...}, schema_overrides={"description": pl.Binary}).write_parquet(...)`.
+#[test]
+fn parquet_rows_are_rejected_on_their_row_number() {
+    let outcome = ingest("parquet-rows", &[fixture("rows.parquet")]);
+    accounted(&outcome);
+    assert_eq!(outcome.summary["rows_read"], 6);
+    let ids: Vec<&str> = outcome
+        .providers
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["pq-1", "pq-6"], "{:?}", outcome.rejections);
+    let six = provider(&outcome, "pq-6");
+    assert_eq!(
+        six["law_enforcement"], true,
+        "a boolean column read as its text"
+    );
+    assert!((six["location"]["lat"].as_f64().unwrap_or(0.0) - 41.8781).abs() < 1e-9);
+    let rejected: Vec<(u64, &str)> = outcome
+        .rejections
+        .iter()
+        .map(|r| (r.1, r.2.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [(2, "kind"), (3, "lat"), (4, "name"), (5, "description")],
+        "{:?}",
+        outcome.rejections
+    );
+    assert_eq!(outcome.rejections[3].3, "cell is not valid UTF-8");
+}

@@ -4,7 +4,9 @@
 
 use super::validate::Cells;
 use super::MAX_CELL_BYTES;
-use super::{ordered, Ingested, Outcome, Progress, Rejection, FLAT_COLUMNS};
+use super::{
+    ordered, rejected_whole, Ingested, Outcome, Progress, Rejection, Validator, FLAT_COLUMNS,
+};
 use std::collections::BTreeMap;
 
 /// Records read from a CSV file, reused from batch to batch.
@@ -245,4 +247,36 @@ pub(super) fn read_rows(
         warnings,
         failure,
     })
+}
+
+impl Validator<'_> {
+    /// Reads the flat CSV format from `input`, validating records in
+    /// batches on every core (see [`read_rows`]).
+    pub(super) fn read_csv(
+        &self,
+        source: &str,
+        input: impl std::io::Read,
+        progress: &Progress,
+    ) -> Ingested {
+        let mut out = Ingested::default();
+        let read = read_rows(
+            source,
+            input,
+            progress,
+            |layout, record, line| {
+                with_cells(layout, record, line, source, |row| {
+                    self.cells_row(row, source, line)
+                })
+            },
+            |outcomes| {
+                for outcome in outcomes {
+                    out.record(outcome, source);
+                }
+            },
+        );
+        match read {
+            Ok(read) => read.complete(out, progress),
+            Err(rejection) => rejected_whole(rejection),
+        }
+    }
 }

@@ -10,11 +10,19 @@
 //! - **JSON** (`.json`): an array of providers in the normalised form
 //!   ([`Provider`]'s serde shape), or an HSDS 3.1 export (see [`hsds`]).
 //! - **NDJSON** (`.ndjson`, `.jsonl`): one normalised provider per line.
-//! - **Parquet** (`.parquet`): the flat format, one UTF-8 column per
-//!   flat column (see [`parquet`]).
+//! - **Parquet** (`.parquet`): the flat format, one column per flat
+//!   column (text, numbers or booleans), read with polars (see [`parquet`]);
+//!   a row's line is its 1-based position.
 //! - **GeoJSON** (`.geojson`): a FeatureCollection whose properties are the
 //!   flat columns; a `Point` geometry is the location, a `Polygon` or
-//!   `MultiPolygon` the service area.
+//!   `MultiPolygon` the service area. Features are decoded one by one with
+//!   the `geojson` crate; a feature's line is its 1-based position.
+//!
+//! Each reader has its own file: `flat_csv.rs` (CSV), `parquet.rs`,
+//! `json.rs` (JSON array and NDJSON), `geojson.rs` and [`hsds`]; this
+//! module dispatches by [`Format`] ([`Validator::read_bytes`],
+//! [`parse_bytes`]) and holds what every format shares (rejections,
+//! ids and duplicates, the output files).
 //!
 //! Large inputs: a CSV file is streamed and its rows validated in batches
 //! on every core, outcomes kept in input order with their lines
@@ -26,7 +34,9 @@
 
 mod data_dir;
 mod flat_csv;
+mod geojson;
 pub mod hsds;
+mod json;
 mod ordered;
 pub mod parquet;
 mod parsed;
@@ -43,7 +53,7 @@ pub use provider_file::{write_provider_file, ProviderFileError};
 pub use validate::{parse_areas, to_flat_row, FlatRow, Validator, FLAT_COLUMNS};
 
 use crate::gazetteer::normalize;
-use crate::model::{AreaSpec, LatLng, Provider};
+use crate::model::{LatLng, Provider};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -401,167 +411,12 @@ impl Validator<'_> {
     ) -> Ingested {
         let out = match format {
             Format::Csv => return self.read_csv(source, bytes, progress),
-            Format::Ndjson => self.read_ndjson(source, bytes),
-            Format::Json => self.read_json(source, bytes),
+            Format::Ndjson | Format::Json => self.check_parsed(parse_bytes(source, format, bytes)),
             Format::GeoJson => self.read_geojson(source, bytes),
             Format::Parquet => self.read_parquet(source, bytes),
         };
         progress.add_rows(out.rows_read as u64);
         out
-    }
-
-    fn read_parquet(&self, source: &str, bytes: &[u8]) -> Ingested {
-        let (rows, failure) = match parquet::read_rows(bytes) {
-            Ok(rows) => (rows, None),
-            Err((0, reason)) => return file_rejected(source, reason),
-            Err((position, reason)) => (Vec::new(), Some((position, reason))),
-        };
-        let mut out = Ingested::default();
-        for (index, row) in rows.iter().enumerate() {
-            let position = index as u64 + 1;
-            out.rows_read += 1;
-            match self.flat_row(row, source, position) {
-                Ok(p) => out.accept(p, source, position),
-                Err(r) => out.rejections.push(r),
-            }
-        }
-        if let Some((position, reason)) = failure {
-            out.rows_read += 1;
-            out.rejections
-                .push(Rejection::new(source, position, None, reason));
-        }
-        out
-    }
-
-    /// Reads the flat CSV format from `input`, validating records in
-    /// batches on every core (see [`flat_csv::read_rows`]).
-    fn read_csv(&self, source: &str, input: impl std::io::Read, progress: &Progress) -> Ingested {
-        let mut out = Ingested::default();
-        let read = flat_csv::read_rows(
-            source,
-            input,
-            progress,
-            |layout, record, line| {
-                flat_csv::with_cells(layout, record, line, source, |row| {
-                    self.cells_row(row, source, line)
-                })
-            },
-            |outcomes| {
-                for outcome in outcomes {
-                    out.record(outcome, source);
-                }
-            },
-        );
-        match read {
-            Ok(read) => read.complete(out, progress),
-            Err(rejection) => rejected_whole(rejection),
-        }
-    }
-
-    fn read_ndjson(&self, source: &str, bytes: &[u8]) -> Ingested {
-        self.check_parsed(parse_bytes(source, Format::Ndjson, bytes))
-    }
-
-    fn read_json(&self, source: &str, bytes: &[u8]) -> Ingested {
-        self.check_parsed(parse_bytes(source, Format::Json, bytes))
-    }
-
-    fn read_geojson(&self, source: &str, bytes: &[u8]) -> Ingested {
-        let value: serde_json::Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                return file_rejected(source, format!("not valid JSON (truncated file?): {e}"))
-            }
-        };
-        if value.get("type").and_then(|t| t.as_str()) != Some("FeatureCollection") {
-            return file_rejected(source, "expected a GeoJSON FeatureCollection");
-        }
-        let features = value
-            .get("features")
-            .and_then(|f| f.as_array())
-            .cloned()
-            .unwrap_or_default();
-        let mut out = Ingested::default();
-        for (index, feature) in features.iter().enumerate() {
-            let position = index as u64 + 1;
-            out.rows_read += 1;
-            match self.feature(feature, source, position) {
-                Ok(p) => out.accept(p, source, position),
-                Err(r) => out.rejections.push(r),
-            }
-        }
-        out
-    }
-
-    fn feature(
-        &self,
-        feature: &serde_json::Value,
-        source: &str,
-        position: u64,
-    ) -> Result<Provider, Rejection> {
-        let reject =
-            |field: Option<&str>, reason: String| Rejection::new(source, position, field, reason);
-        let mut row = FlatRow::new();
-        if let Some(properties) = feature.get("properties").and_then(|p| p.as_object()) {
-            for (key, value) in properties {
-                let text = match value {
-                    serde_json::Value::Null => continue,
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Array(items) => items
-                        .iter()
-                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                    other => other.to_string(),
-                };
-                row.insert(key.to_ascii_lowercase(), text);
-            }
-        }
-        if let Some(id) = feature.get("id") {
-            let id = id.as_str().map_or_else(|| id.to_string(), str::to_owned);
-            row.entry("id".to_owned()).or_insert(id);
-        }
-        let mut polygon = None;
-        if let Some(geometry) = feature.get("geometry").filter(|g| !g.is_null()) {
-            let kind = geometry
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or_default();
-            let coordinates = geometry.get("coordinates").cloned().unwrap_or_default();
-            match kind {
-                "Point" => {
-                    let [lon, lat]: [f64; 2] = serde_json::from_value(coordinates)
-                        .map_err(|_| reject(Some("geometry"), "Point coordinates must be [lon, lat]".into()))?;
-                    row.insert("lat".into(), lat.to_string());
-                    row.insert("lon".into(), lon.to_string());
-                }
-                "Polygon" => {
-                    let rings: Vec<Vec<[f64; 2]>> = serde_json::from_value(coordinates)
-                        .map_err(|_| reject(Some("geometry"), "Polygon coordinates must be rings of [lon, lat]".into()))?;
-                    polygon = Some(vec![rings]);
-                }
-                "MultiPolygon" => {
-                    let polygons: Vec<Vec<Vec<[f64; 2]>>> = serde_json::from_value(coordinates).map_err(|_| {
-                        reject(Some("geometry"), "MultiPolygon coordinates must be polygons of [lon, lat] rings".into())
-                    })?;
-                    polygon = Some(polygons);
-                }
-                other => {
-                    return Err(reject(
-                        Some("geometry"),
-                        format!("geometry type '{other}' is not used; give a Point (location) or a Polygon/MultiPolygon (service area)"),
-                    ))
-                }
-            }
-        }
-        let mut provider =
-            validate::build_flat(&row, source).map_err(|e| reject(Some(e.field), e.reason))?;
-        if let Some(coordinates) = polygon {
-            provider
-                .service_area
-                .push(AreaSpec::Polygon { coordinates });
-        }
-        self.provider(provider, source, position)
     }
 }
 
@@ -1004,6 +859,8 @@ mod tests {
             "tests/fixtures/ingest/malformed.csv",
             "tests/fixtures/ingest/providers.ndjson",
             "tests/fixtures/ingest/directory.geojson",
+            "tests/fixtures/ingest/edges.geojson",
+            "tests/fixtures/ingest/rows.parquet",
             "data/hotlines.json",
             "tests/fixtures/ingest/missing.csv",
         ] {

@@ -7,10 +7,9 @@
 
 use super::validate::build_flat;
 use super::{
-    bundled_inputs, file_rejected, flat_csv, hsds, ordered, rejected_whole, Format, Ingested,
+    bundled_inputs, file_rejected, flat_csv, hsds, json, ordered, rejected_whole, Format, Ingested,
     Outcome, Progress, Rejection, Validator,
 };
-use crate::model::Provider;
 use std::path::Path;
 
 /// One input, parsed into providers that still await
@@ -22,7 +21,7 @@ pub struct Parsed {
 }
 
 #[derive(Debug)]
-enum Body {
+pub(super) enum Body {
     /// Rows in input order, in batches: a provider built but not checked
     /// yet (with its line), or a rejection.
     Rows {
@@ -56,8 +55,8 @@ impl Parsed {
 pub fn parse_bytes(source: &str, format: Format, bytes: &[u8]) -> Parsed {
     let body = match format {
         Format::Csv => return parse_csv(source, bytes),
-        Format::Ndjson => parse_ndjson(source, bytes),
-        Format::Json => match parse_json(source, bytes) {
+        Format::Ndjson => json::parse_ndjson(source, bytes),
+        Format::Json => match json::parse_json(source, bytes) {
             Ok(body) => body,
             Err(rejection) => Body::Settled(rejected_whole(rejection)),
         },
@@ -140,95 +139,6 @@ fn parse_csv(source: &str, input: impl std::io::Read) -> Parsed {
             warnings: read.warnings,
         },
     }
-}
-
-/// One normalised provider per line; blank lines are not rows. Lines are
-/// parsed in batches on every core.
-fn parse_ndjson(source: &str, bytes: &[u8]) -> Body {
-    let mut lines = bytes
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-        .map(|(index, line)| (index as u64 + 1, line));
-    let mut batches = Vec::new();
-    let mut rows_read = 0;
-    ordered::in_order(
-        ordered::worker_threads(),
-        Vec::new,
-        |batch: &mut Vec<(u64, &[u8])>| {
-            batch.clear();
-            batch.extend(lines.by_ref().take(ordered::BATCH_ROWS));
-            rows_read += batch.len();
-            !batch.is_empty()
-        },
-        |batch| {
-            batch
-                .iter()
-                .map(|&(line_number, line)| {
-                    std::str::from_utf8(line)
-                        .map_err(|_| "line is not valid UTF-8".to_owned())
-                        .and_then(|text| {
-                            serde_json::from_str::<Provider>(text)
-                                .map_err(|e| format!("not a provider record: {e}"))
-                        })
-                        .map(|provider| (provider, line_number))
-                        .map_err(|reason| Rejection::new(source, line_number, None, reason))
-                })
-                .collect::<Vec<_>>()
-        },
-        |_, outcomes| batches.push(outcomes),
-    );
-    Body::Rows {
-        batches,
-        rows_read,
-        warnings: Vec::new(),
-    }
-}
-
-/// A JSON array of normalised providers (each at its 1-based position), or
-/// an HSDS export.
-///
-/// # Errors
-/// The rejection of the whole file when the text is not JSON (at the line
-/// where it stops being JSON) or not an array (line 0).
-fn parse_json(source: &str, bytes: &[u8]) -> Result<Body, Rejection> {
-    let value: serde_json::Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            let reason = format!("not valid JSON (truncated file?): {e}");
-            return Err(Rejection::new(source, e.line() as u64, None, reason));
-        }
-    };
-    if hsds::looks_like_hsds(&value) {
-        return Ok(Body::Hsds(value));
-    }
-    let serde_json::Value::Array(items) = value else {
-        return Err(Rejection::new(
-            source,
-            0,
-            None,
-            "expected a JSON array of provider records (or an HSDS export)",
-        ));
-    };
-    let rows_read = items.len();
-    let mut outcomes = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        let position = index as u64 + 1;
-        outcomes.push(match serde_json::from_value::<Provider>(item) {
-            Ok(provider) => Ok((provider, position)),
-            Err(e) => Err(Rejection::new(
-                source,
-                position,
-                None,
-                format!("not a provider record: {e}"),
-            )),
-        });
-    }
-    Ok(Body::Rows {
-        batches: vec![outcomes],
-        rows_read,
-        warnings: Vec::new(),
-    })
 }
 
 impl Validator<'_> {

@@ -33,7 +33,7 @@ pub enum ProviderFileError {
     Json(#[from] serde_json::Error),
     /// Writing Parquet failed.
     #[error(transparent)]
-    Parquet(#[from] ::parquet::errors::ParquetError),
+    Parquet(#[from] super::parquet::ParquetWriteError),
     /// Writing the file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
