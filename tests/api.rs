@@ -3,12 +3,10 @@
 
 mod common;
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use common::{state, urlencode};
-use http_body_util::BodyExt;
 use refmatch::api::router;
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// Sends a request and returns status, content type and parsed JSON body.
 async fn send(method: &str, uri: &str) -> (StatusCode, String, Value) {
@@ -17,30 +15,9 @@ async fn send(method: &str, uri: &str) -> (StatusCode, String, Value) {
         .uri(uri)
         .body(Body::empty())
         .expect("request builds");
-    let response = router(state())
-        .oneshot(request)
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-        panic!(
-            "{uri}: body is not JSON ({status}): {}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    (status, content_type, body)
+    let answer = common::send(&router(state()), request).await;
+    let body = answer.json();
+    (answer.status, answer.content_type, body)
 }
 
 async fn get(uri: &str) -> (StatusCode, String, Value) {

@@ -7,7 +7,7 @@
 mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::state;
+use common::{state, Answer};
 use http_body_util::BodyExt;
 use refmatch::api::{openapi, router};
 use serde_json::Value;
@@ -16,52 +16,12 @@ use std::process::Command;
 use std::str::FromStr;
 use tower::ServiceExt;
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    bytes: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or_else(|_| {
-            panic!(
-                "body is not JSON ({}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.bytes)
-            )
-        })
-    }
-}
-
 async fn get(uri: &str) -> Answer {
     let request = Request::get(uri)
         .header(header::AUTHORIZATION, common::advocate_auth())
         .body(Body::empty())
         .expect("request");
-    let response = router(state())
-        .oneshot(request)
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    Answer {
-        status,
-        content_type,
-        bytes,
-    }
+    common::send(&router(state()), request).await
 }
 
 /// Parses with the independent `geojson` crate and checks every ring by
@@ -478,22 +438,9 @@ async fn get_with(
         ..refmatch::api::RouterOptions::default()
     };
     let request = Request::get(uri).body(Body::empty()).expect("request");
-    let response = refmatch::api::router_with(state, &options)
-        .oneshot(request)
-        .await
-        .expect("router answers");
-    let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).expect("JSON"),
-    )
+    let answer = common::send(&refmatch::api::router_with(state, &options), request).await;
+    let body = answer.json();
+    (answer.status, answer.headers, body)
 }
 
 /// While the coverage permits are taken, a report waits in the queue: cut

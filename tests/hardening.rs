@@ -12,9 +12,8 @@
 mod common;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use common::{new_fixture, urlencode, Fixture};
-use http_body_util::BodyExt;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{new_fixture, urlencode, Answer, Fixture};
 use refmatch::api::access::{RateLimits, PRIVATE_CACHE_CONTROL};
 use refmatch::api::{router, AppState};
 use refmatch::gazetteer::Gazetteer;
@@ -31,52 +30,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.text))
-    }
-
-    /// A problem+json answer with `status`.
-    fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "{}", self.text);
-        assert_eq!(
-            self.headers
-                .get(header::CONTENT_TYPE)
-                .map(|v| v.to_str().unwrap()),
-            Some("application/problem+json"),
-            "{status}: {}",
-            self.text
-        );
-        let body = self.json();
-        assert_eq!(body["status"], status.as_u16(), "{}", self.text);
-        assert!(
-            body["detail"].as_str().is_some_and(|d| d.len() > 10),
-            "{}",
-            self.text
-        );
-        body
-    }
-}
 
 async fn call(state: &AppState, request: Request<Body>) -> Answer {
-    let response = router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    common::send(&router(state.clone()), request).await
 }
 
 fn request(method: Method, uri: &str, key: Option<&str>) -> axum::http::request::Builder {
@@ -345,11 +301,11 @@ async fn a_flood_of_made_up_keys_is_refused_per_address_before_the_store() {
         .problem(StatusCode::UNAUTHORIZED);
     // A valid key, once checked, is answered from memory: no token, no lookup.
     let ok = get_from(&w.state, "/v1/vocabulary", &w.key, [10, 0, 0, 3]).await;
-    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     let before = w.lookups.load(Ordering::SeqCst);
     for _ in 0..20 {
         let ok = get_from(&w.state, "/v1/vocabulary", &w.key, [10, 0, 0, 3]).await;
-        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     }
     assert_eq!(w.lookups.load(Ordering::SeqCst), before);
 }
@@ -378,7 +334,7 @@ async fn a_key_lookup_does_not_wait_for_a_commit_in_progress() {
             .await
             .problem(StatusCode::UNAUTHORIZED);
         let ok = get_from(&w.state, "/v1/vocabulary", &w.key, [10, 0, 0, 1]).await;
-        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     };
     let answered = tokio::time::timeout(Duration::from_secs(5), checks).await;
     *w.hold.lock().unwrap() = false;
@@ -452,12 +408,12 @@ async fn staff_reads_of_a_public_records_confidential_fields_are_audited() {
             &public_record(id, extra.clone()),
         )
         .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     }
     // The public sees these records (without the fields): nothing logged.
     for (id, _) in &records {
         let answer = get(&f.state, &format!("/v1/providers/{id}"), None).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     }
     let near = "/v1/match?lat=36.7378&lon=-119.7871&limit=50";
     let public = get(&f.state, near, None).await;
@@ -476,7 +432,7 @@ async fn staff_reads_of_a_public_records_confidential_fields_are_audited() {
             Some(&f.advocate_key),
         )
         .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     }
     let staff = get(&f.state, near, Some(&f.advocate_key)).await.json();
     let ids: Vec<&str> = staff["features"]
@@ -508,7 +464,7 @@ async fn staff_reads_of_a_public_records_confidential_fields_are_audited() {
         Some(&f.advocate_key),
     )
     .await;
-    assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text());
     assert_eq!(reads_of(&f, "direct-line").len(), 3);
 }
 
@@ -539,7 +495,7 @@ async fn service_area_polygons_are_repaired_or_refused_naming_the_problem() {
         &with_polygon("bow-tie", bow_tie),
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let serves = |lat: f64, lon: f64| {
         let state = f.state.clone();
         let key = f.advocate_key.clone();
@@ -644,7 +600,7 @@ async fn every_error_is_a_problem_document() {
         .problem(StatusCode::BAD_REQUEST);
     // A query string that is not UTF-8.
     let answer = get(state, "/v1/match?near=%FF", None).await;
-    assert!(answer.status.is_client_error(), "{}", answer.text);
+    assert!(answer.status.is_client_error(), "{}", answer.text());
     answer.problem(answer.status);
     // 414: a URI over the limit, counted before anything else runs.
     let long = format!(
@@ -722,20 +678,7 @@ async fn a_timeout_and_other_bare_errors_become_problem_documents() {
         ));
     let answer = |uri: &'static str| {
         let app = app.clone();
-        async move {
-            let response = app
-                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            let status = response.status();
-            let headers = response.headers().clone();
-            let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            Answer {
-                status,
-                headers,
-                text: String::from_utf8_lossy(&bytes).into_owned(),
-            }
-        }
+        async move { common::send(&app, Request::get(uri).body(Body::empty()).unwrap()).await }
     };
     let timed_out = answer("/slow").await;
     let problem = timed_out.problem(StatusCode::REQUEST_TIMEOUT);
@@ -819,7 +762,7 @@ async fn answers_that_depend_on_the_caller_are_private_to_it() {
                     || [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status),
                 "{uri}: {} {}",
                 answer.status,
-                answer.text
+                answer.text()
             );
             assert_private(&answer, uri);
         }

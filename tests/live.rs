@@ -10,8 +10,7 @@
 mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{new_fixture, Fixture};
-use http_body_util::BodyExt;
+use common::{new_fixture, Answer, Fixture, Who};
 use proptest::prelude::*;
 use refmatch::api::access::RateLimits;
 use refmatch::api::router;
@@ -20,47 +19,6 @@ use refmatch::model::{LatLng, Provider, Visibility};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
-use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.text))
-    }
-
-    fn etag(&self) -> String {
-        self.headers[header::ETAG].to_str().unwrap().to_owned()
-    }
-
-    /// A problem+json answer with `status`.
-    fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "{}", self.text);
-        assert_eq!(
-            self.headers[header::CONTENT_TYPE],
-            "application/problem+json",
-            "{}",
-            self.text
-        );
-        let body = self.json();
-        assert_eq!(body["status"], status.as_u16());
-        assert!(body["detail"].as_str().is_some_and(|d| d.len() > 10));
-        body
-    }
-}
-
-/// Who sends a request.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Who {
-    Public,
-    Advocate,
-    Admin,
-}
 
 async fn send(
     fixture: &Fixture,
@@ -70,22 +28,7 @@ async fn send(
     body: Option<(&str, Vec<u8>)>,
     if_match: Option<&str>,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    match who {
-        Who::Public => {}
-        Who::Advocate => {
-            request = request.header(
-                header::AUTHORIZATION,
-                format!("Bearer {}", fixture.advocate_key),
-            )
-        }
-        Who::Admin => {
-            request = request.header(
-                header::AUTHORIZATION,
-                format!("Bearer {}", fixture.admin_key),
-            )
-        }
-    }
+    let mut request = who.authorize(fixture, Request::builder().method(method).uri(uri));
     if let Some(tag) = if_match {
         request = request.header(header::IF_MATCH, tag);
     }
@@ -96,18 +39,7 @@ async fn send(
         None => request.body(Body::empty()),
     }
     .unwrap();
-    let response = router(fixture.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    common::send(&router(fixture.state.clone()), request).await
 }
 
 async fn get(fixture: &Fixture, who: Who, uri: &str) -> Answer {
@@ -243,7 +175,7 @@ async fn each_role_can_do_exactly_what_it_may() {
         None,
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     assert_eq!(
         created.headers[header::LOCATION],
         "/v1/providers/role-test-1"
@@ -258,9 +190,9 @@ async fn each_role_can_do_exactly_what_it_may() {
         )
         .body(Body::empty())
         .unwrap();
-    let response = router(f.state.clone()).oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    let answer = common::send(&router(f.state.clone()), request).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(answer.headers.contains_key(header::WWW_AUTHENTICATE));
 }
 
 #[tokio::test]
@@ -279,7 +211,7 @@ async fn edits_are_visible_at_once_and_stale_writes_get_412() {
         None,
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     // Visible to the next match, to the public too (it is public).
     let after = get(&f, Who::Public, near).await.json();
     assert!(match_ids(&after).contains(&"edit-test-1".to_owned()));
@@ -316,7 +248,7 @@ async fn edits_are_visible_at_once_and_stale_writes_get_412() {
         Some("\"1\""),
     )
     .await;
-    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
     assert_eq!(updated.etag(), "\"2\"");
     let stale = record("edit-test-1", "Lost Update");
     let problem = send(
@@ -407,7 +339,7 @@ async fn edits_are_visible_at_once_and_stale_writes_get_412() {
         Some("\"2\""),
     )
     .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
     assert!(!match_ids(&get(&f, Who::Admin, near).await.json()).contains(&"edit-test-1".to_owned()));
     get(&f, Who::Admin, "/v1/providers/edit-test-1")
         .await
@@ -436,7 +368,7 @@ async fn edits_are_visible_at_once_and_stale_writes_get_412() {
         Some("\"3\""),
     )
     .await;
-    assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.text());
     assert!(match_ids(&get(&f, Who::Admin, near).await.json()).contains(&"edit-test-1".to_owned()));
 }
 
@@ -457,7 +389,7 @@ syn-000001,Alabama Office of Survivor Services (renamed),government,sex_traffick
         None,
     )
     .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let report = answer.json();
     assert_eq!(report["rows_read"], 4);
     assert_eq!(report["accepted"], 2);
@@ -498,8 +430,8 @@ syn-000001,Alabama Office of Survivor Services (renamed),government,sex_traffick
         None,
     )
     .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    assert_eq!(answer.json()["created"], 1, "{}", answer.text);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["created"], 1, "{}", answer.text());
     let stored = get(&f, Who::Admin, "/v1/providers/hsds-1?format=record")
         .await
         .json();
@@ -531,7 +463,7 @@ async fn submissions_are_queued_then_approved_or_rejected() {
         None,
     )
     .await;
-    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text());
     let first_id = first.json()["id"].as_u64().unwrap();
     let second = send(
         &f,
@@ -584,7 +516,7 @@ async fn submissions_are_queued_then_approved_or_rejected() {
         None,
     )
     .await;
-    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
     assert_eq!(approved.json()["provider_id"], "intake-1");
     assert_eq!(
         get(&f, Who::Public, "/v1/providers/intake-1").await.status,
@@ -620,7 +552,7 @@ async fn submissions_are_queued_then_approved_or_rejected() {
         None,
     )
     .await;
-    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text());
     assert_eq!(rejected.json()["status"], "rejected");
     assert_eq!(
         rejected.json()["reason"],
@@ -1019,14 +951,14 @@ async fn no_public_answer_holds_a_confidential_record_or_field() {
         } else {
             answer.problem(StatusCode::NOT_FOUND);
         }
-        assert_public(secrets, &uri, &answer.text);
+        assert_public(secrets, &uri, &answer.text());
     }
     // The whole listing, page by page: exactly the public records.
     let mut listed = 0;
     let mut uri = "/v1/providers?limit=1000".to_owned();
     loop {
         let answer = get(f, Who::Public, &uri).await;
-        assert_public(secrets, &uri, &answer.text);
+        assert_public(secrets, &uri, &answer.text());
         let body = answer.json();
         listed += body["features"].as_array().unwrap().len();
         match body["next_cursor"].as_str() {
@@ -1058,12 +990,14 @@ async fn no_public_answer_holds_a_confidential_record_or_field() {
     uris.push("/v1/providers?bbox=-125,24,-66,50&limit=1000".to_owned());
     for uri in uris {
         let answer = get(f, Who::Public, &uri).await;
-        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text);
-        assert_public(secrets, &uri, &answer.text);
+        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
+        assert_public(secrets, &uri, &answer.text());
     }
     // The same answers to an advocate do hold confidential records: the
     // checks above can fail.
-    let staff = get(f, Who::Advocate, "/v1/providers?limit=1000").await.text;
+    let staff = get(f, Who::Advocate, "/v1/providers?limit=1000")
+        .await
+        .text();
     assert!(secrets.ids.iter().any(|id| staff.contains(id.as_str())));
     assert!(secrets
         .fields
@@ -1088,7 +1022,7 @@ proptest! {
         let uri = format!("/v1/match?lat={lat:.4}&lon={lon:.4}&limit=50&format={format}{issue}{language}");
         let answer = runtime.block_on(get(common::fixture(), Who::Public, &uri));
         prop_assert_eq!(answer.status, StatusCode::OK);
-        assert_public(shared_secrets(), &uri, &answer.text);
+        assert_public(shared_secrets(), &uri, &answer.text());
     }
 }
 
@@ -1204,7 +1138,7 @@ async fn rendered_records_never_cross_audiences_or_outlive_an_edit() {
         let public_answer = get(&f, Who::Public, uri).await;
         for secret in ["intake@example.org", "Rowan Example", "100 Example St"] {
             assert!(
-                !public_answer.text.contains(secret),
+                !public_answer.text().contains(secret),
                 "round {round}: {secret} shown"
             );
         }
@@ -1216,7 +1150,7 @@ async fn rendered_records_never_cross_audiences_or_outlive_an_edit() {
             "round {round}: the direct line is staff-only"
         );
         let one = get(&f, Who::Public, "/v1/providers/render-1").await;
-        assert!(!one.text.contains("intake@example.org"), "{}", one.text);
+        assert!(!one.text().contains("intake@example.org"), "{}", one.text());
     }
     let updated = send(
         &f,
@@ -1272,14 +1206,10 @@ async fn an_import_answered_with_an_error_is_never_committed() {
             .header(header::CONTENT_TYPE, "text/csv")
             .body(Body::from(csv.clone()))
             .unwrap();
-        let response = router_with(f.state.clone(), &options)
-            .oneshot(request)
-            .await
-            .unwrap();
-        let status = response.status();
-        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        let answer = common::send(&router_with(f.state.clone(), &options), request).await;
+        let status = answer.status;
+        let content_type = answer.headers.get(header::CONTENT_TYPE).cloned();
+        let body = answer.json();
         // The answer is final: work left behind must not change the store
         // afterwards, so look once it has ended (its permit is back).
         for _ in 0..12_000 {

@@ -8,15 +8,13 @@
 mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{state, urlencode};
-use http_body_util::BodyExt;
+use common::{state, urlencode, Answer};
 use refmatch::api::{router, router_with, RouterOptions};
 use refmatch::model::{Kind, Provider};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::str::FromStr;
-use tower::ServiceExt;
 
 fn provider(id: &str) -> Provider {
     state()
@@ -26,25 +24,6 @@ fn provider(id: &str) -> Provider {
         .get(id)
         .unwrap_or_else(|| panic!("{id} is in the bundled data"))
         .clone()
-}
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    headers: axum::http::HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or_else(|_| {
-            panic!(
-                "body is not JSON ({}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.bytes)
-            )
-        })
-    }
 }
 
 /// Sends `request` as the shared advocate (who sees every record) unless
@@ -58,27 +37,7 @@ async fn send(mut request: Request<Body>, options: Option<&RouterOptions>) -> An
         Some(options) => router_with(state(), options),
         None => router(state()),
     };
-    let response = app.oneshot(request).await.expect("router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    Answer {
-        status,
-        content_type,
-        headers,
-        bytes,
-    }
+    common::send(&app, request).await
 }
 
 async fn get(uri: &str) -> Answer {

@@ -16,18 +16,10 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{new_fixture, send, urlencode, Answer, Fixture};
+use common::{new_fixture, send, urlencode, Answer, Fixture, Who};
 use refmatch::api::router;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Who sends a request.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Who {
-    Public,
-    Advocate,
-    Admin,
-}
 
 /// One example request of a documented operation.
 struct Case {
@@ -183,24 +175,12 @@ async fn run(
     case: &Case,
     seen: &mut Seen,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(case.method.clone())
-        .uri(&case.uri);
-    match case.who {
-        Who::Public => {}
-        Who::Advocate => {
-            request = request.header(
-                header::AUTHORIZATION,
-                format!("Bearer {}", fixture.advocate_key),
-            );
-        }
-        Who::Admin => {
-            request = request.header(
-                header::AUTHORIZATION,
-                format!("Bearer {}", fixture.admin_key),
-            );
-        }
-    }
+    let mut request = case.who.authorize(
+        fixture,
+        Request::builder()
+            .method(case.method.clone())
+            .uri(&case.uri),
+    );
     if let Some(etag) = &case.if_match {
         request = request.header(header::IF_MATCH, etag);
     }
@@ -254,10 +234,6 @@ async fn run(
         .or_default()
         .insert((status, media));
     answer
-}
-
-fn json_of(answer: &Answer) -> Value {
-    serde_json::from_slice(&answer.bytes).expect("JSON body")
 }
 
 /// The read-only cases: every GET, as the public and as staff, over
@@ -431,7 +407,7 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
         &mut seen,
     )
     .await;
-    let ids: Vec<String> = json_of(&answer)["features"]
+    let ids: Vec<String> = answer.json()["features"]
         .as_array()
         .expect("features")
         .iter()
@@ -458,20 +434,19 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
 
     // Edits, intake, imports and what they leave in history and the audit
     // log.
-    let template = json_of(
-        &run(
-            &fixture,
-            &app,
-            &mut document,
-            &Case::get(
-                "/v1/providers/{id}",
-                "/v1/providers/hotline-nhtrc?format=record",
-                Who::Admin,
-            ),
-            &mut seen,
-        )
-        .await,
-    );
+    let template = (run(
+        &fixture,
+        &app,
+        &mut document,
+        &Case::get(
+            "/v1/providers/{id}",
+            "/v1/providers/hotline-nhtrc?format=record",
+            Who::Admin,
+        ),
+        &mut seen,
+    )
+    .await)
+        .json();
     let record = new_record(&template, "openapi-test-record");
     let writes = vec![
         Case::new(Method::POST, "/v1/providers", "/v1/providers", Who::Admin, 201).json(&record),
@@ -494,7 +469,7 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
                openapi-import-2,No Kind Clinic,,trafficking,Fresno,CA,US,,,\n";
     let mut import = Case::new(Method::POST, "/v1/imports", "/v1/imports", Who::Admin, 200);
     import.body = Some(("text/csv", csv.as_bytes().to_vec()));
-    let report = json_of(&run(&fixture, &app, &mut document, &import, &mut seen).await);
+    let report = (run(&fixture, &app, &mut document, &import, &mut seen).await).json();
     assert_eq!(
         report["rejections"].as_array().map(Vec::len),
         Some(1),
@@ -519,7 +494,7 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
             202,
         )
         .json(&new_record(&template, id));
-        let receipt = json_of(&run(&fixture, &app, &mut document, &case, &mut seen).await);
+        let receipt = (run(&fixture, &app, &mut document, &case, &mut seen).await).json();
         submissions.push(receipt["id"].as_u64().expect("submission id"));
     }
     let decisions = vec![
@@ -615,18 +590,15 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
 
 /// The request `case` sends (for a look before running it).
 fn request_of(fixture: &Fixture, case: &Case) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(case.method.clone())
-        .uri(&case.uri);
-    let key = match case.who {
-        Who::Public => None,
-        Who::Advocate => Some(&fixture.advocate_key),
-        Who::Admin => Some(&fixture.admin_key),
-    };
-    if let Some(key) = key {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
-    }
-    request.body(Body::empty()).expect("request")
+    case.who
+        .authorize(
+            fixture,
+            Request::builder()
+                .method(case.method.clone())
+                .uri(&case.uri),
+        )
+        .body(Body::empty())
+        .expect("request")
 }
 
 /// Every documented success and request body has a schema of its own:

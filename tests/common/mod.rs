@@ -142,12 +142,51 @@ pub struct Answer {
     pub status: axum::http::StatusCode,
     /// The headers.
     pub headers: axum::http::HeaderMap,
+    /// The whole Content-Type header value; empty without one.
+    pub content_type: String,
     /// The body's bytes (decompressed only if the request did not ask
     /// for compression).
     pub bytes: Vec<u8>,
 }
 
 impl Answer {
+    /// The body as text (lossy UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// The body as JSON; panics, showing the body, when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|_| panic!("body is not JSON ({}): {}", self.status, self.text()))
+    }
+
+    /// The ETag header.
+    pub fn etag(&self) -> String {
+        self.headers[axum::http::header::ETAG]
+            .to_str()
+            .expect("an ASCII ETag")
+            .to_owned()
+    }
+
+    /// A problem+json answer with `status`: its body.
+    pub fn problem(&self, status: axum::http::StatusCode) -> serde_json::Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(
+            self.content_type,
+            "application/problem+json",
+            "{}",
+            self.text()
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status.as_u16());
+        assert!(
+            body["detail"].as_str().is_some_and(|d| d.len() > 10),
+            "{body}"
+        );
+        body
+    }
+
     /// The media type of the body, without parameters (`text/csv` for
     /// `text/csv; charset=utf-8`); empty without a Content-Type.
     pub fn media_type(&self) -> String {
@@ -168,6 +207,11 @@ pub async fn send(app: &axum::Router, request: axum::http::Request<axum::body::B
     let response = app.clone().oneshot(request).await.expect("router answers");
     let status = response.status();
     let headers = response.headers().clone();
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let bytes = response
         .into_body()
         .collect()
@@ -177,6 +221,34 @@ pub async fn send(app: &axum::Router, request: axum::http::Request<axum::body::B
     Answer {
         status,
         headers,
+        content_type,
         bytes: bytes.to_vec(),
+    }
+}
+
+/// Who sends a request: the public, or the fixture's advocate or admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// No key.
+    Public,
+    /// The fixture's advocate key.
+    Advocate,
+    /// The fixture's admin key.
+    Admin,
+}
+
+impl Who {
+    /// `request` with this caller's `Authorization` header, if any.
+    pub fn authorize(
+        self,
+        fixture: &Fixture,
+        request: axum::http::request::Builder,
+    ) -> axum::http::request::Builder {
+        let key = match self {
+            Who::Public => return request,
+            Who::Advocate => &fixture.advocate_key,
+            Who::Admin => &fixture.admin_key,
+        };
+        request.header(axum::http::header::AUTHORIZATION, format!("Bearer {key}"))
     }
 }
