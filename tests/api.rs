@@ -393,4 +393,9 @@ async fn geocode_and_reverse_refuse_unknown_repeated_and_missing_parameters() {
     }
     let (status, _) = common::get_bytes(&app, "/v1/geocode?q=Fresno,%20CA", None).await;
     assert_eq!(status, StatusCode::OK);
+    // HEAD is answered by the GET handler, so it takes the GET table.
+    let (status, _) = common::request(&app, "HEAD", "/v1/geocode?q=Fresno,%20CA", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = common::request(&app, "HEAD", "/v1/geocode?q=Fresno&zoom=3", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

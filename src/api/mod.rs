@@ -983,9 +983,14 @@ async fn checked_parameters(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // axum answers HEAD with the GET handler: the same table applies.
+    let method = match *request.method() {
+        Method::HEAD => "get",
+        ref other => other.as_str(),
+    };
     let endpoint = matched
         .as_ref()
-        .and_then(|path| openapi::endpoint(request.method().as_str(), path.as_str()));
+        .and_then(|path| openapi::endpoint(method, path.as_str()));
     let table: Vec<matching::ParameterDoc> = endpoint
         .map(|e| e.parameters().copied().collect())
         .unwrap_or_default();
