@@ -173,6 +173,7 @@ fn providers(n: usize) -> Vec<Provider> {
                 funder: None,
                 description: None,
                 incomplete: false,
+                capacity: Vec::new(),
             }
         })
         .collect()

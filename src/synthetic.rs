@@ -1872,6 +1872,7 @@ impl<'g> Generator<'g> {
             funder: None,
             description: None,
             incomplete: false,
+            capacity: Vec::new(),
         })
     }
 

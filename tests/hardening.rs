@@ -179,13 +179,14 @@ impl Store for Watched {
     ) -> Result<Submission, StoreError> {
         self.inner.reject(id, reason, actor)
     }
-    fn create_key(
+    fn create_key_for(
         &mut self,
         name: &str,
         role: Role,
+        records: &[String],
         actor: &Actor<'_>,
     ) -> Result<(ApiKey, String), StoreError> {
-        self.inner.create_key(name, role, actor)
+        self.inner.create_key_for(name, role, records, actor)
     }
     fn find_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
         self.lookups.fetch_add(1, Ordering::SeqCst);

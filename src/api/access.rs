@@ -61,6 +61,12 @@ pub struct Caller {
     pub name: String,
     /// The client address, when the server knows it.
     pub address: Option<IpAddr>,
+    /// The name the key was issued to (`keys create --name`), stamped as
+    /// a capacity figure's `updated_by`; `None` for the public.
+    pub key_name: Option<String>,
+    /// The records a [`Role::Provider`] key may change the capacity and
+    /// hours of; empty for every other caller.
+    pub records: Vec<String>,
 }
 
 impl Caller {
@@ -69,6 +75,42 @@ impl Caller {
         Actor {
             name: &self.name,
             role: self.role,
+        }
+    }
+
+    /// Ok when the caller may change the capacity (`hours: false`) or the
+    /// hours (`hours: true`) of record `id`: staff may set any record's
+    /// capacity and an admin any record's hours; a [`Role::Provider`] key
+    /// only its own records'. Else 401 for the public, 403 for a key.
+    pub fn require_own(&self, id: &str, hours: bool) -> Result<(), ApiError> {
+        let (any, what, roles) = if hours {
+            (
+                self.role.may_set_any_hours(),
+                "setting a record's hours",
+                "admin, or a provider key bound to the record",
+            )
+        } else {
+            (
+                self.role.may_set_any_capacity(),
+                "setting a record's capacity",
+                "advocate or admin, or a provider key bound to the record",
+            )
+        };
+        if any || (self.role == Role::Provider && self.records.iter().any(|r| r == id)) {
+            return Ok(());
+        }
+        match self.role {
+            Role::Public => Err(ApiError::Unauthorized(format!(
+                "{what} needs an API key ({roles}); send it as 'Authorization: Bearer <key>'"
+            ))),
+            Role::Provider => Err(ApiError::Forbidden(format!(
+                "{what}: this provider key may change only its own records ({}), not '{id}'",
+                self.records.join(", ")
+            ))),
+            _ => Err(ApiError::Forbidden(format!(
+                "{what} needs {roles}; this key has role {}",
+                self.role
+            ))),
         }
     }
 
@@ -203,6 +245,8 @@ pub(super) async fn authenticate(
                 address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
             ),
             address,
+            key_name: None,
+            records: Vec::new(),
         },
         Some(secret) => {
             // A key seen before is answered from memory, with no hop to the
@@ -229,6 +273,8 @@ pub(super) async fn authenticate(
                 role: key.role,
                 name: format!("key:{}#{}", key.name, key.id),
                 address,
+                key_name: Some(key.name),
+                records: key.records,
             }
         }
     };

@@ -37,7 +37,7 @@ async fn blocking<T: Send + 'static>(
 /// `cancel` on the blocking pool. The write claims `cancel` before its
 /// transaction, so it is either committed and answered, or cancelled
 /// (by the deadline or a closed connection) and not stored.
-async fn write<T: Send + 'static>(
+pub(super) async fn write<T: Send + 'static>(
     state: &AppState,
     cancel: &Cancel,
     work: impl FnOnce(&LiveDirectory, &Cancel) -> Result<T, ApiError> + Send + 'static,
@@ -52,7 +52,7 @@ async fn write<T: Send + 'static>(
 }
 
 /// The body, or the problem of reading it.
-fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+pub(super) fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge { limit }
@@ -66,7 +66,7 @@ fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiE
 }
 
 /// The version `If-Match` expects: `None` for `*`. Missing → 428.
-fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+pub(super) fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let value = headers
         .get(header::IF_MATCH)
         .ok_or(ApiError::PreconditionRequired)?;
@@ -87,7 +87,11 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 }
 
 /// A JSON answer with a status and, for a record, its `ETag`.
-fn json_response(status: StatusCode, body: &serde_json::Value, version: Option<u64>) -> Response {
+pub(super) fn json_response(
+    status: StatusCode,
+    body: &serde_json::Value,
+    version: Option<u64>,
+) -> Response {
     let mut response = (
         status,
         [(header::CONTENT_TYPE, JSON)],

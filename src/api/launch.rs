@@ -37,6 +37,9 @@ pub struct ServeOptions {
     pub cors_origins: Vec<String>,
     /// Days a record's verification stays fresh.
     pub verification_window_days: u32,
+    /// Hours a capacity figure stays fresh; older ones are stale and
+    /// count as unknown.
+    pub capacity_fresh_hours: u32,
     /// Request limits.
     pub limits: RateLimits,
     /// How long a checked API key is trusted from memory.
@@ -235,6 +238,7 @@ pub fn serve_live(
     let runtime = tokio::runtime::Runtime::new().map_err(ServeError::Runtime)?;
     let mut state = AppState::new(Arc::new(live));
     state.verification_window_days = options.verification_window_days;
+    state.capacity_fresh_hours = options.capacity_fresh_hours;
     state.limits = options.limits;
     let router = router_with(
         state,

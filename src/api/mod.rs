@@ -16,6 +16,7 @@
 //! [`crate::model::Role`]).
 
 pub mod access;
+mod capacity;
 mod console;
 mod coverage;
 mod edits;
@@ -79,6 +80,8 @@ pub struct AppState {
     pub live: Arc<LiveDirectory>,
     /// Days a verification stays fresh.
     pub verification_window_days: u32,
+    /// Hours a capacity figure stays fresh (`serve --capacity-fresh-hours`).
+    pub capacity_fresh_hours: u32,
     /// Request limits.
     pub limits: RateLimits,
     /// Token buckets of the limits.
@@ -99,6 +102,7 @@ impl AppState {
             vocabulary: Arc::clone(live.vocabulary()),
             live,
             verification_window_days: DEFAULT_VERIFICATION_WINDOW_DAYS,
+            capacity_fresh_hours: crate::model::DEFAULT_CAPACITY_FRESH_HOURS,
             limits: RateLimits::default(),
             limiter: Arc::new(RateLimiter::default()),
             fragments: Arc::new(body::Fragments::default()),
@@ -117,6 +121,7 @@ impl AppState {
         View {
             role: caller.role,
             freshness: Freshness::now(self.verification_window_days),
+            capacity_fresh_hours: self.capacity_fresh_hours,
         }
     }
 
@@ -215,6 +220,15 @@ pub enum ApiError {
     /// The key's role may not do this (403).
     #[error("{0}")]
     Forbidden(String),
+    /// A parameter the caller's role may not send (403), named in the
+    /// problem's `parameter`.
+    #[error("{detail}")]
+    ForbiddenParameter {
+        /// The parameter.
+        parameter: String,
+        /// Why, and what to do.
+        detail: String,
+    },
     /// The body is not what the endpoint takes (400).
     #[error("{0}")]
     BadBody(String),
@@ -323,7 +337,7 @@ impl ApiError {
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ForbiddenParameter { .. } => StatusCode::FORBIDDEN,
             ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -350,7 +364,7 @@ impl ApiError {
             ApiError::NoRoute(_) => "no-route",
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Forbidden(_) | ApiError::ForbiddenParameter { .. } => "forbidden",
             ApiError::BadBody(_) => "bad-body",
             ApiError::TooLarge { .. } => "too-large",
             ApiError::Invalid { .. } => "invalid-record",
@@ -380,7 +394,8 @@ impl ApiError {
             detail: self.to_string(),
             parameter: match self {
                 ApiError::InvalidParameter { parameter, .. }
-                | ApiError::OverBudget { parameter, .. } => Some(parameter.clone()),
+                | ApiError::OverBudget { parameter, .. }
+                | ApiError::ForbiddenParameter { parameter, .. } => Some(parameter.clone()),
                 ApiError::Invalid { field, .. } => field.clone(),
                 _ => None,
             },
@@ -557,6 +572,14 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
                 .delete(edits::delete_provider),
         )
         .route("/v1/providers/{id}/history", get(edits::history))
+        .route(
+            "/v1/providers/{id}/capacity",
+            axum::routing::put(capacity::set_capacity),
+        )
+        .route(
+            "/v1/providers/{id}/hours",
+            axum::routing::put(capacity::set_hours),
+        )
         .route(
             "/v1/imports",
             post(edits::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
@@ -767,6 +790,18 @@ async fn match_providers(
     let view = state.view(&caller);
     let matcher = state.matcher(&snapshot, view);
     let query = matching::Query::parse(pairs(&params), &["format"], &matcher.terms())?;
+    if let Some(parameter) = query.staff_only().first() {
+        if !caller.role.sees_confidential() {
+            return Err(ApiError::ForbiddenParameter {
+                parameter: (*parameter).to_owned(),
+                detail: format!(
+                    "{parameter} is for staff: it needs an API key with role advocate or admin \
+                     (this caller is {}); leave {parameter} out",
+                    caller.role
+                ),
+            });
+        }
+    }
     let response = matcher.run(&query)?;
     let renderer = state.renderer(&snapshot, &view);
     let body = match format {

@@ -15,12 +15,19 @@ use std::process::ExitCode;
 pub(super) enum KeysAction {
     /// Create a key and print it once (only its SHA-256 is stored).
     Create {
-        /// advocate (reads everything, decides submissions) or admin (also edits).
+        /// provider (reads as the public; sets capacity and hours of its
+        /// --records only), advocate (reads everything, decides submissions,
+        /// sets capacity) or admin (also edits).
         #[arg(long)]
         role: String,
-        /// Who or what the key is for; shown in the audit log.
+        /// Who or what the key is for; shown in the audit log and as a
+        /// capacity figure's updated_by.
         #[arg(long)]
         name: String,
+        /// For --role provider: the record ids the key may change, comma
+        /// separated (each must exist in the store).
+        #[arg(long, value_delimiter = ',')]
+        records: Vec<String>,
         /// The store of record, as for `serve --store`.
         #[arg(long, env = "REFMATCH_STORE", default_value = DEFAULT_STORE)]
         store: PathBuf,
@@ -65,34 +72,61 @@ pub(super) fn run(action: KeysAction) -> anyhow::Result<ExitCode> {
         KeysAction::Create {
             role,
             name,
+            records,
             store,
             init,
-        } => create(&role, &name, &store, init),
+        } => create(&role, &name, &records, &store, init),
         KeysAction::List { store, json } => list(&store, json),
         KeysAction::Revoke { id, store } => revoke(id, &store),
     }
 }
 
 /// `keys create`: prints the secret on stdout, what was made on stderr.
-fn create(role: &str, name: &str, store: &Path, init: bool) -> anyhow::Result<ExitCode> {
+fn create(
+    role: &str,
+    name: &str,
+    records: &[String],
+    store: &Path,
+    init: bool,
+) -> anyhow::Result<ExitCode> {
     if !init {
         require_store(store)?;
     }
-    let new_key = match NewKey::parse(role, name) {
+    let new_key = match NewKey::parse_for(role, name, records) {
         Ok(new_key) => new_key,
         Err(NewKeyError::Role(given)) => {
-            eprintln!("error: --role must be advocate or admin, got '{given}'");
+            eprintln!("error: --role must be provider, advocate or admin, got '{given}'");
             return Ok(ExitCode::from(2));
         }
         Err(NewKeyError::EmptyName) => {
             eprintln!("error: --name must say who the key is for");
             return Ok(ExitCode::from(2));
         }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(2));
+        }
     };
     let mut opened = open_key_store(store)?;
-    let (key, secret) = new_key.issue(&mut opened, &OPERATOR)?;
+    let (key, secret) = match new_key.issue(&mut opened, &OPERATOR) {
+        Ok(issued) => issued,
+        Err(StoreError::NotFound(what)) => {
+            eprintln!(
+                "error: --records: {what} is not in {}; a provider key is bound to records the \
+                 store holds",
+                store.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let bound = if key.records.is_empty() {
+        String::new()
+    } else {
+        format!(" for records {}", key.records.join(", "))
+    };
     eprintln!(
-        "created key #{} '{}' with role {} in {}; it is shown once, keep it safe:",
+        "created key #{} '{}' with role {}{bound} in {}; it is shown once, keep it safe:",
         key.id,
         key.name,
         key.role,

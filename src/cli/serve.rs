@@ -36,6 +36,11 @@ pub(super) struct ServeArgs {
     /// Days a record's verification stays fresh; older ones are stale.
     #[arg(long, default_value_t = refmatch::model::DEFAULT_VERIFICATION_WINDOW_DAYS)]
     verification_window_days: u32,
+    /// Hours a provider's capacity figure stays fresh; an older one is
+    /// shown as stale and counts as unknown (for accepting and
+    /// warm_transfer, judged at a match's `at`, or now).
+    #[arg(long, default_value_t = refmatch::model::DEFAULT_CAPACITY_FRESH_HOURS)]
+    capacity_fresh_hours: u32,
     /// Requests a minute per client address without a key (0: no limit).
     #[arg(long, env = "REFMATCH_PUBLIC_RATE_LIMIT", default_value_t = RateLimits::default().public_per_minute)]
     public_rate_limit: u32,
@@ -62,6 +67,7 @@ impl ServeArgs {
             h3_resolution: self.h3_resolution,
             cors_origins: self.cors_origin.clone(),
             verification_window_days: self.verification_window_days,
+            capacity_fresh_hours: self.capacity_fresh_hours,
             limits: RateLimits {
                 public_per_minute: self.public_rate_limit,
                 key_per_minute: self.key_rate_limit,

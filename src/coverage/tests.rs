@@ -53,6 +53,7 @@ fn provider(id: &str, kind: Kind, location: Option<LatLng>, area: Vec<AreaSpec>)
         funder: None,
         description: None,
         incomplete: false,
+        capacity: Vec::new(),
     }
 }
 

@@ -46,5 +46,6 @@ pub(crate) fn provider(id: &str, location: Option<LatLng>, area: Vec<AreaSpec>) 
         funder: None,
         description: None,
         incomplete: false,
+        capacity: Vec::new(),
     }
 }

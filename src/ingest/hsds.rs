@@ -406,6 +406,7 @@ fn import_one(service: &Value) -> Result<Provider, ImportError> {
         funder,
         description: text(service, "description"),
         incomplete: one("incomplete").as_deref() == Some("true"),
+        capacity: Vec::new(),
     })
 }
 

@@ -265,6 +265,9 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
+        if let Err(reason) = crate::model::check_capacity(&provider.capacity) {
+            return Err(error("capacity", reason.to_string()));
+        }
         if let Availability::Weekly {
             timezone,
             intervals,
@@ -628,6 +631,7 @@ pub(super) fn build_flat(
         funder: text(column!("funder")),
         description: text(column!("description")),
         incomplete: false,
+        capacity: Vec::new(),
     };
     if provider.id.is_empty() {
         provider.id = stable_id(&provider);

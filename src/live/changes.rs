@@ -126,6 +126,47 @@ impl LiveDirectory {
         })
     }
 
+    /// Changes part of active record `id` (its capacity, its hours):
+    /// `change` edits the current record, which is then validated as any
+    /// edit and stored as a new version (history and audit entry, as
+    /// [`LiveDirectory::update`]). `expected` is the version the caller
+    /// last saw (`If-Match`); without it the change applies to the
+    /// current version, read again if another write got in between.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for no such active record,
+    /// [`StoreError::Stale`] when `expected` is not current, `change`'s
+    /// own error, validation errors, or [`LiveError::Cancelled`].
+    pub fn modify(
+        &self,
+        id: &str,
+        expected: Option<u64>,
+        actor: &Actor<'_>,
+        cancel: &Cancel,
+        change: impl Fn(&mut Provider) -> Result<(), LiveError>,
+    ) -> Result<Stored, LiveError> {
+        // Without If-Match, a write that lands between the read and the
+        // commit makes the version stale: read again, a few times.
+        const ATTEMPTS: usize = 3;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self
+                .stored(id)?
+                .filter(|stored| stored.active)
+                .ok_or_else(|| StoreError::NotFound(format!("record {id:?}")))?;
+            let mut provider = current.provider;
+            change(&mut provider)?;
+            let provider = self.check(provider, "request body", 1)?;
+            let version = expected.unwrap_or(current.version);
+            match self.update(&provider, Some(version), actor, cancel) {
+                Err(LiveError::Store(StoreError::Stale { .. }))
+                    if expected.is_none() && attempt < ATTEMPTS => {}
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// Soft-deletes a record: it leaves every answer and stays in history.
     ///
     /// # Errors

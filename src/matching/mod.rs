@@ -84,6 +84,19 @@
 //! at `limit=k` is therefore the first k of the answer at any larger
 //! limit.
 //!
+//! # Capacity and warm transfers (staff only)
+//! Staff queries may ask `accepting=true` (a fresh capacity figure above
+//! zero, or capacity unknown: none, or stale, flagged) and
+//! `warm_transfer=true` (open now in the provider's own zone or 24-hour,
+//! accepting as above, a voice or toll-free line for the caller's
+//! country, direct lines included, and the caller's language spoken or
+//! via interpreter, met when none is asked). Both are relaxable filters,
+//! checked per candidate as the other relaxable filters are, never by a
+//! scan. Every staff result carries its [`WarmTransfer`] checklist and
+//! its capacity figure ([`CapacityShown`]); the public gets neither, and a
+//! public view ignores both filters (the API refuses them with 403).
+//! Capacity freshness is judged at the query's `at`, or now.
+//!
 //! # Who sees what
 //! A [`View`] says who the answer is for. The public ([`Role::Public`])
 //! gets only records marked public, and every figure of its answer is
@@ -114,7 +127,8 @@ use crate::index::{
     nationwide_countries, AreaPart, AttributeFilter, Bitset, CompiledFilter, Directory, Geometry,
 };
 use crate::model::{
-    Freshness, Kind, LatLng, Need, Phone, Precision, Provider, RegionKey, Role, Vocabulary,
+    Accepting, CapacityWindow, Freshness, Kind, LatLng, Need, Phone, PhoneKind, Precision,
+    Provider, RegionKey, Role, Vocabulary, DEFAULT_CAPACITY_FRESH_HOURS,
     DEFAULT_VERIFICATION_WINDOW_DAYS,
 };
 use jiff::Timestamp;
@@ -242,6 +256,78 @@ pub enum LanguageFit {
     DoesNot,
 }
 
+/// Whether a provider can take a warm transfer now (the advocate calls
+/// it with the caller on the line): each condition, and `ready` when all
+/// four are met. Staff results only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmTransfer {
+    /// Open at the query's `at` (or now) in its own zone, or 24-hour.
+    pub open: bool,
+    /// What its capacity says ([`Accepting::Unknown`] meets the
+    /// condition, flagged).
+    pub accepting: Accepting,
+    /// The line to call, as a position in the provider's `phones`: the
+    /// first voice or toll-free number for the caller's country (or tied
+    /// to none), direct (confidential) lines first; `None` without one.
+    pub direct_line: Option<u16>,
+    /// How it meets the caller's languages (speaks, interpreter and not
+    /// asked meet the condition).
+    pub language: LanguageFit,
+    /// All four met: open, accepting (yes or unknown), a direct line, the
+    /// language.
+    pub ready: bool,
+}
+
+impl WarmTransfer {
+    /// The checklist of `provider` for a caller in `country` (ISO alpha-2)
+    /// whose languages it meets as `language`, at `window.at`. Every
+    /// phone counts, direct lines included: this is for staff.
+    pub fn of(
+        provider: &Provider,
+        country: Option<&str>,
+        language: LanguageFit,
+        window: &CapacityWindow,
+    ) -> WarmTransfer {
+        let open = provider.availability.is_open_at(window.at) == Some(true);
+        let accepting = window.accepting(provider);
+        let voice = |p: &Phone| {
+            matches!(p.kind, PhoneKind::Voice | PhoneKind::TollFree) && phone_serves(p, country)
+        };
+        let position = |confidential: bool| {
+            provider
+                .phones
+                .iter()
+                .position(|p| p.confidential == confidential && voice(p))
+        };
+        let direct_line = position(true)
+            .or_else(|| position(false))
+            .and_then(|i| u16::try_from(i).ok());
+        let language_met = matches!(
+            language,
+            LanguageFit::NotAsked | LanguageFit::Speaks | LanguageFit::Interpreter
+        );
+        WarmTransfer {
+            open,
+            accepting,
+            direct_line,
+            language,
+            ready: open && accepting.admits() && direct_line.is_some() && language_met,
+        }
+    }
+}
+
+/// A staff result's capacity figure: the entry shown
+/// ([`CapacityWindow::shown`]) as a position in the provider's `capacity`,
+/// and whether it is stale (it then counts as unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityShown {
+    /// Position in [`Provider::capacity`].
+    pub position: u16,
+    /// Older than the fresh window at the query's `at` (or now), or
+    /// undated.
+    pub stale: bool,
+}
+
 /// The caller's place as the matcher understood it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResolvedPlace {
@@ -296,8 +382,13 @@ pub struct AppliedFilters {
     pub open_24h: bool,
     /// Open at `at` required.
     pub open_now: bool,
-    /// The instant `open_now` was evaluated at (RFC 3339), when it was.
+    /// The instant `open_now`, `warm_transfer` and `accepting` were
+    /// evaluated at (RFC 3339), when one of them was asked.
     pub at: Option<String>,
+    /// Staff only: only providers with room or unknown capacity.
+    pub accepting: bool,
+    /// Staff only: only providers that can take a warm transfer now.
+    pub warm_transfer: bool,
     /// Kinds left out.
     pub exclude: Vec<Kind>,
     /// Population codes.
@@ -341,6 +432,12 @@ pub struct Match {
     /// country; every number when none serves it. [`Match::phones`] looks
     /// them up (positions, not copies: a result clones no strings).
     pub phone_positions: Vec<u16>,
+    /// Staff only: whether it can take a warm transfer now; `None` for
+    /// the public.
+    pub warm_transfer: Option<WarmTransfer>,
+    /// Staff only: its capacity figure; `None` for the public, and for
+    /// staff when it has none.
+    pub capacity: Option<CapacityShown>,
 }
 
 impl Match {
@@ -371,6 +468,9 @@ pub struct View {
     pub role: Role,
     /// Verification window and today's date.
     pub freshness: Freshness,
+    /// Hours a capacity figure stays fresh (`serve
+    /// --capacity-fresh-hours`); judged at a match's `at`, or now.
+    pub capacity_fresh_hours: u32,
 }
 
 impl View {
@@ -379,7 +479,13 @@ impl View {
         View {
             role,
             freshness: Freshness::now(DEFAULT_VERIFICATION_WINDOW_DAYS),
+            capacity_fresh_hours: DEFAULT_CAPACITY_FRESH_HOURS,
         }
+    }
+
+    /// The capacity window of this view, judged now.
+    pub fn capacity_window(&self) -> CapacityWindow {
+        CapacityWindow::now(self.capacity_fresh_hours)
     }
 
     /// True when this view may be given `phone` (direct lines are staff-only).
@@ -441,6 +547,15 @@ struct Needs<'q> {
     language_sets: Vec<&'q Bitset>,
     population_sets: Vec<&'q Bitset>,
     open_24h_set: &'q Bitset,
+    /// `accepting`, for a staff view only.
+    accepting: bool,
+    /// `warm_transfer`, for a staff view only.
+    warm_transfer: bool,
+    /// Capacity freshness, judged at the query's `at` (or now); also the
+    /// instant a warm transfer's `open` is judged at.
+    window: CapacityWindow,
+    /// The caller's country (ISO alpha-2), for a warm transfer's line.
+    country: Option<&'q str>,
 }
 
 /// The `services` entry that says a line interprets for any language.
@@ -466,8 +581,17 @@ impl Needs<'_> {
     /// `exclude` and distance, which are checked by [`Needs::hard_ok`]).
     fn fails(&self, provider: &Provider, i: u32) -> RelaxSet {
         let mut failed = RelaxSet::default();
-        if self.language_fit(provider, i) == LanguageFit::DoesNot {
+        let language = self.language_fit(provider, i);
+        if language == LanguageFit::DoesNot {
             failed.push(Relaxable::Language);
+        }
+        if self.accepting && !self.window.accepting(provider).admits() {
+            failed.push(Relaxable::Accepting);
+        }
+        if self.warm_transfer
+            && !WarmTransfer::of(provider, self.country, language, &self.window).ready
+        {
+            failed.push(Relaxable::WarmTransfer);
         }
         if let Some(at) = self.open_at {
             if provider.availability.is_open_at(at) != Some(true) {
@@ -659,10 +783,9 @@ impl<'a> Matcher<'a> {
     /// [`MatchError::Place`] when the caller's place cannot be geocoded.
     pub fn run(&self, query: &Query) -> Result<MatchResponse, MatchError> {
         let place = self.resolve(&query.place)?;
-        let at = query
-            .open_now
-            .then(|| query.at.unwrap_or_else(Timestamp::now));
-        let needs = self.needs(query, at);
+        let instant = query.at.unwrap_or_else(Timestamp::now);
+        let at = query.open_now.then_some(instant);
+        let needs = self.needs(query, at, instant, place.country.as_deref());
         let (results, reach_km) = self.ranked(&place, &needs, query);
         let need = &query.need;
         let filters = AppliedFilters {
@@ -671,7 +794,10 @@ impl<'a> Matcher<'a> {
             languages: need.languages.clone(),
             open_24h: need.open_24h,
             open_now: query.open_now,
-            at: at.map(|t| t.to_string()),
+            at: (query.open_now || needs.accepting || needs.warm_transfer)
+                .then(|| instant.to_string()),
+            accepting: needs.accepting,
+            warm_transfer: needs.warm_transfer,
             exclude: need.exclude.clone(),
             populations: need.populations.clone(),
             radius_km: query.radius_km,
@@ -699,12 +825,28 @@ impl<'a> Matcher<'a> {
     }
 
     /// The query's filters, ready to test providers against; `at` is the
-    /// instant `open_now` is judged at.
-    fn needs<'q>(&'q self, query: &'q Query, at: Option<Timestamp>) -> Needs<'q> {
+    /// instant `open_now` is judged at, `instant` the one capacity and
+    /// warm transfers are (the query's `at`, or now); `country` the
+    /// caller's. The staff-only filters apply to staff views only.
+    fn needs<'q>(
+        &'q self,
+        query: &'q Query,
+        at: Option<Timestamp>,
+        instant: Timestamp,
+        country: Option<&'q str>,
+    ) -> Needs<'q> {
         let need = &query.need;
         let issues = need.expanded_issues(self.vocabulary);
         let directory = self.directory;
+        let staff = self.view.role.sees_confidential();
         Needs {
+            accepting: staff && query.accepting,
+            warm_transfer: staff && query.warm_transfer,
+            window: CapacityWindow {
+                at: instant,
+                fresh_hours: self.view.capacity_fresh_hours,
+            },
+            country,
             issue_sets: issues.iter().map(|c| directory.with_issue(c)).collect(),
             visible: (!self.view.role.sees_confidential()).then(|| directory.public()),
             language_sets: need
@@ -787,7 +929,16 @@ impl<'a> Matcher<'a> {
             .map_or(NEARBY_MAX_KM, |r| r.min(NEARBY_MAX_KM));
         let by_distance = |a: &Candidate<'_>, b: &Candidate<'_>| self.by_effective_distance(a, b);
         let by_bonus = |a: &Candidate<'_>, b: &Candidate<'_>| self.by_bonus(a, b);
-        let relaxable = query.relaxable();
+        // A public view ignores the staff-only filters (see `needs`).
+        let relaxable: Vec<Relaxable> = query
+            .relaxable()
+            .into_iter()
+            .filter(|r| {
+                needs.accepting && *r == Relaxable::Accepting
+                    || needs.warm_transfer && *r == Relaxable::WarmTransfer
+                    || !matches!(r, Relaxable::Accepting | Relaxable::WarmTransfer)
+            })
+            .collect();
         let mut taken: FxHashSet<u32> = FxHashSet::default();
         let mut results: Vec<Candidate<'a>> = Vec::new();
         // Level 0 is strict; level n gives up the first n relaxable filters.
@@ -1193,6 +1344,49 @@ impl<'a> Matcher<'a> {
         if provider.incomplete {
             reasons.push("the source names this contact without full details".into());
         }
+        let staff = self.view.role.sees_confidential();
+        let warm_transfer = staff
+            .then(|| WarmTransfer::of(provider, needs.country, candidate.language, &needs.window));
+        let capacity = if staff {
+            needs.window.shown(provider).and_then(|(entry, stale)| {
+                let position = provider
+                    .capacity
+                    .iter()
+                    .position(|e| std::ptr::eq(e, entry))?;
+                Some(CapacityShown {
+                    position: u16::try_from(position).ok()?,
+                    stale,
+                })
+            })
+        } else {
+            None
+        };
+        if let Some(check) = &warm_transfer {
+            if check.ready && (needs.warm_transfer || needs.accepting) {
+                reasons.push("can take a warm transfer now".into());
+            }
+            match check.accepting {
+                Accepting::Yes => {
+                    // The figure shown is then the freshest with room.
+                    if let Some(entry) =
+                        capacity.and_then(|c| provider.capacity.get(usize::from(c.position)))
+                    {
+                        reasons.push(
+                            format!("accepting: {} {} free", entry.available, entry.unit).into(),
+                        );
+                    }
+                }
+                Accepting::No => reasons.push("no capacity now".into()),
+                Accepting::Unknown if needs.accepting || needs.warm_transfer => {
+                    reasons.push(if provider.capacity.is_empty() {
+                        "capacity unknown".into()
+                    } else {
+                        "capacity unknown: the last figure is stale".into()
+                    });
+                }
+                Accepting::Unknown => {}
+            }
+        }
         let relaxed = candidate.relaxed.to_vec();
         for relaxed in &relaxed {
             reasons.push(format!("does not meet {} (relaxed)", relaxed.parameter()).into());
@@ -1218,6 +1412,8 @@ impl<'a> Matcher<'a> {
                     u16::try_from(position).ok()
                 })
                 .collect(),
+            warm_transfer,
+            capacity,
         }
     }
 

@@ -22,10 +22,14 @@ pub enum Place {
 }
 
 /// A filter that may be relaxed when too few results satisfy every filter.
-/// `issue`, `exclude` and `radius_km` are never relaxed.
+/// `issue`, `exclude` and `radius_km` are never relaxed. `warm_transfer`
+/// and `accepting` are staff-only filters (see [`Query::staff_only`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relaxable {
+    /// `warm_transfer`: open now, accepting, a direct line, the caller's
+    /// language (see `matching::WarmTransfer`).
+    WarmTransfer,
     /// `language`.
     Language,
     /// `open_now`.
@@ -35,15 +39,22 @@ pub enum Relaxable {
     Open24h,
     /// `population`.
     Population,
+    /// `accepting`: capacity above zero, or unknown (flagged).
+    Accepting,
 }
 
 impl Relaxable {
     /// The order filters are given up in, one more at a time.
-    pub const ORDER: [Relaxable; 4] = [
+    /// `warm_transfer` is given up first (its parts stay as their own
+    /// filters when asked), `accepting` last: a provider with no room
+    /// cannot take the caller at all.
+    pub const ORDER: [Relaxable; 6] = [
+        Relaxable::WarmTransfer,
         Relaxable::Language,
         Relaxable::OpenNow,
         Relaxable::Open24h,
         Relaxable::Population,
+        Relaxable::Accepting,
     ];
 
     /// The query parameter's name.
@@ -53,6 +64,8 @@ impl Relaxable {
             Relaxable::OpenNow => "open_now",
             Relaxable::Open24h => "open_24h",
             Relaxable::Population => "population",
+            Relaxable::WarmTransfer => "warm_transfer",
+            Relaxable::Accepting => "accepting",
         }
     }
 }
@@ -75,6 +88,12 @@ pub struct Query {
     pub radius_km: Option<f64>,
     /// Most results, 1–[`MAX_LIMIT`].
     pub limit: usize,
+    /// Staff only: keep providers with room (fresh capacity above zero)
+    /// or whose capacity is unknown (flagged).
+    pub accepting: bool,
+    /// Staff only: keep providers that can take a warm transfer now
+    /// (open, accepting, a direct line, the caller's language).
+    pub warm_transfer: bool,
 }
 
 impl Query {
@@ -87,7 +106,23 @@ impl Query {
             at: None,
             radius_km: None,
             limit: DEFAULT_LIMIT,
+            accepting: false,
+            warm_transfer: false,
         }
+    }
+
+    /// The staff-only parameters this query sets (`accepting`,
+    /// `warm_transfer`): the public and `provider` keys may not send them
+    /// (the API answers 403 naming the first).
+    pub fn staff_only(&self) -> Vec<&'static str> {
+        let mut named = Vec::new();
+        if self.accepting {
+            named.push("accepting");
+        }
+        if self.warm_transfer {
+            named.push("warm_transfer");
+        }
+        named
     }
 
     /// The filters of this query that [`Relaxable::ORDER`] could give up.
@@ -99,6 +134,8 @@ impl Query {
                 Relaxable::OpenNow => self.open_now,
                 Relaxable::Open24h => self.need.open_24h,
                 Relaxable::Population => !self.need.populations.is_empty(),
+                Relaxable::WarmTransfer => self.warm_transfer,
+                Relaxable::Accepting => self.accepting,
             })
             .collect()
     }
@@ -134,6 +171,8 @@ impl Query {
                 "lat" => lat = Some(number(name, value)?),
                 "lon" => lon = Some(number(name, value)?),
                 "open_now" => query.open_now = crate::model::boolean(name, value)?,
+                "accepting" => query.accepting = crate::model::boolean(name, value)?,
+                "warm_transfer" => query.warm_transfer = crate::model::boolean(name, value)?,
                 "at" => {
                     let instant = value.trim().parse::<Timestamp>().map_err(|_| {
                         QueryError::new(
@@ -221,6 +260,8 @@ pub const MATCH_PARAMETERS: &[ParameterDoc] = &[
     parameter::POPULATION,
     ParameterDoc::one("radius_km", "number", "Largest distance in km (above 0, at most 20000) for providers with a location; hotlines without one are kept."),
     ParameterDoc::one("limit", "integer", "Most results, 1 to 100 (default 10)."),
+    ParameterDoc::one("accepting", "boolean", "Staff only (advocate or admin; 403 otherwise): only providers with room, a capacity figure above zero updated within the server's --capacity-fresh-hours of 'at' (default: now), or whose capacity is unknown (none, or stale), flagged as unknown. Relaxed last."),
+    ParameterDoc::one("warm_transfer", "boolean", "Staff only (advocate or admin; 403 otherwise): only providers that can take a warm transfer now: open at 'at' (default: now) in their own zone or 24-hour, accepting (as accepting=true), a voice or toll-free line for the caller's country (direct lines included), and the caller's language spoken or via interpreter (met when no language is asked). Relaxed first."),
 ];
 
 /// The vocabularies a query is checked against: issue and population
@@ -343,6 +384,22 @@ mod tests {
                 Relaxable::Open24h,
                 Relaxable::Population
             ]
+        );
+        assert!(query.staff_only().is_empty());
+        let staff = Query::parse(
+            [
+                ("near", "Fresno, CA"),
+                ("accepting", "true"),
+                ("warm_transfer", "yes"),
+            ],
+            &[],
+            &terms(),
+        )
+        .unwrap();
+        assert_eq!(staff.staff_only(), ["accepting", "warm_transfer"]);
+        assert_eq!(
+            staff.relaxable(),
+            [Relaxable::WarmTransfer, Relaxable::Accepting]
         );
     }
 

@@ -2,19 +2,27 @@
 //!
 //! The directory is confidential: the public sees only records marked
 //! [`Visibility::Public`](super::Visibility), and of those never the
-//! confidential fields ([`Provider::redact_for_public`]). Advocates see
-//! everything and cannot edit; administrators edit.
+//! confidential fields ([`Provider::redact_for_public`]). A provider's
+//! own key reads as the public does and may change only the capacity and
+//! hours of its own records. Advocates see everything and cannot edit
+//! records (they may set capacity); administrators edit.
 
 use super::{Provider, Visibility};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A caller's role. Requests without an API key are [`Role::Public`].
+/// Roles are ordered `Public < Provider < Advocate < Admin`: a role has
+/// every right of the roles below it, except that a [`Role::Provider`]
+/// key's edits are bound to its own records (see `store::ApiKey::records`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// No key: public records only, confidential fields removed.
     Public,
+    /// A provider's own desk: reads as the public; may change only the
+    /// capacity and hours of the records its key is bound to.
+    Provider,
     /// Hotline advocate: reads everything, edits nothing (but may decide
     /// submissions).
     Advocate,
@@ -27,15 +35,18 @@ impl Role {
     pub fn code(self) -> &'static str {
         match self {
             Role::Public => "public",
+            Role::Provider => "provider",
             Role::Advocate => "advocate",
             Role::Admin => "admin",
         }
     }
 
-    /// Parses `public`, `advocate` or `admin` (case-insensitive).
+    /// Parses `public`, `provider`, `advocate` or `admin`
+    /// (case-insensitive).
     pub fn parse(text: &str) -> Option<Role> {
         match text.trim().to_ascii_lowercase().as_str() {
             "public" => Some(Role::Public),
+            "provider" => Some(Role::Provider),
             "advocate" => Some(Role::Advocate),
             "admin" => Some(Role::Admin),
             _ => None,
@@ -55,6 +66,18 @@ impl Role {
     /// True when this role may list and decide intake submissions.
     pub fn may_review(self) -> bool {
         self >= Role::Advocate
+    }
+
+    /// True when this role may set the capacity of any record (staff); a
+    /// [`Role::Provider`] key may set only its own records'.
+    pub fn may_set_any_capacity(self) -> bool {
+        self >= Role::Advocate
+    }
+
+    /// True when this role may set the hours of any record (admin); a
+    /// [`Role::Provider`] key may set only its own records'.
+    pub fn may_set_any_hours(self) -> bool {
+        self == Role::Admin
     }
 }
 
@@ -127,7 +150,7 @@ impl Provider {
     }
 
     /// The record as the public may see it: without the street address,
-    /// e-mail, contact name and confidential direct lines. The location is
+    /// e-mail, contact name, confidential direct lines and capacity. The location is
     /// kept (matching uses the true point); answers coarsen it where
     /// [`Provider::location_confidential`] is set.
     pub fn redact_for_public(&self) -> Provider {
@@ -138,6 +161,7 @@ impl Provider {
             address.street = None;
         }
         public.phones.retain(|phone| !phone.confidential);
+        public.capacity.clear();
         public
     }
 }
@@ -149,9 +173,15 @@ mod tests {
     #[test]
     fn roles_order_their_rights() {
         assert!(!Role::Public.sees_confidential());
+        assert!(Role::Public < Role::Provider && Role::Provider < Role::Advocate);
+        assert!(!Role::Provider.sees_confidential() && !Role::Provider.may_review());
+        assert!(!Role::Provider.may_edit() && !Role::Provider.may_set_any_capacity());
+        assert!(!Role::Provider.may_set_any_hours());
+        assert!(Role::Advocate.may_set_any_capacity() && !Role::Advocate.may_set_any_hours());
         assert!(Role::Advocate.sees_confidential() && !Role::Advocate.may_edit());
         assert!(Role::Admin.may_edit() && Role::Admin.may_review());
-        for role in [Role::Public, Role::Advocate, Role::Admin] {
+        assert!(Role::Admin.may_set_any_hours());
+        for role in [Role::Public, Role::Provider, Role::Advocate, Role::Admin] {
             assert_eq!(Role::parse(role.code()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);

@@ -5,6 +5,7 @@
 
 mod access;
 mod bbox;
+mod capacity;
 pub mod need;
 mod parameters;
 mod provider;
@@ -14,6 +15,10 @@ mod vocabulary;
 
 pub use access::{Freshness, Role, DEFAULT_VERIFICATION_WINDOW_DAYS, FRESHNESS_EDGE};
 pub use bbox::BoundingBox;
+pub use capacity::{
+    check_capacity, Accepting, CapacityError, CapacityWindow, ServiceCapacity,
+    DEFAULT_CAPACITY_FRESH_HOURS, MAX_CAPACITY_ENTRIES, MAX_CAPACITY_UNIT_CHARS,
+};
 pub use need::{Need, TermResolver};
 pub use parameters::{
     boolean, check_parameters, joined, number, values, ParameterDoc, QueryError, MAX_VALUES,

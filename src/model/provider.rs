@@ -5,7 +5,7 @@
 //! This is also the normalised directory format: `refmatch ingest` writes
 //! providers as JSON lines of this shape, and `data/hotlines.json` holds them.
 
-use super::{Availability, LatLng, Precision};
+use super::{Availability, LatLng, Precision, ServiceCapacity};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -371,6 +371,11 @@ pub struct Provider {
     /// refer to it; the record keeps what is known and invents nothing.
     #[serde(default)]
     pub incomplete: bool,
+    /// Room now (HSDS 3.1 `service_capacity`): staff only, removed by
+    /// [`Provider::redact_for_public`]; set by `PUT
+    /// /v1/providers/{id}/capacity`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<ServiceCapacity>,
 }
 
 #[cfg(test)]

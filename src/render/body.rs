@@ -17,7 +17,9 @@
 //! "After rendered records" in `benches/README.md`.
 
 use crate::index::Directory;
-use crate::matching::{AppliedFilters, Match, MatchResponse, Page, ResolvedPlace, View};
+use crate::matching::{
+    AppliedFilters, Match, MatchResponse, Page, ResolvedPlace, View, WarmTransfer,
+};
 use crate::model::{Address, Availability, LatLng, Phone, Provider};
 use rustc_hash::FxHashMap;
 use serde::ser::{SerializeStruct, Serializer};
@@ -349,7 +351,7 @@ impl<'a> Renderer<'a> {
         o.field("query", &MatchEcho::new(response));
         o.key("features");
         array(o.out, self.results(response), |out, (r, p)| {
-            self.feature(out, r.index, p, r.phones(p), |o| match_members(o, r));
+            self.feature(out, r.index, p, r.phones(p), |o| match_members(o, r, p));
         });
         o.close();
         out
@@ -367,7 +369,7 @@ impl<'a> Renderer<'a> {
             self.properties(out, r.index, p, r.phones(p), |o| {
                 o.field("lat", &location.map(|l| l.lat()));
                 o.field("lon", &location.map(|l| l.lon()));
-                match_members(o, r);
+                match_members(o, r, p);
             });
         });
         o.close();
@@ -431,8 +433,10 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// A match's own members: rank, score, tier, distance, reasons.
-fn match_members(o: &mut Object<'_>, r: &Match) {
+/// A match's own members: rank, score, tier, distance, reasons; for staff
+/// (when the matcher filled them) its warm-transfer checklist and
+/// capacity figure, which the public never gets.
+fn match_members(o: &mut Object<'_>, r: &Match, p: &Provider) {
     o.field("rank", &r.rank);
     o.field("score", &r.score);
     o.field("tier", &r.tier);
@@ -445,6 +449,64 @@ fn match_members(o: &mut Object<'_>, r: &Match) {
     o.field("serves_location", &r.serves_location);
     o.field("reasons", &r.reasons);
     o.field("relaxed", &r.relaxed);
+    if let Some(check) = &r.warm_transfer {
+        o.field(
+            "warm_transfer",
+            &WarmTransferShown {
+                check,
+                direct_line: check
+                    .direct_line
+                    .and_then(|i| p.phones.get(usize::from(i)))
+                    .map(|phone| phone.dial.as_str()),
+            },
+        );
+        o.field(
+            "capacity",
+            &r.capacity.and_then(|shown| {
+                let entry = p.capacity.get(usize::from(shown.position))?;
+                Some(CapacityFigure {
+                    available: entry.available,
+                    maximum: entry.maximum,
+                    unit: &entry.unit,
+                    updated_at: entry.updated_at,
+                    updated_by: entry.updated_by.as_deref(),
+                    stale: shown.stale,
+                })
+            }),
+        );
+    }
+}
+
+/// A staff result's `warm_transfer` member.
+struct WarmTransferShown<'a> {
+    check: &'a WarmTransfer,
+    /// Digits to dial, of the line the checklist found.
+    direct_line: Option<&'a str>,
+}
+
+impl Serialize for WarmTransferShown<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let c = self.check;
+        let mut out = serializer.serialize_struct("WarmTransfer", 5)?;
+        out.serialize_field("open", &c.open)?;
+        out.serialize_field("accepting", &c.accepting)?;
+        out.serialize_field("direct_line", &self.direct_line)?;
+        out.serialize_field("language", &c.language)?;
+        out.serialize_field("ready", &c.ready)?;
+        out.end()
+    }
+}
+
+/// A staff result's `capacity` member: the figure shown, and whether it
+/// is stale (older than the fresh window: it then counts as unknown).
+#[derive(Serialize)]
+struct CapacityFigure<'a> {
+    available: u32,
+    maximum: Option<u32>,
+    unit: &'a str,
+    updated_at: Option<jiff::Timestamp>,
+    updated_by: Option<&'a str>,
+    stale: bool,
 }
 
 /// A GeoJSON `Point` geometry, `[lon, lat]` degrees.

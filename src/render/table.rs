@@ -83,7 +83,8 @@ pub fn write_match_table(
 
 /// Writes the API keys issued as a table: number, the secret's first
 /// characters, role, creation time (UTC, to the second), `active` or
-/// `revoked`, and name. Never a secret: the store holds only hashes.
+/// `revoked`, and name; a provider key's records on a line of their own.
+/// Never a secret: the store holds only hashes.
 ///
 /// # Errors
 /// The I/O error of writing to `out`.
@@ -106,6 +107,9 @@ pub fn write_keys_table(out: &mut impl Write, keys: &[KeyListing]) -> io::Result
             if listed.revoked { "revoked" } else { "active" },
             key.name
         )?;
+        if !key.records.is_empty() {
+            writeln!(out, "{:>4}  records: {}", "", key.records.join(", "))?;
+        }
     }
     Ok(())
 }
@@ -124,6 +128,7 @@ mod tests {
             role,
             prefix: "rmk_ab12".to_owned(),
             created_at: "2026-12-03T15:52:31.123Z".parse().unwrap(),
+            records: Vec::new(),
         };
         let keys = [
             KeyListing {
@@ -134,6 +139,13 @@ mod tests {
                 key: key(12, "old laptop", Role::Advocate),
                 revoked: true,
             },
+            KeyListing {
+                key: ApiKey {
+                    records: vec!["casa-x".to_owned(), "casa-y".to_owned()],
+                    ..key(13, "Casa X desk", Role::Provider)
+                },
+                revoked: false,
+            },
         ];
         let mut out = Vec::new();
         write_keys_table(&mut out, &keys).unwrap();
@@ -141,7 +153,9 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "   #  prefix    role      created               status   name\n\
              \x20  1  rmk_ab12  admin     2026-12-03T15:52:31   active   hotline desk\n\
-             \x20 12  rmk_ab12  advocate  2026-12-03T15:52:31   revoked  old laptop\n"
+             \x20 12  rmk_ab12  advocate  2026-12-03T15:52:31   revoked  old laptop\n\
+             \x20 13  rmk_ab12  provider  2026-12-03T15:52:31   active   Casa X desk\n\
+             \x20       records: casa-x, casa-y\n"
         );
     }
 }

@@ -63,24 +63,36 @@ pub fn open_key_store(path: &Path) -> Result<SqliteStore, KeyStoreError> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NewKeyError {
     /// The role is not one a key is issued for.
-    #[error("a key's role must be advocate or admin, got '{0}'")]
+    #[error("a key's role must be provider, advocate or admin, got '{0}'")]
     Role(String),
     /// The name is empty.
     #[error("a key's name must say who the key is for")]
     EmptyName,
+    /// A provider key names no record.
+    #[error("a provider key must name the records it may change (--records id1,id2)")]
+    NoRecords,
+    /// Records were given for a staff key, which is bound to none.
+    #[error("only a provider key is bound to records; a {0} key takes no --records")]
+    RecordsForStaff(Role),
+    /// A record id is blank or too long.
+    #[error("record id {0:?} must be 1 to 200 printable characters")]
+    RecordId(String),
 }
 
-/// A key to issue, checked: a staff role (advocate or admin: the public
-/// needs no key) and a name, trimmed, saying who the key is for.
+/// A key to issue, checked: a role (provider, advocate or admin: the
+/// public needs no key), a name, trimmed, saying who the key is for, and
+/// for a provider key the records it may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewKey {
     name: String,
     role: Role,
+    records: Vec<String>,
 }
 
 impl NewKey {
-    /// Checks `role` (`advocate` or `admin`, as [`Role::parse`] reads
-    /// them) and `name` (not blank).
+    /// Checks `role` (`provider`, `advocate` or `admin`, as
+    /// [`Role::parse`] reads them; a provider key needs records, see
+    /// [`NewKey::parse_for`]) and `name` (not blank).
     ///
     /// # Errors
     /// [`NewKeyError::Role`] for another role, [`NewKeyError::EmptyName`]
@@ -96,17 +108,53 @@ impl NewKey {
     /// );
     /// ```
     pub fn parse(role: &str, name: &str) -> Result<NewKey, NewKeyError> {
+        NewKey::parse_for(role, name, &[])
+    }
+
+    /// As [`NewKey::parse`], and `records`: the record ids a `provider`
+    /// key may change (trimmed, blanks dropped, repeats removed; at least
+    /// one), none for a staff key.
+    ///
+    /// # Errors
+    /// As [`NewKey::parse`], then [`NewKeyError::NoRecords`],
+    /// [`NewKeyError::RecordsForStaff`] or [`NewKeyError::RecordId`].
+    ///
+    /// # Examples
+    /// ```
+    /// use refmatch::store::keys::{NewKey, NewKeyError};
+    /// let ids = ["casa-x".to_owned(), " casa-y ".to_owned()];
+    /// assert!(NewKey::parse_for("provider", "Casa X desk", &ids).is_ok());
+    /// assert_eq!(NewKey::parse_for("provider", "Casa X desk", &[]), Err(NewKeyError::NoRecords));
+    /// ```
+    pub fn parse_for(role: &str, name: &str, records: &[String]) -> Result<NewKey, NewKeyError> {
         let role = match Role::parse(role) {
-            Some(role @ (Role::Advocate | Role::Admin)) => role,
+            Some(role @ (Role::Provider | Role::Advocate | Role::Admin)) => role,
             _ => return Err(NewKeyError::Role(role.to_owned())),
         };
         let name = name.trim();
         if name.is_empty() {
             return Err(NewKeyError::EmptyName);
         }
+        let mut ids: Vec<String> = Vec::new();
+        for id in records.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+            if id.len() > 200 || id.chars().any(char::is_control) {
+                return Err(NewKeyError::RecordId(id.to_owned()));
+            }
+            if !ids.iter().any(|known| known == id) {
+                ids.push(id.to_owned());
+            }
+        }
+        match (role, ids.is_empty()) {
+            (Role::Provider, true) => return Err(NewKeyError::NoRecords),
+            (Role::Advocate | Role::Admin, false) => {
+                return Err(NewKeyError::RecordsForStaff(role))
+            }
+            _ => {}
+        }
         Ok(NewKey {
             name: name.to_owned(),
             role,
+            records: ids,
         })
     }
 
@@ -114,12 +162,18 @@ impl NewKey {
     /// it with its secret, which is shown once and never stored.
     ///
     /// # Errors
-    /// The store's error.
+    /// [`StoreError::NotFound`] naming a record of a provider key that the
+    /// store does not hold (nothing is issued then); the store's error.
     pub fn issue(
         &self,
         store: &mut dyn Store,
         operator: &Actor<'_>,
     ) -> Result<(ApiKey, String), StoreError> {
-        store.create_key(&self.name, self.role, operator)
+        for id in &self.records {
+            if store.get(id)?.is_none() {
+                return Err(StoreError::NotFound(format!("record {id:?}")));
+            }
+        }
+        store.create_key_for(&self.name, self.role, &self.records, operator)
     }
 }

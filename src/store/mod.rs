@@ -175,6 +175,9 @@ pub struct ApiKey {
     pub prefix: String,
     /// When it was created.
     pub created_at: jiff::Timestamp,
+    /// The record ids a [`Role::Provider`] key may change the capacity
+    /// and hours of; empty for every other role.
+    pub records: Vec<String>,
 }
 
 /// Who does an action.
@@ -378,11 +381,25 @@ pub trait Store: Send {
 
     /// Creates an API key; returns it with its secret, which is not stored
     /// (only its SHA-256). Audit `key_create` (detail: name and role, never
-    /// the secret).
+    /// the secret). As [`Store::create_key_for`] with no records.
     fn create_key(
         &mut self,
         name: &str,
         role: Role,
+        actor: &Actor<'_>,
+    ) -> Result<(ApiKey, String), StoreError> {
+        self.create_key_for(name, role, &[], actor)
+    }
+
+    /// Creates an API key bound to `records` (a [`Role::Provider`] key's
+    /// own records; empty for other roles); returns it with its secret,
+    /// which is not stored (only its SHA-256). Audit `key_create` (detail:
+    /// name, role and records, never the secret).
+    fn create_key_for(
+        &mut self,
+        name: &str,
+        role: Role,
+        records: &[String],
         actor: &Actor<'_>,
     ) -> Result<(ApiKey, String), StoreError>;
 

@@ -76,6 +76,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL,
         revoked INTEGER NOT NULL DEFAULT 0
     );",
+    // 2: a provider key's records (issue 15): a JSON array of record ids,
+    // `[]` for every other key.
+    "ALTER TABLE api_keys ADD COLUMN records TEXT NOT NULL DEFAULT '[]';",
 ];
 
 /// The store in an embedded SQLite database.
@@ -948,12 +951,15 @@ impl Store for SqliteStore {
         Ok(submission)
     }
 
-    fn create_key(
+    fn create_key_for(
         &mut self,
         name: &str,
         role: Role,
+        records: &[String],
         actor: &Actor<'_>,
     ) -> Result<(ApiKey, String), StoreError> {
+        let records_json =
+            serde_json::to_string(records).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let secret = new_secret()?;
         let hash = hash_secret(&secret);
         let prefix: String = secret.chars().take(8).collect();
@@ -961,12 +967,19 @@ impl Store for SqliteStore {
         let at = now.to_string();
         let tx = self.write()?;
         tx.prepare_cached(
-            "INSERT INTO api_keys (name, role, hash, prefix, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO api_keys (name, role, hash, prefix, created_at, records)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![name, role.code(), hash, prefix, at])?;
+        .execute(params![name, role.code(), hash, prefix, at, records_json])?;
         let id = row_id(tx.last_insert_rowid())?;
-        let detail = format!("key {id} for {name:?}, role {role}");
+        let detail = if records.is_empty() {
+            format!("key {id} for {name:?}, role {role}")
+        } else {
+            format!(
+                "key {id} for {name:?}, role {role}, records {}",
+                records.join(",")
+            )
+        };
         add_audit(
             &tx,
             &at,
@@ -986,6 +999,7 @@ impl Store for SqliteStore {
             role,
             prefix,
             created_at: now,
+            records: records.to_vec(),
         };
         Ok((key, secret))
     }
@@ -1016,7 +1030,8 @@ impl Store for SqliteStore {
         let tx = self.write()?;
         let row = tx
             .prepare_cached(
-                "SELECT name, role, prefix, created_at, revoked FROM api_keys WHERE id = ?1",
+                "SELECT name, role, prefix, created_at, revoked, records FROM api_keys
+                 WHERE id = ?1",
             )?
             .query_row([sql_id], |row| {
                 Ok((
@@ -1025,13 +1040,14 @@ impl Store for SqliteStore {
                     row.get::<_, String>(2)?,
                     row.get::<_, String>(3)?,
                     row.get::<_, i64>(4)?,
+                    row.get::<_, String>(5)?,
                 ))
             })
             .optional()?;
-        let Some((name, role, prefix, created_at, revoked)) = row else {
+        let Some((name, role, prefix, created_at, revoked, records)) = row else {
             return Err(StoreError::NotFound(what));
         };
-        let key = api_key(id, name, &role, prefix, &created_at)?;
+        let key = api_key(id, name, &role, prefix, &created_at, &records)?;
         if revoked != 0 {
             return Ok((key, false));
         }
@@ -1164,23 +1180,26 @@ fn submissions(
 /// Every key issued, oldest first ([`Store::keys`]).
 fn keys(conn: &Connection) -> Result<Vec<KeyListing>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, role, prefix, created_at, revoked FROM api_keys ORDER BY id",
+        "SELECT id, name, role, prefix, created_at, revoked, records FROM api_keys ORDER BY id",
     )?;
     let rows = stmt.query_map([], |row| {
         Ok((
-            get_u64(row, 0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
+            (
+                get_u64(row, 0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ),
             row.get::<_, String>(4)?,
             row.get::<_, i64>(5)?,
+            row.get::<_, String>(6)?,
         ))
     })?;
     let mut listed = Vec::new();
     for row in rows {
-        let (id, name, role, prefix, created_at, revoked) = row?;
+        let ((id, name, role, prefix), created_at, revoked, records) = row?;
         listed.push(KeyListing {
-            key: api_key(id, name, &role, prefix, &created_at)?,
+            key: api_key(id, name, &role, prefix, &created_at, &records)?,
             revoked: revoked != 0,
         });
     }
@@ -1233,7 +1252,7 @@ fn find_key(conn: &Connection, secret: &str) -> Result<Option<ApiKey>, StoreErro
     }
     let hash = hash_secret(secret);
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, role, hash, prefix, created_at FROM api_keys
+        "SELECT id, name, role, hash, prefix, created_at, records FROM api_keys
          WHERE hash = ?1 AND revoked = 0",
     )?;
     let row = stmt
@@ -1245,10 +1264,11 @@ fn find_key(conn: &Connection, secret: &str) -> Result<Option<ApiKey>, StoreErro
                 row.get::<_, String>(3)?,
                 row.get::<_, String>(4)?,
                 row.get::<_, String>(5)?,
+                row.get::<_, String>(6)?,
             ))
         })
         .optional()?;
-    let Some((id, name, role, stored_hash, prefix, created_at)) = row else {
+    let Some((id, name, role, stored_hash, prefix, created_at, records)) = row else {
         return Ok(None);
     };
     // The lookup used the index; compare again in constant time so
@@ -1256,7 +1276,14 @@ fn find_key(conn: &Connection, secret: &str) -> Result<Option<ApiKey>, StoreErro
     if !bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) {
         return Ok(None);
     }
-    Ok(Some(api_key(id, name, &role, prefix, &created_at)?))
+    Ok(Some(api_key(
+        id,
+        name,
+        &role,
+        prefix,
+        &created_at,
+        &records,
+    )?))
 }
 
 /// An [`ApiKey`] from its stored columns.
@@ -1266,6 +1293,7 @@ fn api_key(
     role: &str,
     prefix: String,
     created_at: &str,
+    records: &str,
 ) -> Result<ApiKey, StoreError> {
     let what = format!("API key {id}");
     Ok(ApiKey {
@@ -1274,5 +1302,7 @@ fn api_key(
         role: parse_role(role, &what)?,
         prefix,
         created_at: parse_time(created_at, &what)?,
+        records: serde_json::from_str(records)
+            .map_err(|e| StoreError::Corrupt(format!("{what}: records {records:?}: {e}")))?,
     })
 }
