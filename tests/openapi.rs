@@ -460,6 +460,18 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
         Case::new(Method::DELETE, "/v1/providers/{id}", "/v1/providers/openapi-test-record", Who::Admin, 200).if_match("\"2\""),
         Case::get("/v1/providers/{id}/history", "/v1/providers/openapi-test-record/history", Who::Admin),
         Case::new(Method::PUT, "/v1/providers/{id}", "/v1/providers/openapi-test-record", Who::Admin, 200).json(&record).if_match("*"),
+        // Capacity and hours (issue 15), then staff matches that show them.
+        Case::new(Method::PUT, "/v1/providers/{id}/capacity", "/v1/providers/openapi-test-record/capacity", Who::Advocate, 200).json(&json!({"capacity": [{"available": 3, "maximum": 12, "unit": "beds"}]})),
+        Case::new(Method::PUT, "/v1/providers/{id}/capacity", "/v1/providers/openapi-test-record/capacity", Who::Public, 401).json(&json!({"capacity": []})),
+        Case::new(Method::PUT, "/v1/providers/{id}/capacity", "/v1/providers/openapi-test-record/capacity", Who::Admin, 422).json(&json!({"capacity": [{"available": 13, "maximum": 12, "unit": "beds"}]})),
+        Case::new(Method::PUT, "/v1/providers/{id}/capacity", "/v1/providers/openapi-test-record/capacity", Who::Admin, 412).json(&json!({"capacity": []})).if_match("\"1\""),
+        Case::new(Method::PUT, "/v1/providers/{id}/capacity", "/v1/providers/no-such-record/capacity", Who::Admin, 404).json(&json!({"capacity": []})),
+        Case::new(Method::PUT, "/v1/providers/{id}/hours", "/v1/providers/openapi-test-record/hours", Who::Admin, 200).json(&json!({"opening_hours": "24/7", "hours_note": "Front desk always staffed"})),
+        Case::new(Method::PUT, "/v1/providers/{id}/hours", "/v1/providers/openapi-test-record/hours", Who::Advocate, 403).json(&json!({"opening_hours": "24/7"})),
+        Case::new(Method::PUT, "/v1/providers/{id}/hours", "/v1/providers/openapi-test-record/hours", Who::Admin, 422).json(&json!({"opening_hours": "Mo-Fr 09:00-17:00"})),
+        Case::get("/v1/match", "/v1/match?near=Fresno,%20CA&warm_transfer=true&accepting=true&limit=20", Who::Advocate),
+        Case::get("/v1/match", "/v1/match?near=Fresno,%20CA&accepting=true&format=json&limit=20", Who::Admin),
+        Case::get("/v1/match", "/v1/match?near=Fresno,%20CA&warm_transfer=true", Who::Public).status(403),
     ];
     for case in &writes {
         run(&fixture, &app, &mut document, case, &mut seen).await;

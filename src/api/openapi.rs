@@ -12,7 +12,9 @@ use serde_json::{json, Map, Value};
 pub struct Endpoint {
     /// HTTP method, lower case (`get`, `post`, `put`, `delete`).
     pub method: &'static str,
-    /// Least role that may call it (`public`, `advocate`, `admin`).
+    /// Least role that may call it (`public`, `provider`, `advocate`,
+    /// `admin`); `provider` operations take a provider key for its own
+    /// records only.
     pub role: &'static str,
     /// Media type of the request body, for methods that take one.
     pub body: Option<&'static str>,
@@ -94,7 +96,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: MATCH_PARAMETERS,
         path_parameters: &[],
         content_type: "application/geo+json",
-        errors: &[400, 404],
+        errors: &[400, 403, 404],
         format: Some(FORMAT),
     },
     Endpoint {
@@ -257,6 +259,32 @@ pub const ENDPOINTS: &[Endpoint] = &[
         format: None,
     },
     Endpoint {
+        method: "put",
+        role: "provider",
+        body: Some("application/json"),
+        status: 200,
+        path: "/v1/providers/{id}/capacity",
+        summary: "Replaces a record's capacity (HSDS service_capacity; the server stamps updated_at and updated_by): advocate, admin, or a provider key bound to the record (another record: 403). If-Match optional. A new version, history and audit entry; answers the record (as the public sees it, for a provider key) and its ETag.",
+        query: &[],
+        path_parameters: &[ID],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 404, 412, 413, 422, 429],
+        format: None,
+    },
+    Endpoint {
+        method: "put",
+        role: "provider",
+        body: Some("application/json"),
+        status: 200,
+        path: "/v1/providers/{id}/hours",
+        summary: "Replaces a record's opening hours (opening_hours, timezone, hours_note), validated as record edits: admin, or a provider key bound to the record (advocates and other records: 403). If-Match optional. A new version, history and audit entry; answers the record and its ETag.",
+        query: &[],
+        path_parameters: &[ID],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 404, 412, 413, 422, 429],
+        format: None,
+    },
+    Endpoint {
         method: "post",
         role: "admin",
         body: Some("text/csv"),
@@ -384,7 +412,7 @@ fn error_status_text(status: u16) -> &'static str {
     match status {
         400 => "A parameter or the body is malformed; `parameter` names it and `detail` says what to fix.",
         401 => "An API key is needed (Authorization: Bearer <key>) or the key is not valid.",
-        403 => "The key's role may not do this.",
+        403 => "The key's role may not do this (a staff-only parameter, another record than a provider key's own); `parameter` names a refused parameter.",
         404 => "Nothing matches; `suggestions` may list close spellings.",
         405 => "The route does not answer this method.",
         409 => "The record exists already, or the submission was decided.",
@@ -468,7 +496,7 @@ pub fn document() -> Value {
             "securitySchemes": {"apiKey": {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "An API key from `refmatch keys create`; roles advocate (reads everything) and admin (also edits). Without one a caller is public: public records only, confidential fields removed.",
+                "description": "An API key from `refmatch keys create`; roles provider (reads as the public; sets the capacity and hours of its own records), advocate (reads everything, sets capacity) and admin (also edits). Without one a caller is public: public records only, confidential fields removed.",
             }},
             "schemas": schemas::components(),
         },

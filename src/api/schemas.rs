@@ -104,6 +104,16 @@ pub const SUCCESS: &[Bodies] = &[
         "/v1/providers/{id}/history",
         &[(JSON, Some("History"))],
     ),
+    bodies(
+        "put",
+        "/v1/providers/{id}/capacity",
+        &[(JSON, Some("RecordWritten"))],
+    ),
+    bodies(
+        "put",
+        "/v1/providers/{id}/hours",
+        &[(JSON, Some("RecordWritten"))],
+    ),
     bodies("post", "/v1/imports", &[(JSON, Some("ImportReport"))]),
     bodies(
         "post",
@@ -134,6 +144,16 @@ pub const SUCCESS: &[Bodies] = &[
 pub const REQUESTS: &[Bodies] = &[
     bodies("post", "/v1/providers", &[(JSON, Some("RecordInput"))]),
     bodies("put", "/v1/providers/{id}", &[(JSON, Some("RecordInput"))]),
+    bodies(
+        "put",
+        "/v1/providers/{id}/capacity",
+        &[(JSON, Some("CapacityInput"))],
+    ),
+    bodies(
+        "put",
+        "/v1/providers/{id}/hours",
+        &[(JSON, Some("HoursInput"))],
+    ),
     bodies("post", "/v1/submissions", &[(JSON, Some("RecordInput"))]),
     bodies(
         "post",
@@ -283,10 +303,18 @@ const PRECISIONS: &[&str] = &[
 ];
 const TIERS: &[&str] = &["local", "nearby", "helpline", "remote", "farther"];
 const LANGUAGE_FITS: &[&str] = &["not_asked", "speaks", "interpreter", "unknown", "does_not"];
-const RELAXABLE: &[&str] = &["language", "open_now", "open_24h", "population"];
+const RELAXABLE: &[&str] = &[
+    "warm_transfer",
+    "language",
+    "open_now",
+    "open_24h",
+    "population",
+    "accepting",
+];
+const ACCEPTING: &[&str] = &["yes", "no", "unknown"];
 const PHONE_KINDS: &[&str] = &["voice", "toll_free", "text", "tty"];
 const VISIBILITIES: &[&str] = &["public", "confidential"];
-const ROLES: &[&str] = &["public", "advocate", "admin"];
+const ROLES: &[&str] = &["public", "provider", "advocate", "admin"];
 const SUBMISSION_STATUSES: &[&str] = &["pending", "approved", "rejected"];
 const HISTORY_ACTIONS: &[&str] = &[
     "seed", "create", "update", "delete", "restore", "import", "approve",
@@ -570,6 +598,17 @@ fn match_members() -> Vec<(&'static str, Value)> {
                 "Filters relaxed for it (empty for strict results).",
             ),
         ),
+        (
+            "warm_transfer",
+            reference("WarmTransferCheck"),
+        ),
+        (
+            "capacity",
+            nullable_ref(
+                "CapacityFigure",
+                "Staff only: its capacity figure (the freshest with room, else the freshest); null when it has none. Never in a public or provider-key answer.",
+            ),
+        ),
     ]
 }
 
@@ -719,6 +758,35 @@ fn matching(add: &mut impl FnMut(&str, Value)) {
         ),
     );
     add(
+        "WarmTransferCheck",
+        object(
+            "Staff only (never in a public or provider-key answer): whether it can take a warm transfer now, condition by condition.",
+            &["open", "accepting", "direct_line", "language", "ready"],
+            vec![
+                ("open", boolean("Open at the query's at (or now) in its own time zone, or 24-hour.")),
+                ("accepting", one_of(ACCEPTING, "yes: a fresh capacity figure above zero; no: fresh figures, all zero; unknown: none, or only stale ones (meets the condition, flagged).")),
+                ("direct_line", nullable_text("Digits to dial: its first voice or toll-free line for the caller's country, direct (confidential) lines first; null without one.")),
+                ("language", one_of(LANGUAGE_FITS, "How it meets the caller's languages (speaks, interpreter and not_asked meet the condition).")),
+                ("ready", boolean("All four met: open, accepting (yes or unknown), a direct line, the language.")),
+            ],
+        ),
+    );
+    add(
+        "CapacityFigure",
+        object(
+            "Staff only: a capacity figure (HSDS 3.1 service_capacity) and whether it is stale.",
+            &["available", "maximum", "unit", "updated_at", "updated_by", "stale"],
+            vec![
+                ("available", json!({"type": "integer", "minimum": 0, "description": "Units free."})),
+                ("maximum", json!({"type": ["integer", "null"], "minimum": 0, "description": "Units in all; null when not given."})),
+                ("unit", text("What is counted (beds, slots).")),
+                ("updated_at", json!({"type": ["string", "null"], "format": "date-time", "description": "When it was given; null when undated (counts as stale)."})),
+                ("updated_by", nullable_text("Who gave it (the API key's name, or the source).")),
+                ("stale", boolean("Older than serve --capacity-fresh-hours at the query's at (or now), or undated: counts as unknown.")),
+            ],
+        ),
+    );
+    add(
         "MatchFeature",
         point_feature(
             "A ranked result as a GeoJSON Feature.",
@@ -762,6 +830,8 @@ fn matching(add: &mut impl FnMut(&str, Value)) {
                 "radius_km",
                 "reach_km",
                 "limit",
+                "accepting",
+                "warm_transfer",
             ],
             vec![
                 (
@@ -773,7 +843,7 @@ fn matching(add: &mut impl FnMut(&str, Value)) {
                 ("open_now", boolean("Open at `at` required.")),
                 (
                     "at",
-                    json!({"type": ["string", "null"], "format": "date-time", "description": "The instant open_now was judged at, when it was."}),
+                    json!({"type": ["string", "null"], "format": "date-time", "description": "The instant open_now, accepting and warm_transfer were judged at, when one of them was asked."}),
                 ),
                 (
                     "exclude",
@@ -788,6 +858,8 @@ fn matching(add: &mut impl FnMut(&str, Value)) {
                     ),
                 ),
                 ("limit", integer("Most results.")),
+                ("accepting", boolean("Staff only filter: providers with room, or unknown capacity (flagged). Always false for the public.")),
+                ("warm_transfer", boolean("Staff only filter: providers that can take a warm transfer now. Always false for the public.")),
             ],
         ),
     );
@@ -1410,6 +1482,13 @@ fn record_members() -> Vec<(&'static str, Value)> {
             "incomplete",
             boolean("The source names it without enough detail to refer to it."),
         ),
+        (
+            "capacity",
+            array_of(
+                reference("ServiceCapacity"),
+                "Staff only: room now (HSDS 3.1 service_capacity); left out when empty and for provider keys. Set with PUT /v1/providers/{id}/capacity.",
+            ),
+        ),
     ]
 }
 
@@ -1524,6 +1603,69 @@ fn records(add: &mut impl FnMut(&str, Value)) {
 }
 
 fn edits(add: &mut impl FnMut(&str, Value)) {
+    add(
+        "ServiceCapacity",
+        object(
+            "A capacity figure as stored (HSDS 3.1 service_capacity).",
+            &["available", "unit"],
+            vec![
+                (
+                    "available",
+                    json!({"type": "integer", "minimum": 0, "description": "Units free now."}),
+                ),
+                (
+                    "maximum",
+                    json!({"type": "integer", "minimum": 0, "description": "Units in all, when known."}),
+                ),
+                (
+                    "unit",
+                    text("What is counted (beds, slots), 1 to 40 characters."),
+                ),
+                (
+                    "updated_at",
+                    timestamp("When it was given (stamped by the server)."),
+                ),
+                (
+                    "updated_by",
+                    text("Who gave it: the API key's name (stamped by the server)."),
+                ),
+            ],
+        ),
+    );
+    add(
+        "CapacityInput",
+        open_object(
+            "A record's new capacity (replaces the old): advocate, admin, or a provider key bound to the record. The server stamps updated_at and updated_by; other members are ignored.",
+            &["capacity"],
+            vec![(
+                "capacity",
+                array_of(
+                    open_object(
+                        "One figure.",
+                        &["available", "unit"],
+                        vec![
+                            ("available", json!({"type": "integer", "minimum": 0, "description": "Units free now."})),
+                            ("maximum", json!({"type": ["integer", "null"], "minimum": 0, "description": "Units in all, when known; at least available."})),
+                            ("unit", text("What is counted (beds, slots), 1 to 40 characters.")),
+                        ],
+                    ),
+                    "At most 16 figures, one per unit; empty clears the capacity.",
+                ),
+            )],
+        ),
+    );
+    add(
+        "HoursInput",
+        open_object(
+            "A record's new hours: admin, or a provider key bound to the record; validated as record edits are.",
+            &["opening_hours"],
+            vec![
+                ("opening_hours", text("OpenStreetMap opening_hours syntax: 'Mo-Fr 09:00-17:00', '24/7', or '' for unknown.")),
+                ("timezone", text("IANA time zone of weekly hours, e.g. America/Chicago (needed unless 24/7 or unknown).")),
+                ("hours_note", nullable_text("Hours in words; null clears it; left as it was when absent.")),
+            ],
+        ),
+    );
     add(
         "RecordWritten",
         object(

@@ -311,4 +311,21 @@ impl LiveDirectory {
             .store
             .create_key(name, role, actor)?)
     }
+
+    /// Creates an API key bound to `records` (a `provider` key's own
+    /// records); the secret is returned once and not stored.
+    ///
+    /// # Errors
+    /// [`LiveError::Store`].
+    pub fn create_key_for(
+        &self,
+        name: &str,
+        role: Role,
+        records: &[String],
+        actor: &Actor<'_>,
+    ) -> Result<(ApiKey, String), LiveError> {
+        Ok(lock(&self.shared.writer)
+            .store
+            .create_key_for(name, role, records, actor)?)
+    }
 }

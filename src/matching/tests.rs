@@ -10,6 +10,12 @@
 //! one at a larger limit. The bonus of one provider is computed by the
 //! same function ([`Matcher::candidate`]) in both: the oracle checks which
 //! providers are compared and in what order, not the arithmetic of an edge.
+//!
+//! Some providers carry capacity (fresh with room, fresh at zero, stale),
+//! and staff queries may ask `accepting` and `warm_transfer`: the oracle
+//! ranks those too, and [`warm_transfer_is_exactly_the_four_conditions`]
+//! checks the filter against a plain reading of its definition, provider
+//! by provider over the whole directory.
 
 use super::*;
 use crate::index::test_support::gazetteer;
@@ -23,11 +29,41 @@ use std::sync::OnceLock;
 fn directory() -> &'static Directory {
     static DIRECTORY: OnceLock<Directory> = OnceLock::new();
     DIRECTORY.get_or_init(|| {
-        let providers = crate::synthetic::generate(gazetteer(), 5_000, 2026);
+        let mut providers = crate::synthetic::generate(gazetteer(), 5_000, 2026);
+        with_capacity(&mut providers);
         Directory::build(providers, gazetteer(), IndexOptions::default())
             .expect("synthetic directory indexes")
             .0
     })
+}
+
+/// The instant capacity and warm transfers are judged at in these tests
+/// (a Tuesday morning in the Americas).
+fn judged_at() -> Timestamp {
+    "2026-12-01T16:00:00Z".parse().expect("an instant")
+}
+
+/// Capacity for a fifth of the providers each: fresh with room, fresh at
+/// zero, stale with room, undated; the rest have none.
+fn with_capacity(providers: &mut [Provider]) {
+    use crate::model::ServiceCapacity;
+    let hours_before = |h: i64| judged_at() - jiff::SignedDuration::from_hours(h);
+    for (i, provider) in providers.iter_mut().enumerate() {
+        let figure = |available: u32, updated_at: Option<Timestamp>| ServiceCapacity {
+            available,
+            maximum: Some(12),
+            unit: "beds".into(),
+            updated_at,
+            updated_by: Some("test".to_owned()),
+        };
+        provider.capacity = match i % 6 {
+            0 => vec![figure(1 + (i % 7) as u32, Some(hours_before(2)))],
+            1 => vec![figure(0, Some(hours_before(5)))],
+            2 => vec![figure(4, Some(hours_before(48)))],
+            3 => vec![figure(2, None)],
+            _ => Vec::new(),
+        };
+    }
 }
 
 fn vocabulary() -> &'static Vocabulary {
@@ -46,8 +82,20 @@ fn matcher(role: Role) -> Matcher<'static> {
                 today: jiff::civil::date(2026, 12, 1),
                 window_days: DEFAULT_VERIFICATION_WINDOW_DAYS,
             },
+            capacity_fresh_hours: DEFAULT_CAPACITY_FRESH_HOURS,
         },
     }
+}
+
+/// The filters `m.run` applies for `query` at `place`.
+fn needs_of<'q>(m: &'q Matcher<'_>, query: &'q Query, place: &'q ResolvedPlace) -> Needs<'q> {
+    let instant = query.at.unwrap_or_else(judged_at);
+    m.needs(
+        query,
+        query.open_now.then_some(instant),
+        instant,
+        place.country.as_deref(),
+    )
 }
 
 /// Every provider the query may return, ranked, by brute force: the ids
@@ -55,7 +103,7 @@ fn matcher(role: Role) -> Matcher<'static> {
 fn oracle(m: &Matcher<'_>, query: &Query) -> (Vec<String>, f64) {
     let place = m.resolve(&query.place).expect("a point always resolves");
     let point = place.point().expect("a point");
-    let needs = m.needs(query, query.at);
+    let needs = needs_of(m, query, &place);
     let directory = m.directory;
     let geometry = m.view.geometry();
     let country = place.country.as_deref();
@@ -102,7 +150,12 @@ fn oracle(m: &Matcher<'_>, query: &Query) -> (Vec<String>, f64) {
     let farthest = query
         .radius_km
         .map_or(NEARBY_MAX_KM, |r| r.min(NEARBY_MAX_KM));
-    let relaxable = query.relaxable();
+    let staff = m.view.role.sees_confidential();
+    let relaxable: Vec<Relaxable> = query
+        .relaxable()
+        .into_iter()
+        .filter(|r| staff || !matches!(r, Relaxable::Accepting | Relaxable::WarmTransfer))
+        .collect();
     // Each candidate in the first level that allows every filter it fails.
     let mut levels: Vec<Vec<Candidate<'_>>> = vec![Vec::new(); relaxable.len() + 1];
     for i in 0..directory.len() as u32 {
@@ -242,6 +295,8 @@ fn query_strategy() -> impl Strategy<Value = (Query, Role)> {
         ]),
         prop::option::weighted(0.25, 20.0f64..600.0),
         any::<bool>(),
+        prop::bool::weighted(0.3),
+        prop::bool::weighted(0.3),
     )
         .prop_map(
             |(
@@ -255,6 +310,8 @@ fn query_strategy() -> impl Strategy<Value = (Query, Role)> {
                 exclude,
                 radius,
                 staff,
+                accepting,
+                warm_transfer,
             )| {
                 let (lat, lon) = ANCHORS[anchor];
                 let point =
@@ -270,9 +327,11 @@ fn query_strategy() -> impl Strategy<Value = (Query, Role)> {
                         kinds: Vec::new(),
                     },
                     open_now: false,
-                    at: None,
+                    at: Some(judged_at()),
                     radius_km: radius,
                     limit: MAX_LIMIT,
+                    accepting,
+                    warm_transfer,
                 };
                 (query, if staff { Role::Advocate } else { Role::Public })
             },
@@ -305,7 +364,7 @@ proptest! {
     fn distance_keeps_its_meaning_within_a_tier((query, role) in query_strategy()) {
         let m = matcher(role);
         let place = m.resolve(&query.place).expect("resolves");
-        let needs = m.needs(&query, None);
+        let needs = needs_of(&m, &query, &place);
         // The candidates before rounding for publication.
         let (results, _) = m.ranked(&place, &needs, &query);
         for (a, earlier) in results.iter().enumerate() {
@@ -367,4 +426,169 @@ fn dealing_reserves_positions_three_and_five_for_remote_help() {
     let dealt = deal(vec!["a1", "a2", "a3"], vec![], vec!["f1"], 4);
     assert_eq!(dealt, ["a1", "a2", "a3", "f1"]);
     assert_eq!(deal(vec!["a1"], vec!["r1"], vec![], 1), ["a1"]);
+}
+
+/// Whether `p` can take a warm transfer for a caller in `country` speaking
+/// `languages` at `at`, read plainly from the definition: open (or
+/// 24-hour), not full by a fresh figure, a voice or toll-free line for the
+/// caller's country, the language spoken or interpreted (or none asked).
+fn plainly_ready(p: &Provider, languages: &[String], country: Option<&str>, at: Timestamp) -> bool {
+    let open = p.availability.is_open_at(at) == Some(true);
+    let fresh: Vec<u32> = p
+        .capacity
+        .iter()
+        .filter(|c| {
+            c.updated_at
+                .is_some_and(|t| at.duration_since(t) <= jiff::SignedDuration::from_hours(24))
+        })
+        .map(|c| c.available)
+        .collect();
+    let accepting = fresh.is_empty() || fresh.iter().any(|&n| n > 0);
+    let line = p.phones.iter().any(|phone| {
+        matches!(phone.kind, PhoneKind::Voice | PhoneKind::TollFree) && phone_serves(phone, country)
+    });
+    let language = languages.is_empty()
+        || p.languages
+            .iter()
+            .any(|l| languages.contains(&l.to_string()))
+        || p.services.iter().any(|s| s == "interpretation");
+    open && accepting && line && language
+}
+
+/// Over the whole directory, for staff queries at many places and
+/// languages: a provider fails `warm_transfer` exactly when it does not
+/// meet the four conditions, its checklist says the same, and every strict
+/// result of `warm_transfer=true` meets them (which results come, and in
+/// what order, is the oracle's test above).
+#[test]
+fn warm_transfer_is_exactly_the_four_conditions() {
+    let m = matcher(Role::Advocate);
+    let mut ready_seen = 0;
+    for (anchor, languages) in ANCHORS.iter().zip(
+        [vec![], vec!["es"], vec!["so"], vec!["es", "ar"]]
+            .into_iter()
+            .cycle(),
+    ) {
+        let point = LatLng::new(anchor.0, anchor.1).expect("in range");
+        let languages: Vec<String> = languages.into_iter().map(str::to_owned).collect();
+        let query = Query {
+            need: Need {
+                languages: languages.clone(),
+                ..Need::default()
+            },
+            at: Some(judged_at()),
+            warm_transfer: true,
+            limit: MAX_LIMIT,
+            ..Query::at_place(Place::Point(point))
+        };
+        let place = m.resolve(&query.place).expect("resolves");
+        let needs = needs_of(&m, &query, &place);
+        let country = place.country.as_deref();
+        for i in 0..directory().len() as u32 {
+            let p = directory().provider(i).expect("provider");
+            let plain = plainly_ready(p, &languages, country, judged_at());
+            let fails = needs
+                .fails(p, i)
+                .to_vec()
+                .contains(&Relaxable::WarmTransfer);
+            assert_eq!(fails, !plain, "{} at {anchor:?} for {languages:?}", p.id);
+            let check = WarmTransfer::of(p, country, needs.language_fit(p, i), &needs.window);
+            assert_eq!(check.ready, plain, "{}", p.id);
+            ready_seen += usize::from(plain);
+        }
+        let answer = m.run(&query).expect("answers");
+        for result in &answer.results {
+            let p = directory().provider(result.index).expect("provider");
+            let check = result
+                .warm_transfer
+                .expect("a staff result has a checklist");
+            let strict = !result.relaxed.contains(&Relaxable::WarmTransfer);
+            assert_eq!(strict, check.ready, "{}", p.id);
+            assert_eq!(
+                check.ready,
+                plainly_ready(p, &languages, country, judged_at())
+            );
+            if check.ready {
+                assert!(result
+                    .reasons
+                    .iter()
+                    .any(|r| r == "can take a warm transfer now"));
+            }
+        }
+    }
+    assert!(
+        ready_seen > 100,
+        "only {ready_seen} ready: the test sees too little"
+    );
+}
+
+/// The public gets no checklist or capacity, and its answer ignores the
+/// staff-only filters (the API refuses them with 403 before).
+#[test]
+fn the_public_gets_no_capacity_or_checklist() {
+    let m = matcher(Role::Public);
+    let query = Query {
+        at: Some(judged_at()),
+        limit: MAX_LIMIT,
+        ..Query::at_place(Place::Near("Fresno, CA".to_owned()))
+    };
+    let plain = m.run(&query).expect("answers");
+    let asked = m
+        .run(&Query {
+            accepting: true,
+            warm_transfer: true,
+            ..query.clone()
+        })
+        .expect("answers");
+    assert_eq!(ids(&plain), ids(&asked));
+    assert!(!asked.filters.accepting && !asked.filters.warm_transfer);
+    for result in &asked.results {
+        assert!(result.warm_transfer.is_none() && result.capacity.is_none());
+        assert!(result
+            .reasons
+            .iter()
+            .all(|r| !r.contains("capacity") && !r.contains("accepting")));
+    }
+}
+
+/// `accepting=true` keeps fresh room and unknown capacity, relaxes fresh
+/// zeros, and says which it is.
+#[test]
+fn accepting_keeps_room_and_unknown_and_flags_unknown() {
+    let m = matcher(Role::Advocate);
+    let query = Query {
+        at: Some(judged_at()),
+        accepting: true,
+        limit: MAX_LIMIT,
+        ..Query::at_place(Place::Near("Chicago, IL".to_owned()))
+    };
+    let answer = m.run(&query).expect("answers");
+    let window = CapacityWindow {
+        at: judged_at(),
+        fresh_hours: DEFAULT_CAPACITY_FRESH_HOURS,
+    };
+    let mut kinds = std::collections::BTreeSet::new();
+    for result in &answer.results {
+        let p = directory().provider(result.index).expect("provider");
+        let accepting = window.accepting(p);
+        let relaxed = result.relaxed.contains(&Relaxable::Accepting);
+        assert_eq!(relaxed, accepting == Accepting::No, "{}", p.id);
+        let said = |text: &str| result.reasons.iter().any(|r| r.starts_with(text));
+        match accepting {
+            Accepting::Yes => assert!(said("accepting: "), "{:?}", result.reasons),
+            Accepting::No => assert!(said("no capacity now")),
+            Accepting::Unknown => assert!(said("capacity unknown")),
+        }
+        if let Some(shown) = result.capacity {
+            let stale = window.is_stale(&p.capacity[usize::from(shown.position)]);
+            assert_eq!(shown.stale, stale);
+        } else {
+            assert!(p.capacity.is_empty());
+        }
+        kinds.insert(format!("{accepting:?}"));
+    }
+    assert!(
+        kinds.contains("Yes") && kinds.contains("Unknown"),
+        "{kinds:?}"
+    );
 }
