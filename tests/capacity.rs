@@ -40,8 +40,11 @@ fn casas() -> Vec<Provider> {
     let mut y = base("casa-y", "Casa Y");
     y["visibility"] = json!("confidential");
     y["languages"] = json!(["en"]);
-    y["availability"] = json!({"type": "weekly", "timezone": "America/Los_Angeles",
-        "intervals": [0, 1, 2, 3, 4].map(|day| json!({"day": day, "opens_min": 540, "closes_min": 1020}))});
+    let weekdays: Vec<Value> = (0..5)
+        .map(|day| json!({"day": day, "opens_min": 540, "closes_min": 1020}))
+        .collect();
+    y["availability"] =
+        json!({"type": "weekly", "timezone": "America/Los_Angeles", "intervals": weekdays});
     y["phones"] = json!([{"number": "1-800-555-0199", "dial": "18005550199", "kind": "toll_free"}]);
     [x, y]
         .into_iter()
@@ -470,9 +473,10 @@ async fn capacity_goes_stale_after_the_window_judged_at_the_querys_at() {
 async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
     let c = casas_fixture();
     c.set_capacity(As::Provider, "casa-x", BEDS(2)).await;
-    // Saturday 12:00 in Fresno: casa-x (24-hour) is open, casa-y is not.
-    let saturday = "&at=2026-12-05T20:00:00Z";
-    let query = format!("&warm_transfer=true&language=es{saturday}");
+    // An hour from now: casa-x (24-hour) is open and its figure fresh.
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    let soon = format!("&at={}", common::urlencode(&soon.to_string()));
+    let query = format!("&warm_transfer=true&language=es{soon}");
     let x = c.result_for(&query, "casa-x").await.expect("casa-x");
     assert_eq!(
         x["warm_transfer"],
@@ -484,7 +488,6 @@ async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
         .unwrap()
         .contains(&json!("can take a warm transfer now")));
     if let Some(y) = c.result_for(&query, "casa-y").await {
-        assert_eq!(y["warm_transfer"]["open"], false);
         assert_eq!(y["warm_transfer"]["language"], "does_not");
         assert_eq!(y["warm_transfer"]["direct_line"], "18005550199");
         assert_eq!(y["warm_transfer"]["ready"], false);
@@ -492,6 +495,12 @@ async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
             .as_array()
             .unwrap()
             .contains(&json!("warm_transfer")));
+    }
+    // Saturday noon in Fresno: casa-y (weekdays only) is closed.
+    let saturday = "&warm_transfer=true&at=2026-12-05T20:00:00Z";
+    if let Some(y) = c.result_for(saturday, "casa-y").await {
+        assert_eq!(y["warm_transfer"]["open"], false);
+        assert_eq!(y["warm_transfer"]["ready"], false);
     }
     // Every strict result is ready; every result's checklist is all four.
     let answer = c
@@ -517,14 +526,17 @@ async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
     }
     // Full: no longer ready.
     c.set_capacity(As::Provider, "casa-x", BEDS(0)).await;
-    let x = c.result_for(&query, "casa-x").await.expect("casa-x");
-    assert_eq!(x["warm_transfer"]["ready"], false);
-    assert_eq!(x["relaxed"][0], "warm_transfer");
-    // Not asked: the language is met.
     let x = c
-        .result_for(&format!("&warm_transfer=true{saturday}"), "casa-x")
+        .result_for(&format!("&language=es{soon}"), "casa-x")
         .await
         .expect("casa-x");
+    assert_eq!(x["warm_transfer"]["ready"], false);
+    assert_eq!(x["warm_transfer"]["accepting"], "no");
+    if let Some(x) = c.result_for(&query, "casa-x").await {
+        assert_eq!(x["relaxed"][0], "warm_transfer");
+    }
+    // Not asked: the language is met.
+    let x = c.result_for(&soon, "casa-x").await.expect("casa-x");
     assert_eq!(x["warm_transfer"]["language"], "not_asked");
 }
 
