@@ -5,6 +5,10 @@
 //! Criterion reports the median of batches; the p50/p99 of single queries
 //! are timed separately over the same rotating query list and printed.
 //! Run with `cargo bench --bench matching`. Results: `benches/README.md`.
+//! `REFMATCH_BENCH_WARM=1` adds `warm_transfer=true` to every query (a
+//! staff filter: the default staff view applies it), over directories
+//! where a third of the providers carry a fresh capacity figure, a sixth
+//! a full one and a sixth a stale one (issue 15).
 #![allow(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -66,14 +70,42 @@ fn queries() -> Vec<Query> {
                     .filter(|p| !p.is_empty())
                     .filter_map(|p| p.split_once('=')),
             );
+            if std::env::var_os("REFMATCH_BENCH_WARM").is_some() {
+                pairs.push(("warm_transfer", "true"));
+            }
             out.push(Query::parse(pairs, &[], &matcher_terms).unwrap());
         }
     }
     out
 }
 
+/// With `REFMATCH_BENCH_WARM`, capacity for the providers: fresh with
+/// room (a third), fresh and full (a sixth), stale (a sixth), none.
+fn with_capacity(providers: &mut [refmatch::model::Provider]) {
+    if std::env::var_os("REFMATCH_BENCH_WARM").is_none() {
+        return;
+    }
+    let now = jiff::Timestamp::now();
+    for (i, p) in providers.iter_mut().enumerate() {
+        let (available, hours) = match i % 6 {
+            0 | 1 => (3, 1),
+            2 => (0, 1),
+            3 => (3, 72),
+            _ => continue,
+        };
+        p.capacity = vec![refmatch::model::ServiceCapacity {
+            available,
+            maximum: Some(12),
+            unit: "beds".into(),
+            updated_at: Some(now - jiff::SignedDuration::from_hours(hours)),
+            updated_by: None,
+        }];
+    }
+}
+
 fn sample_directory() -> Directory {
-    let ingested = Validator::new(gazetteer(), vocabulary()).read_bundled();
+    let mut ingested = Validator::new(gazetteer(), vocabulary()).read_bundled();
+    with_capacity(&mut ingested.providers);
     Directory::build(ingested.providers, gazetteer(), IndexOptions::default())
         .unwrap()
         .0
@@ -81,7 +113,8 @@ fn sample_directory() -> Directory {
 
 fn million_directory() -> Directory {
     let started = Instant::now();
-    let providers = refmatch::synthetic::generate(gazetteer(), 1_000_000, 2026);
+    let mut providers = refmatch::synthetic::generate(gazetteer(), 1_000_000, 2026);
+    with_capacity(&mut providers);
     let (directory, _) = Directory::build(providers, gazetteer(), IndexOptions::default()).unwrap();
     eprintln!(
         "1M directory generated and built in {:.1?}",

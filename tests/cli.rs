@@ -5,7 +5,7 @@
 
 mod common;
 use common::process::{http_get, refmatch, Server};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
@@ -804,6 +804,105 @@ fn keys_are_listed_and_a_revoked_key_stops_working_on_a_running_server() {
     let unknown = keys(&["revoke", "999"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key #999"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_provider_key_is_bound_to_records_the_store_holds_and_listed_with_them() {
+    let dir = std::env::temp_dir().join(format!("refmatch-cli-provider-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = dir.join("store.sqlite");
+    let keys = |args: &[&str]| {
+        refmatch()
+            .arg("keys")
+            .args(args)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .expect("runs")
+    };
+    let admin = keys(&["create", "--init", "--role", "admin", "--name", "ops"]);
+    assert!(admin.status.success());
+    // A provider key names its records; a staff key takes none; a record
+    // the store does not hold is refused (the store is still empty).
+    let none = keys(&["create", "--role", "provider", "--name", "Casa X desk"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--records"));
+    let staff = keys(&[
+        "create",
+        "--role",
+        "advocate",
+        "--name",
+        "x",
+        "--records",
+        "a",
+    ]);
+    assert_eq!(staff.status.code(), Some(2));
+    let missing = keys(&[
+        "create",
+        "--role",
+        "provider",
+        "--name",
+        "Casa X desk",
+        "--records",
+        "hotline-nhtrc",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("hotline-nhtrc"));
+    assert!(missing.stdout.is_empty(), "no key printed");
+    // Once the server has seeded the store, the records exist.
+    let server = Server::start_with(&store, Stdio::null(), "refmatch=warn", &[]);
+    let created = keys(&[
+        "create",
+        "--role",
+        "provider",
+        "--name",
+        "Casa X desk",
+        "--records",
+        "hotline-nhtrc,hotline-ncmec",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let secret = String::from_utf8(created.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    // It reads as the public does.
+    let read = status_with_key(server.port, "/v1/providers?limit=1", &secret);
+    assert!(read.contains(" 200 "), "{read}");
+    server.stop();
+    let listed: Value = serde_json::from_slice(&keys(&["list", "--json"]).stdout).expect("JSON");
+    assert_eq!(listed[1]["role"], "provider");
+    assert_eq!(
+        listed[1]["records"],
+        json!(["hotline-nhtrc", "hotline-ncmec"])
+    );
+    assert_eq!(listed[0]["records"], json!([]));
+    let table = String::from_utf8(keys(&["list"]).stdout).expect("utf-8");
+    assert!(
+        table.contains("provider") && table.contains("records: hotline-nhtrc, hotline-ncmec"),
+        "{table}"
+    );
+    // `match` refuses the staff-only filters to a provider key.
+    let refused = refmatch()
+        .args([
+            "match",
+            "--near",
+            "Fresno, CA",
+            "--warm-transfer",
+            "--key",
+            &secret,
+            "--store",
+        ])
+        .arg(&store)
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--warm-transfer is for staff"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -58,6 +58,18 @@ pub(super) struct MatchArgs {
     /// Most results (1–100, default 10).
     #[arg(long)]
     limit: Option<String>,
+    /// Staff only (--staff or an advocate or admin --key): only providers
+    /// with room, or whose capacity is unknown (flagged).
+    #[arg(long)]
+    accepting: bool,
+    /// Staff only: only providers that can take a warm transfer now (open,
+    /// accepting, a direct line, the caller's language).
+    #[arg(long)]
+    warm_transfer: bool,
+    /// Hours a capacity figure stays fresh, as `serve
+    /// --capacity-fresh-hours`.
+    #[arg(long, default_value_t = refmatch::model::DEFAULT_CAPACITY_FRESH_HOURS)]
+    capacity_fresh_hours: u32,
     /// Output: a readable table, or the API's json or geojson body.
     #[arg(long, value_enum, default_value_t = MatchFormat::Table)]
     format: MatchFormat,
@@ -99,7 +111,12 @@ impl MatchArgs {
                 ("exclude", &self.exclude),
                 ("population", &self.population),
             ],
-            &[("open_24h", self.open_24h), ("open_now", self.open_now)],
+            &[
+                ("open_24h", self.open_24h),
+                ("open_now", self.open_now),
+                ("accepting", self.accepting),
+                ("warm_transfer", self.warm_transfer),
+            ],
         )
     }
 }
@@ -182,7 +199,25 @@ pub(super) fn match_command(gazetteer: Gazetteer, args: &MatchArgs) -> anyhow::R
         }
         _ => None,
     };
-    let view = View::now(caller.role);
+    if !caller.role.sees_confidential() {
+        if let Some(flag) = [
+            ("accepting", args.accepting),
+            ("warm-transfer", args.warm_transfer),
+        ]
+        .into_iter()
+        .find_map(|(flag, on)| on.then_some(flag))
+        {
+            eprintln!(
+                "error: --{flag} is for staff: give --staff or an advocate or admin --key (this caller is {})",
+                caller.role
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let view = View {
+        capacity_fresh_hours: args.capacity_fresh_hours,
+        ..View::now(caller.role)
+    };
     match opened {
         Some(opened) => {
             let (live, report) = LiveDirectory::open_read(

@@ -155,7 +155,7 @@ mod tests {
              \x20  1  rmk_ab12  admin     2026-12-03T15:52:31   active   hotline desk\n\
              \x20 12  rmk_ab12  advocate  2026-12-03T15:52:31   revoked  old laptop\n\
              \x20 13  rmk_ab12  provider  2026-12-03T15:52:31   active   Casa X desk\n\
-             \x20       records: casa-x, casa-y\n"
+             \x20     records: casa-x, casa-y\n"
         );
     }
 }
