@@ -181,7 +181,13 @@ fn written(caller: &Caller, stored: &Stored) -> Response {
     let record: Provider = if caller.role.sees_confidential() {
         stored.provider.clone()
     } else {
-        stored.provider.redact_for_public()
+        let mut public = stored.provider.redact_for_public();
+        if public.location_confidential {
+            // The public never gets a confidential point, not even this
+            // way round.
+            public.location = None;
+        }
+        public
     };
     json_response(
         StatusCode::OK,
