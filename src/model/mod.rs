@@ -8,6 +8,7 @@ mod bbox;
 pub mod need;
 mod parameters;
 mod provider;
+pub mod referral;
 mod region_key;
 mod schedule;
 mod vocabulary;
