@@ -18,7 +18,7 @@ use axum::response::Response;
 use serde_json::json;
 
 /// The `format` parameter of `/v1/coverage`.
-pub const FORMAT: ParameterDoc = ParameterDoc::one("format", "string", "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures).");
+pub const FORMAT: ParameterDoc = ParameterDoc::one("format", "string", "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures); with weight=demand, json (the default then, application/json).");
 
 /// Threads a coverage request may use.
 fn threads() -> usize {
