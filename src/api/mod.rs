@@ -8,7 +8,8 @@
 //! `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`, `/v1/coverage`,
 //! `/v1/coverage/suggest`; the live directory's `POST /v1/providers`,
 //! `PUT`/`DELETE /v1/providers/{id}`, `/v1/providers/{id}/history`,
-//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`. GeoJSON bodies
+//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`; the staff-only
+//! referral records `/v1/referrals…` ([`referrals`]). GeoJSON bodies
 //! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
 //!
 //! Every request passes the access layer ([`access`]): its API key gives its
