@@ -4,6 +4,7 @@
 //! unmet-need log and `/v1/coverage?weight=demand` on a case where demand
 //! and population disagree, and that no referral or demand data ever
 //! reaches a public answer.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

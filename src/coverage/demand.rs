@@ -158,7 +158,7 @@ pub fn demand_ranking(
         row.population_rank = i + 1;
     }
     // Stable: equal demand keeps the population order.
-    rows.sort_by(|a, b| b.unmet.cmp(&a.unmet));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.unmet));
     for (i, row) in rows.iter_mut().enumerate() {
         row.rank = i + 1;
     }

@@ -487,7 +487,7 @@ pub struct ReferralCounts {
 /// Days since 1970-01-01 of `date`.
 pub fn epoch_day(date: jiff::civil::Date) -> i32 {
     let epoch = jiff::civil::date(1970, 1, 1);
-    i32::try_from((date - epoch).get_days()).unwrap_or(0)
+    (date - epoch).get_days()
 }
 
 impl ReferralCounts {
