@@ -20,7 +20,7 @@ use refmatch::gazetteer::Gazetteer;
 use refmatch::index::IndexOptions;
 use refmatch::ingest::Ingested;
 use refmatch::live::LiveDirectory;
-use refmatch::model::{Provider, Role, Vocabulary};
+use refmatch::model::{referral, Provider, Role, Vocabulary};
 use refmatch::store::{
     Actor, ApiKey, AuditEntry, ConfidentialRead, HistoryEntry, ImportCounts, KeyListing, KeyReader,
     SqliteStore, Store, StoreError, Stored, Submission, SubmissionStatus,
@@ -205,6 +205,50 @@ impl Store for Watched {
     }
     fn revoke_key(&mut self, id: u64, actor: &Actor<'_>) -> Result<(ApiKey, bool), StoreError> {
         self.inner.revoke_key(id, actor)
+    }
+    fn create_referral(
+        &mut self,
+        new: &referral::NewReferral,
+        actor: &Actor<'_>,
+    ) -> Result<referral::Referral, StoreError> {
+        self.inner.create_referral(new, actor)
+    }
+    fn change_referral(
+        &mut self,
+        id: u64,
+        change: &referral::StatusChange,
+        actor: &Actor<'_>,
+    ) -> Result<(referral::Referral, referral::Referral), StoreError> {
+        self.inner.change_referral(id, change, actor)
+    }
+    fn note_referral(
+        &mut self,
+        id: u64,
+        text: &str,
+        actor: &Actor<'_>,
+    ) -> Result<referral::Referral, StoreError> {
+        self.inner.note_referral(id, text, actor)
+    }
+    fn record_unmet(&mut self, events: &[referral::UnmetEvent]) -> Result<(), StoreError> {
+        self.inner.record_unmet(events)
+    }
+    fn referral_counts(
+        &self,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<(String, i32, referral::DayCounts)>, StoreError> {
+        self.inner.referral_counts(since)
+    }
+    fn referral(&self, id: u64) -> Result<Option<referral::Referral>, StoreError> {
+        Store::referral(&self.inner, id)
+    }
+    fn referrals(
+        &self,
+        query: &referral::ReferralQuery,
+    ) -> Result<Vec<referral::Referral>, StoreError> {
+        Store::referrals(&self.inner, query)
+    }
+    fn unmet(&self) -> Result<Vec<referral::UnmetEvent>, StoreError> {
+        Store::unmet(&self.inner)
     }
 }
 

@@ -992,7 +992,21 @@ async fn no_public_answer_holds_a_confidential_record_or_field() {
         let answer = get(f, Who::Public, &uri).await;
         assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
         assert_public(secrets, &uri, &answer.text());
+        // Referral counts are staff-only (issue 15).
+        for staff_only in ["referral_stats", "acceptance_rate"] {
+            assert!(
+                !answer.text().contains(staff_only),
+                "{uri} holds {staff_only}"
+            );
+        }
     }
+    // Referrals and recorded demand are never the public's (issue 15).
+    get(f, Who::Public, "/v1/referrals")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    get(f, Who::Public, "/v1/coverage?weight=demand&by=state")
+        .await
+        .problem(StatusCode::FORBIDDEN);
     // The same answers to an advocate do hold confidential records: the
     // checks above can fail.
     let staff = get(f, Who::Advocate, "/v1/providers?limit=1000")

@@ -35,7 +35,12 @@ fn coverage_notebook_runs_every_cell() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    for picture in ["choropleth.png", "underserved.png", "sites.png"] {
+    for picture in [
+        "choropleth.png",
+        "underserved.png",
+        "sites.png",
+        "demand.png",
+    ] {
         let bytes = std::fs::read(out.join(picture)).unwrap_or_default();
         assert!(bytes.starts_with(b"\x89PNG"), "{picture} was not drawn");
     }

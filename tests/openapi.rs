@@ -565,6 +565,60 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
         run(&fixture, &app, &mut document, case, &mut seen).await;
     }
 
+    // Referrals: made, listed, read, moved along, noted, refused; and the
+    // demand-weighted coverage they feed.
+    let referral = json!({
+        "provider_id": "hotline-nhtrc", "method": "warm_transfer", "consent": true,
+        "place": "Fresno, CA", "issue": ["labor_trafficking"], "language": ["es"],
+        "population": [], "follow_up_due": "2026-12-05", "note": "first note"
+    });
+    let made = (run(
+        &fixture,
+        &app,
+        &mut document,
+        &Case::new(
+            Method::POST,
+            "/v1/referrals",
+            "/v1/referrals",
+            Who::Advocate,
+            201,
+        )
+        .json(&referral),
+        &mut seen,
+    )
+    .await)
+        .json();
+    let id = made["id"].as_u64().expect("referral id");
+    let abroad = json!({
+        "provider_id": "hotline-nhtrc", "method": "information_given", "consent": false,
+        "place": {"lat": -12.05, "lon": -77.04}
+    });
+    let referrals = vec![
+        Case::new(Method::POST, "/v1/referrals", "/v1/referrals", Who::Admin, 201).json(&abroad),
+        Case::new(Method::POST, "/v1/referrals", "/v1/referrals", Who::Public, 401).json(&referral),
+        Case::new(Method::POST, "/v1/referrals", "/v1/referrals", Who::Advocate, 422).json(&json!({"provider_id": "hotline-nhtrc", "method": "warm_transfer", "consent": false, "place": "Fresno, CA"})),
+        Case::get("/v1/referrals", "/v1/referrals", Who::Advocate),
+        Case::get("/v1/referrals", "/v1/referrals?view=open&provider=hotline-nhtrc&limit=1", Who::Admin),
+        Case::get("/v1/referrals", "/v1/referrals?view=mine", Who::Advocate),
+        Case::get("/v1/referrals", "/v1/referrals?view=due", Who::Advocate),
+        Case::get("/v1/referrals", "/v1/referrals?view=soon", Who::Advocate).status(400),
+        Case::get("/v1/referrals/{id}", format!("/v1/referrals/{id}"), Who::Advocate),
+        Case::get("/v1/referrals/{id}", "/v1/referrals/99999", Who::Advocate).status(404),
+        Case::new(Method::POST, "/v1/referrals/{id}/notes", format!("/v1/referrals/{id}/notes"), Who::Advocate, 200).json(&json!({"text": "called back"})),
+        Case::new(Method::POST, "/v1/referrals/{id}/status", format!("/v1/referrals/{id}/status"), Who::Advocate, 409).json(&json!({"status": "completed"})),
+        Case::new(Method::POST, "/v1/referrals/{id}/status", format!("/v1/referrals/{id}/status"), Who::Advocate, 200).json(&json!({"status": "declined", "reason": "no_capacity", "note": "full tonight"})),
+        Case::get("/v1/referrals/{id}", format!("/v1/referrals/{id}"), Who::Admin),
+        Case::get("/v1/coverage", "/v1/coverage?weight=demand&by=county&issue=labor_trafficking", Who::Advocate),
+        Case::get("/v1/coverage", "/v1/coverage?weight=demand&by=state", Who::Admin),
+        Case::get("/v1/coverage", "/v1/coverage?weight=demand&by=state", Who::Public).status(403),
+        Case::get("/v1/match", "/v1/match?near=Fresno,%20CA&issue=labor_trafficking&limit=5", Who::Advocate),
+        Case::get("/v1/match", "/v1/match?near=Fresno,%20CA&issue=labor_trafficking&limit=5&format=json", Who::Admin),
+        Case::get("/v1/audit", "/v1/audit?limit=1000", Who::Admin),
+    ];
+    for case in &referrals {
+        run(&fixture, &app, &mut document, case, &mut seen).await;
+    }
+
     // Every documented operation was exercised with its documented success
     // status, and in every media type its success answer documents.
     for (path, method) in document.operations() {

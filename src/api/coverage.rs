@@ -18,7 +18,7 @@ use axum::response::Response;
 use serde_json::json;
 
 /// The `format` parameter of `/v1/coverage`.
-pub const FORMAT: ParameterDoc = ParameterDoc::one("format", "string", "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures).");
+pub const FORMAT: ParameterDoc = ParameterDoc::one("format", "string", "Body format: geojson (default, application/geo+json FeatureCollection of region outlines) or csv (text/csv table of the same figures); with weight=demand, json (the default then, application/json).");
 
 /// Threads a coverage request may use.
 fn threads() -> usize {
@@ -93,6 +93,16 @@ pub(super) async fn report(
     params: Result<Query<Pairs>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params?;
+    match value(&params, "weight").map(str::trim) {
+        None | Some("population") => {}
+        Some("demand") => return demand(state, &caller, &params).await,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "weight",
+                format!("weight must be population or demand, got '{other}'"),
+            ))
+        }
+    }
     let format = format(&params)?;
     let snapshot = state.live.snapshot();
     let query = checked_query(
@@ -127,6 +137,65 @@ pub(super) async fn report(
         }
     })
     .await
+}
+
+/// `GET /v1/coverage?weight=demand` (staff only): US states or counties
+/// ranked by recorded unmet demand matching the need, beside population.
+async fn demand(state: AppState, caller: &Caller, params: &Pairs) -> Result<Response, ApiError> {
+    if !caller.role.sees_confidential() {
+        return Err(ApiError::Forbidden(
+            "weight=demand (recorded unmet demand) is for staff only: send an advocate or \
+             admin key, or leave weight out for population-weighted gaps"
+                .to_owned(),
+        ));
+    }
+    match value(params, "format").map(str::trim) {
+        None | Some("json") => {}
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("with weight=demand the body is JSON: leave format out or send format=json, got '{other}'"),
+            ))
+        }
+    }
+    let query = CoverageQuery::parse(
+        pairs(params),
+        &["format", "weight"],
+        Purpose::Report,
+        &state.terms(),
+    )?;
+    let by = match query.regions {
+        crate::coverage::RegionSet::State => "state",
+        crate::coverage::RegionSet::County => "county",
+        _ => "",
+    };
+    let worker = state.clone();
+    let body = super::blocking("demand ranking", move || {
+        let events = worker.live.unmet()?;
+        let rows = coverage::demand_ranking(
+            &worker.gazetteer,
+            &worker.vocabulary,
+            &events,
+            &query.regions,
+            &query.need,
+        )
+        .map_err(|e| ApiError::invalid("by", e.to_string()))?;
+        let recorded: u64 = rows.iter().map(|r| r.unmet).sum();
+        Ok(json!({
+            "weight": "demand",
+            "by": by,
+            "region_sets": coverage::DEMAND_REGION_SETS,
+            "need": {
+                "issue": query.need.issues,
+                "language": query.need.languages,
+                "population": query.need.populations,
+            },
+            "unmet": recorded,
+            "regions": rows,
+        }))
+    })
+    .await?;
+    super::body_response(super::JSON, &body)
 }
 
 /// `GET /v1/coverage/suggest`.

@@ -8,7 +8,8 @@
 //! `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`, `/v1/coverage`,
 //! `/v1/coverage/suggest`; the live directory's `POST /v1/providers`,
 //! `PUT`/`DELETE /v1/providers/{id}`, `/v1/providers/{id}/history`,
-//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`. GeoJSON bodies
+//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`; the staff-only
+//! referral records `/v1/referrals…` ([`referrals`]). GeoJSON bodies
 //! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
 //!
 //! Every request passes the access layer ([`access`]): its API key gives its
@@ -24,6 +25,7 @@ pub mod heavy;
 pub mod launch;
 pub mod openapi;
 pub mod problems;
+pub mod referrals;
 pub mod schemas;
 
 use crate::cancel::Cancelled;
@@ -466,6 +468,9 @@ impl From<LiveError> for ApiError {
             LiveError::Store(error @ StoreError::AlreadyDecided { .. }) => {
                 ApiError::Conflict(error.to_string())
             }
+            LiveError::Store(error @ StoreError::InvalidTransition { .. }) => {
+                ApiError::Conflict(error.to_string())
+            }
             LiveError::Store(StoreError::Stale { id, current }) => ApiError::PreconditionFailed {
                 detail: format!(
                     "record '{id}' has changed since you read it (it is now at ETag \"{current}\"); GET it again, reapply your change and send the new ETag in If-Match"
@@ -591,6 +596,13 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
         .route("/v1/submissions/{id}/approve", post(edits::approve))
         .route("/v1/submissions/{id}/reject", post(edits::reject))
         .route("/v1/audit", get(edits::audit))
+        .route(
+            "/v1/referrals",
+            get(referrals::list).post(referrals::create),
+        )
+        .route("/v1/referrals/{id}", get(referrals::one))
+        .route("/v1/referrals/{id}/status", post(referrals::status))
+        .route("/v1/referrals/{id}/notes", post(referrals::note))
         .route("/v1/hotlines", get(hotlines))
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/geocode", get(geocode))
@@ -803,14 +815,61 @@ async fn match_providers(
         }
     }
     let response = matcher.run(&query)?;
-    let renderer = state.renderer(&snapshot, &view);
-    let body = match format {
-        Format::GeoJson => bytes_response(GEOJSON, renderer.match_geojson(&response)),
-        Format::Json => bytes_response(JSON, renderer.match_json(&response)),
+    record_unmet(&state, &response);
+    let body = {
+        // Staff results carry each provider's referral counts, read from
+        // memory (no SQL on the match path); the lock ends with the body.
+        let counts = view
+            .role
+            .sees_confidential()
+            .then(|| state.live.referral_counts());
+        let mut renderer = state.renderer(&snapshot, &view);
+        if let Some(counts) = &counts {
+            renderer = renderer.with_referral_stats(
+                counts,
+                crate::model::referral::epoch_day(crate::live::today()),
+            );
+        }
+        match format {
+            Format::GeoJson => bytes_response(GEOJSON, renderer.match_geojson(&response)),
+            Format::Json => bytes_response(JSON, renderer.match_json(&response)),
+        }
     };
     let read = confidential_ids(&snapshot, response.results.iter().map(|r| r.index));
     audit_reads(&state, &caller, read, "/v1/match").await?;
     Ok(body)
+}
+
+/// Queues the anonymous unmet-need event of a match whose strict answer
+/// was empty (`none`: nothing at all; `relaxed`: only with relaxed
+/// filters) or needed relaxing: the need codes, the caller's region and
+/// the UTC hour, never the query text. Returns at once.
+fn record_unmet(state: &AppState, response: &matching::MatchResponse) {
+    use crate::model::referral::{hour_bucket, Unmet, UnmetEvent};
+    let outcome = if response.results.is_empty() {
+        Unmet::None
+    } else if response.results.iter().any(|r| !r.relaxed.is_empty()) {
+        Unmet::Relaxed
+    } else {
+        return;
+    };
+    let place = &response.place;
+    let region = crate::live::region_key(
+        place.point(),
+        place.precision,
+        place.country.as_deref(),
+        place.region.as_deref(),
+        place.county_fips.as_deref(),
+    );
+    state.live.record_unmet(UnmetEvent {
+        hour: hour_bucket(jiff::Timestamp::now()),
+        region,
+        outcome,
+        reason: None,
+        issues: response.filters.issues.clone(),
+        languages: response.filters.languages.clone(),
+        populations: response.filters.populations.clone(),
+    });
 }
 
 async fn list_providers(

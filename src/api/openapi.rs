@@ -190,7 +190,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: crate::coverage::COVERAGE_PARAMETERS,
         path_parameters: &[],
         content_type: "application/geo+json",
-        errors: &[400, 422, 503],
+        errors: &[400, 403, 422, 503],
         format: Some(super::coverage::FORMAT),
     },
     Endpoint {
@@ -366,6 +366,71 @@ pub const ENDPOINTS: &[Endpoint] = &[
         format: None,
     },
     Endpoint {
+        method: "post",
+        role: "advocate",
+        body: Some("application/json"),
+        status: 201,
+        path: "/v1/referrals",
+        summary: "Records a referral made from a match (staff only): provider, method, consent, the caller's place (kept only as a region: county, H3 resolution-5 cell abroad, state or country), need codes, follow-up date; answers the referral with Location. Statuses map onto FHIR R4 Task.status: sent=requested, accepted=accepted, declined=rejected, completed=completed, no_contact=failed, cancelled=cancelled.",
+        query: &[],
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 413, 422, 429],
+        format: None,
+    },
+    Endpoint {
+        method: "get",
+        role: "advocate",
+        body: None,
+        status: 200,
+        path: "/v1/referrals",
+        summary: "The shift's referrals, newest first (staff only): view=mine|due|open|all, by provider, paged with a cursor.",
+        query: super::referrals::LIST_PARAMETERS,
+        path_parameters: &[],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 429],
+        format: None,
+    },
+    Endpoint {
+        method: "get",
+        role: "advocate",
+        body: None,
+        status: 200,
+        path: "/v1/referrals/{id}",
+        summary: "One referral with its notes and status history (staff only).",
+        query: &[],
+        path_parameters: &[REFERRAL_ID],
+        content_type: "application/json",
+        errors: &[401, 403, 404, 429],
+        format: None,
+    },
+    Endpoint {
+        method: "post",
+        role: "advocate",
+        body: Some("application/json"),
+        status: 200,
+        path: "/v1/referrals/{id}/status",
+        summary: "Moves a referral along its lifecycle (sent → accepted | declined (reason) | cancelled; accepted → completed | no_contact | cancelled; anything else 409), audited; a decline is logged as unmet need.",
+        query: &[],
+        path_parameters: &[REFERRAL_ID],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 404, 409, 413, 422, 429],
+        format: None,
+    },
+    Endpoint {
+        method: "post",
+        role: "advocate",
+        body: Some("application/json"),
+        status: 200,
+        path: "/v1/referrals/{id}/notes",
+        summary: "Adds a note to a referral (staff only), audited.",
+        query: &[],
+        path_parameters: &[REFERRAL_ID],
+        content_type: "application/json",
+        errors: &[400, 401, 403, 404, 413, 422, 429],
+        format: None,
+    },
+    Endpoint {
         method: "get",
         role: "public",
         body: None,
@@ -397,6 +462,8 @@ const ID: ParameterDoc = ParameterDoc::one("id", "string", "The provider's id.")
 
 const SUBMISSION_ID: ParameterDoc = ParameterDoc::one("id", "integer", "The submission's id.");
 
+const REFERRAL_ID: ParameterDoc = ParameterDoc::one("id", "integer", "The referral's id.");
+
 fn parameter(doc: &ParameterDoc, location: &str) -> Value {
     let required = location == "path" || doc.required;
     json!({
@@ -415,7 +482,7 @@ fn error_status_text(status: u16) -> &'static str {
         403 => "The key's role may not do this (a staff-only parameter, another record than a provider key's own); `parameter` names a refused parameter.",
         404 => "Nothing matches; `suggestions` may list close spellings.",
         405 => "The route does not answer this method.",
-        409 => "The record exists already, or the submission was decided.",
+        409 => "The record exists already, the submission was decided, or the referral's lifecycle does not allow the change.",
         412 => "If-Match names a version that is no longer current: GET the record again.",
         413 => "The body is too large.",
         422 => "The record fails validation, or the request would cost more than its documented budget; `parameter` names the field or the parameter to change.",

@@ -81,7 +81,11 @@ pub const SUCCESS: &[Bodies] = &[
     bodies(
         "get",
         "/v1/coverage",
-        &[(GEOJSON, Some("CoverageCollection")), ("text/csv", None)],
+        &[
+            (GEOJSON, Some("CoverageCollection")),
+            ("text/csv", None),
+            (JSON, Some("DemandRanking")),
+        ],
     ),
     bodies(
         "get",
@@ -132,6 +136,19 @@ pub const SUCCESS: &[Bodies] = &[
         &[(JSON, Some("Submission"))],
     ),
     bodies("get", "/v1/audit", &[(JSON, Some("AuditPage"))]),
+    bodies("post", "/v1/referrals", &[(JSON, Some("Referral"))]),
+    bodies("get", "/v1/referrals", &[(JSON, Some("ReferralPage"))]),
+    bodies("get", "/v1/referrals/{id}", &[(JSON, Some("Referral"))]),
+    bodies(
+        "post",
+        "/v1/referrals/{id}/status",
+        &[(JSON, Some("Referral"))],
+    ),
+    bodies(
+        "post",
+        "/v1/referrals/{id}/notes",
+        &[(JSON, Some("Referral"))],
+    ),
     bodies("get", "/", &[("text/html", None)]),
     bodies(
         "get",
@@ -142,6 +159,17 @@ pub const SUCCESS: &[Bodies] = &[
 
 /// The request bodies of the operations that take one.
 pub const REQUESTS: &[Bodies] = &[
+    bodies("post", "/v1/referrals", &[(JSON, Some("ReferralInput"))]),
+    bodies(
+        "post",
+        "/v1/referrals/{id}/status",
+        &[(JSON, Some("StatusChangeInput"))],
+    ),
+    bodies(
+        "post",
+        "/v1/referrals/{id}/notes",
+        &[(JSON, Some("NoteInput"))],
+    ),
     bodies("post", "/v1/providers", &[(JSON, Some("RecordInput"))]),
     bodies("put", "/v1/providers/{id}", &[(JSON, Some("RecordInput"))]),
     bodies(
@@ -332,6 +360,9 @@ const AUDIT_ACTIONS: &[&str] = &[
     "read_confidential",
     "key_create",
     "key_revoke",
+    "referral_create",
+    "referral_status",
+    "referral_note",
 ];
 const UNIT_KINDS: &[&str] = &["state", "county", "country", "h3"];
 
@@ -353,6 +384,7 @@ pub fn components() -> Map<String, Value> {
     coverage(&mut add);
     records(&mut add);
     edits(&mut add);
+    referrals(&mut add);
     add(
         "Healthz",
         object(
@@ -609,6 +641,7 @@ fn match_members() -> Vec<(&'static str, Value)> {
                 "Staff only: its capacity figure (the freshest with room, else the freshest); null when it has none. Never in a public or provider-key answer.",
             ),
         ),
+        ("referral_stats", reference("ReferralStats")),
     ]
 }
 
@@ -1901,6 +1934,247 @@ fn edits(add: &mut impl FnMut(&str, Value)) {
                 (
                     "next_after",
                     json!({"type": ["integer", "null"], "minimum": 0, "description": "Pass as after= for the next page; null on the last page."}),
+                ),
+            ],
+        ),
+    );
+}
+
+const METHODS: &[&str] = &["warm_transfer", "information_given", "provider_callback"];
+const STATUSES: &[&str] = &[
+    "sent",
+    "accepted",
+    "declined",
+    "completed",
+    "no_contact",
+    "cancelled",
+];
+const FHIR_STATUSES: &[&str] = &[
+    "requested",
+    "accepted",
+    "rejected",
+    "completed",
+    "failed",
+    "cancelled",
+];
+const DECLINE_REASONS: &[&str] = &[
+    "no_capacity",
+    "not_eligible",
+    "unreachable",
+    "caller_declined",
+    "out_of_area",
+    "other",
+];
+
+/// The FHIR R4 Task mapping, as the document states it.
+const FHIR_MAPPING: &str = "Statuses map onto FHIR R4 Task.status: sent=requested, accepted=accepted, declined=rejected, completed=completed, no_contact=failed, cancelled=cancelled. Lifecycle: sent → accepted | declined (reason) | cancelled; accepted → completed | no_contact | cancelled; any other change is 409.";
+
+fn date(description: &str) -> Value {
+    json!({"type": "string", "format": "date", "description": description})
+}
+
+fn nullable_date(description: &str) -> Value {
+    json!({"type": ["string", "null"], "format": "date", "description": description})
+}
+
+fn referrals(add: &mut impl FnMut(&str, Value)) {
+    add(
+        "ReferralStats",
+        object(
+            "Staff only: the provider's referrals over the last window_days days (UTC), beside its result; ranking is unchanged by them.",
+            &["window_days", "sent", "accepted", "declined", "acceptance_rate"],
+            vec![
+                ("window_days", integer("The window, days (90).")),
+                ("sent", integer("Referrals made to it in the window.")),
+                ("accepted", integer("Of those, accepted (whatever happened after).")),
+                ("declined", integer("Of those, declined.")),
+                (
+                    "acceptance_rate",
+                    nullable_number("accepted / (accepted + declined); null before it answered any."),
+                ),
+            ],
+        ),
+    );
+    let referral_members = vec![
+        ("id", json!({"type": "integer", "minimum": 1, "description": "Referral number."})),
+        ("provider_id", text("The provider referred to.")),
+        ("provider_name", text("Its name when the referral was made.")),
+        ("method", one_of(METHODS, "How the caller was referred.")),
+        ("consent", boolean("The caller agreed to their details being passed on.")),
+        ("status", one_of(STATUSES, &format!("Where it stands. {FHIR_MAPPING}"))),
+        ("fhir_status", one_of(FHIR_STATUSES, "The FHIR R4 Task.status of status.")),
+        ("decline_reason", nullable_one_of(DECLINE_REASONS, "Why the provider declined.")),
+        ("region", text("The caller's region only, never a finer place: county:FIPS in the US, h3:CELL (H3 resolution 5) abroad, state:XX or country:XX when the place was no finer.")),
+        ("issue", strings("Issue codes of the need.")),
+        ("language", strings("ISO 639-1 codes of the caller's languages.")),
+        ("population", strings("Population codes of the need.")),
+        ("follow_up_due", nullable_date("When to check on it.")),
+        ("created_at", timestamp("When it was made.")),
+        ("created_by", text("The key that made it (key:NAME#ID).")),
+        ("updated_at", timestamp("When it last changed.")),
+        (
+            "notes",
+            array_of(
+                object(
+                    "A note.",
+                    &["at", "by", "text"],
+                    vec![
+                        ("at", timestamp("When.")),
+                        ("by", text("Which key.")),
+                        ("text", text("The note.")),
+                    ],
+                ),
+                "Notes, oldest first.",
+            ),
+        ),
+        (
+            "history",
+            array_of(
+                object(
+                    "A status change (the first is the creation, from null to sent).",
+                    &["at", "by", "from", "to", "reason", "note"],
+                    vec![
+                        ("at", timestamp("When.")),
+                        ("by", text("Which key.")),
+                        ("from", nullable_one_of(STATUSES, "The status before; null for the creation.")),
+                        ("to", one_of(STATUSES, "The status after.")),
+                        ("reason", nullable_one_of(DECLINE_REASONS, "Why it was declined.")),
+                        ("note", nullable_text("A note given with the change.")),
+                    ],
+                ),
+                "Status changes, oldest first.",
+            ),
+        ),
+    ];
+    let names: Vec<&str> = referral_members.iter().map(|(n, _)| *n).collect();
+    add(
+        "Referral",
+        object(
+            &format!("A referral record (staff only; no caller identity is stored). It is shaped to map onto a FHIR R4 Task: {FHIR_MAPPING}"),
+            &names,
+            referral_members,
+        ),
+    );
+    add(
+        "ReferralPage",
+        object(
+            "A page of referrals, newest first.",
+            &["referrals", "next"],
+            vec![
+                (
+                    "referrals",
+                    array_of(reference("Referral"), "The referrals."),
+                ),
+                (
+                    "next",
+                    nullable_text("The cursor of the next page; null on the last."),
+                ),
+            ],
+        ),
+    );
+    add(
+        "ReferralInput",
+        object(
+            "A referral made from a match result. Unknown members are refused (422).",
+            &["provider_id", "method", "consent", "place"],
+            vec![
+                ("provider_id", text("The id of an active provider (a match result's id).")),
+                ("method", one_of(METHODS, "How the caller was referred.")),
+                ("consent", boolean("The caller agreed to their details being passed on; false is allowed only with information_given.")),
+                (
+                    "place",
+                    json!({
+                        "description": "The caller's place, kept only as a region: a place text such as \"Fresno, CA\" or {\"lat\", \"lon\"} in degrees.",
+                        "anyOf": [
+                            {"type": "string"},
+                            object("A point, degrees.", &["lat", "lon"], vec![
+                                ("lat", number("Latitude, -90 to 90.")),
+                                ("lon", number("Longitude, -180 to 180.")),
+                            ]),
+                        ],
+                    }),
+                ),
+                ("issue", strings("Issue codes of the need (see /v1/vocabulary).")),
+                ("language", strings("The caller's languages: ISO 639-1 or 639-3 codes or English names.")),
+                ("population", strings("Population codes.")),
+                ("follow_up_due", date("When to check on it, YYYY-MM-DD.")),
+                ("note", text("A first note, at most 2000 characters.")),
+            ],
+        ),
+    );
+    add(
+        "StatusChangeInput",
+        object(
+            &format!("A status change. {FHIR_MAPPING}"),
+            &["status"],
+            vec![
+                ("status", one_of(STATUSES, "The new status.")),
+                (
+                    "reason",
+                    one_of(
+                        DECLINE_REASONS,
+                        "Why it was declined: required for declined, refused otherwise.",
+                    ),
+                ),
+                ("note", text("A note kept in the history.")),
+                ("follow_up_due", date("A new follow-up date.")),
+            ],
+        ),
+    );
+    add(
+        "NoteInput",
+        object(
+            "A note to add.",
+            &["text"],
+            vec![("text", text("The note, at most 2000 characters."))],
+        ),
+    );
+    add(
+        "DemandRanking",
+        object(
+            "GET /v1/coverage?weight=demand (staff only): US states or counties ranked by recorded unmet demand beside population. Demand is every unmet-need event in the region matching the need (all when no need is given): matches whose strict answer was empty (none) or needed relaxing (relaxed), and declined referrals.",
+            &["weight", "by", "region_sets", "need", "unmet", "regions"],
+            vec![
+                ("weight", constant("demand")),
+                ("by", one_of(&["state", "county"], "The region set.")),
+                ("region_sets", strings("The region sets demand is counted for (state, county).")),
+                (
+                    "need",
+                    object(
+                        "The need the events were matched against.",
+                        &["issue", "language", "population"],
+                        vec![
+                            ("issue", strings("Issue codes as asked.")),
+                            ("language", strings("ISO 639-1 codes.")),
+                            ("population", strings("Population codes.")),
+                        ],
+                    ),
+                ),
+                ("unmet", integer("Matching events counted in the regions.")),
+                (
+                    "regions",
+                    array_of(
+                        object(
+                            "One region.",
+                            &[
+                                "rank", "population_rank", "id", "name", "unmet", "none",
+                                "relaxed", "declined", "population", "unmet_per_100k",
+                            ],
+                            vec![
+                                ("rank", json!({"type": "integer", "minimum": 1, "description": "Rank by unmet demand (ties: the more populous first)."})),
+                                ("population_rank", json!({"type": "integer", "minimum": 1, "description": "Rank by population."})),
+                                ("id", text("USPS state code or 5-digit county FIPS.")),
+                                ("name", text("Display name.")),
+                                ("unmet", integer("none + relaxed + declined.")),
+                                ("none", integer("Matches that found nothing.")),
+                                ("relaxed", integer("Matches that needed relaxed filters.")),
+                                ("declined", integer("Declined referrals.")),
+                                ("population", integer("Residents (2020 census).")),
+                                ("unmet_per_100k", nullable_number("unmet per 100,000 residents; null without a population.")),
+                            ],
+                        ),
+                        "Every region of the set, most unmet demand first.",
+                    ),
                 ),
             ],
         ),

@@ -48,6 +48,7 @@ use crate::cancel::Cancelled;
 
 mod access;
 mod budget;
+mod demand;
 mod figures;
 mod output;
 mod query;
@@ -59,6 +60,7 @@ pub use access::{two_step_fca, Decay};
 pub use budget::{
     size, Budget, Size, DEFAULT_MAX_POINT_PAIRS, DEFAULT_MAX_REACH_PAIRS, DEFAULT_MAX_REGIONS,
 };
+pub use demand::{demand_ranking, event_matches, DemandError, DemandRow, DEMAND_REGION_SETS};
 pub use figures::{report, Gap, RegionFigures, Report};
 pub use output::{geometry as outline_geometry, TableFormat};
 pub use query::{

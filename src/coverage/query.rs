@@ -271,9 +271,10 @@ impl CoverageQuery {
 
 /// Every parameter [`CoverageQuery::parse`] reads for a report (the HTTP
 /// handler adds `format`).
-pub const COVERAGE_PARAMETERS: &[ParameterDoc] = &joined::<10, 4, 14>(
+pub const COVERAGE_PARAMETERS: &[ParameterDoc] = &joined::<10, 5, 15>(
     NEED_AND_REGIONS,
     [
+        ParameterDoc::one("weight", "string", "population (default: gap figures weighted by the people in each region) or demand (staff only; 403 otherwise): US states or counties (by=state or by=county; other region sets are refused with 400 naming by) ranked by recorded unmet demand — matches whose strict answer was empty or needed relaxing, and declined referrals, matching the need (all when no need is given) — beside their population, as application/json."),
         ParameterDoc::one("threshold_km", "number", "Gap threshold in km (above 0, at most 1000; default 60): beyond it with no serving provider a region is far."),
         ParameterDoc::one("catchment_km", "number", "2SFCA catchment in km (above 0, at most 500; default 60)."),
         ParameterDoc::one("decay", "string", "2SFCA distance decay: gaussian (default, Dai 2010) or binary (Luo and Wang 2003)."),

@@ -126,6 +126,16 @@ pub fn coarsen(point: LatLng) -> LatLng {
     }
 }
 
+/// The H3 cell at [`COARSE_LOCATION_RESOLUTION`] (5, about 250 km² a
+/// cell) holding `point`, as its hexadecimal index (`85283473fffffff`);
+/// `None` if h3o cannot index it. What a referral or an unmet-need event
+/// keeps of a caller's place outside the US: never a finer place.
+pub fn coarse_cell(point: LatLng) -> Option<String> {
+    let resolution = h3o::Resolution::try_from(COARSE_LOCATION_RESOLUTION).ok()?;
+    let at = h3o::LatLng::new(point.lat(), point.lon()).ok()?;
+    Some(at.to_cell(resolution).to_string())
+}
+
 /// Approximate heap use of a [`Directory`]'s indexes, in bytes. Provider
 /// records themselves are counted only by their inline size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

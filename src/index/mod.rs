@@ -42,7 +42,9 @@ pub use area::{
     nationwide_countries, AreaError, AreaPart, AreaResolver, Region, RegionCache, ResolvedArea,
 };
 pub use bitset::Bitset;
-pub use directory::{coarsen, Directory, Geometry, MemoryUse, COARSE_LOCATION_RESOLUTION};
+pub use directory::{
+    coarse_cell, coarsen, Directory, Geometry, MemoryUse, COARSE_LOCATION_RESOLUTION,
+};
 pub use filter::{AttributeFilter, CompiledFilter};
 pub use load::LoadError;
 pub use tiles::{TileFileError, TILING_VERSION};

@@ -21,17 +21,21 @@
 //! - `reads`: records, history, audit, submissions and keys read on
 //!   connections of their own ([`Store::reader`]), never behind the writer;
 //! - `audit_log`: the group commit of confidential reads' audit entries;
-//! - `key_cache`: API key lookups, cached for a time-to-live.
+//! - `key_cache`: API key lookups, cached for a time-to-live;
+//! - `referrals`: referral changes and reads, the in-memory referral
+//!   counts and the unmet-need log written off the request's path.
 
 mod audit_log;
 mod changes;
 mod key_cache;
 mod reads;
+mod referrals;
 mod snapshot;
 #[cfg(test)]
 mod tests;
 
 pub use key_cache::DEFAULT_KEY_CACHE_TTL;
+pub use referrals::{region_key, region_of_point, today};
 pub use snapshot::Snapshot;
 
 use crate::cancel::Cancelled;
@@ -194,6 +198,8 @@ struct Shared {
     key_reader: Option<Mutex<Box<dyn KeyReader>>>,
     /// Confidential reads waiting for their audit entries.
     audit: AuditLog,
+    /// Referral counts and the unmet-need queue.
+    referrals: referrals::ReferralRoom,
 }
 
 /// The live directory. Cheap to share behind an `Arc`; every method takes
@@ -201,6 +207,7 @@ struct Shared {
 pub struct LiveDirectory {
     shared: Arc<Shared>,
     rebuilder: Option<std::thread::JoinHandle<()>>,
+    unmet_writer: Option<std::thread::JoinHandle<()>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -307,6 +314,7 @@ impl LiveDirectory {
             reused_tiles,
         };
         let readers = Readers::open(store.as_ref())?;
+        let referrals = referrals::ReferralRoom::load(store.as_ref())?;
         let shared = Arc::new(Shared {
             snapshots: Snapshots::new(snapshot, resolver.into_regions()),
             gazetteer,
@@ -321,16 +329,23 @@ impl LiveDirectory {
             keys: KeyCache::default(),
             key_reader,
             audit: AuditLog::default(),
+            referrals,
         });
         let worker = Arc::clone(&shared);
         let rebuilder = std::thread::Builder::new()
             .name("refmatch-rebuild".to_owned())
             .spawn(move || snapshot::rebuild_loop(&worker))
             .map_err(StoreError::Io)?;
+        let worker = Arc::clone(&shared);
+        let unmet_writer = std::thread::Builder::new()
+            .name("refmatch-unmet".to_owned())
+            .spawn(move || referrals::unmet_writer(&worker))
+            .map_err(StoreError::Io)?;
         Ok((
             LiveDirectory {
                 shared,
                 rebuilder: Some(rebuilder),
+                unmet_writer: Some(unmet_writer),
             },
             report,
         ))
@@ -355,8 +370,13 @@ impl LiveDirectory {
 impl Drop for LiveDirectory {
     fn drop(&mut self) {
         self.shared.snapshots.stop();
+        self.shared.referrals.stop();
         if let Some(handle) = self.rebuilder.take() {
             // A panicked rebuilder has nothing left to clean up.
+            let _ = handle.join();
+        }
+        if let Some(handle) = self.unmet_writer.take() {
+            // It writes what is queued, then ends.
             let _ = handle.join();
         }
     }

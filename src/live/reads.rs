@@ -9,6 +9,7 @@
 //! A store without readers (in memory) is read under the writer lock.
 
 use super::{lock, LiveDirectory, LiveError};
+use crate::model::referral::{Referral, ReferralQuery, UnmetEvent};
 use crate::store::{
     AuditEntry, HistoryEntry, KeyListing, Store, StoreError, StoreReader, Stored, Submission,
     SubmissionStatus,
@@ -99,6 +100,18 @@ impl StoreReader for ThroughWriter<'_> {
 
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError> {
         self.0.keys()
+    }
+
+    fn referral(&self, id: u64) -> Result<Option<Referral>, StoreError> {
+        self.0.referral(id)
+    }
+
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError> {
+        self.0.referrals(query)
+    }
+
+    fn unmet(&self) -> Result<Vec<UnmetEvent>, StoreError> {
+        self.0.unmet()
     }
 }
 

@@ -9,6 +9,7 @@ mod capacity;
 pub mod need;
 mod parameters;
 mod provider;
+pub mod referral;
 mod region_key;
 mod schedule;
 mod vocabulary;

@@ -20,6 +20,7 @@ use crate::index::Directory;
 use crate::matching::{
     AppliedFilters, Match, MatchResponse, Page, ResolvedPlace, View, WarmTransfer,
 };
+use crate::model::referral::ReferralCounts;
 use crate::model::{Address, Availability, LatLng, Phone, Provider};
 use rustc_hash::FxHashMap;
 use serde::ser::{SerializeStruct, Serializer};
@@ -260,6 +261,9 @@ pub struct Renderer<'a> {
     directory: &'a Directory,
     view: &'a View,
     cache: Option<(&'a Fragments, u64)>,
+    /// Referral counts and today (days since the epoch, UTC), for the
+    /// `referral_stats` of staff match results.
+    referrals: Option<(&'a ReferralCounts, i32)>,
 }
 
 /// About how many bytes one feature takes, to size the buffer once.
@@ -272,6 +276,7 @@ impl<'a> Renderer<'a> {
             directory,
             view,
             cache: None,
+            referrals: None,
         }
     }
 
@@ -283,6 +288,26 @@ impl<'a> Renderer<'a> {
         Renderer {
             cache: Some((fragments, generation)),
             ..self
+        }
+    }
+
+    /// Writes each staff match result's `referral_stats` from `counts`
+    /// as of `today` (days since 1970-01-01, UTC); public answers never
+    /// carry them.
+    #[must_use]
+    pub fn with_referral_stats(self, counts: &'a ReferralCounts, today: i32) -> Self {
+        Renderer {
+            referrals: Some((counts, today)),
+            ..self
+        }
+    }
+
+    /// `referral_stats` of provider `p`, for staff views given counts.
+    fn referral_members(&self, o: &mut Object<'_>, p: &Provider) {
+        if let Some((counts, today)) = self.referrals {
+            if self.staff() {
+                o.field("referral_stats", &counts.stats(&p.id, today));
+            }
         }
     }
 
@@ -351,7 +376,10 @@ impl<'a> Renderer<'a> {
         o.field("query", &MatchEcho::new(response));
         o.key("features");
         array(o.out, self.results(response), |out, (r, p)| {
-            self.feature(out, r.index, p, r.phones(p), |o| match_members(o, r, p));
+            self.feature(out, r.index, p, r.phones(p), |o| {
+                match_members(o, r, p);
+                self.referral_members(o, p);
+            });
         });
         o.close();
         out
@@ -370,6 +398,7 @@ impl<'a> Renderer<'a> {
                 o.field("lat", &location.map(|l| l.lat()));
                 o.field("lon", &location.map(|l| l.lon()));
                 match_members(o, r, p);
+                self.referral_members(o, p);
             });
         });
         o.close();

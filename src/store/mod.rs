@@ -10,7 +10,10 @@
 //!   submission, every new API key and every read of confidential records;
 //! - the **submissions** queue (records proposed by the public or partners,
 //!   approved or rejected by a reviewer);
-//! - **API keys**, of which only the SHA-256 of the secret is kept.
+//! - **API keys**, of which only the SHA-256 of the secret is kept;
+//! - **referrals** (staff records of who was referred where, never who the
+//!   caller is: the place is a region key), with their status history and
+//!   notes, and the anonymous **unmet-need log**.
 //!
 //! Deletion is soft: a deleted record stays (inactive), with its history,
 //! and updating it restores it. Every edit takes an optional expected
@@ -25,6 +28,9 @@ mod tests;
 
 pub use sqlite::SqliteStore;
 
+use crate::model::referral::{
+    DayCounts, NewReferral, Referral, ReferralQuery, Status, StatusChange, UnmetEvent,
+};
 use crate::model::{Provider, Role};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -243,6 +249,19 @@ pub enum StoreError {
         /// Its status.
         status: SubmissionStatus,
     },
+    /// The referral lifecycle does not allow this change.
+    #[error(
+        "referral {id} is {from} and cannot become {to}: {}",
+        allowed_next(*from)
+    )]
+    InvalidTransition {
+        /// The referral.
+        id: u64,
+        /// Its status.
+        from: Status,
+        /// The status asked for.
+        to: Status,
+    },
     /// SQLite failed.
     #[error(
         "the database failed: {0}; check the disk, its free space and file permissions, then retry"
@@ -266,6 +285,16 @@ pub enum StoreError {
          system's entropy source"
     )]
     Random(String),
+}
+
+/// What a referral in `from` may become, in words.
+fn allowed_next(from: Status) -> String {
+    let next: Vec<&str> = from.next().iter().map(|s| s.code()).collect();
+    if next.is_empty() {
+        format!("{from} ends the lifecycle (sent → accepted | declined | cancelled; accepted → completed | no_contact | cancelled)")
+    } else {
+        format!("from {from} it may become {}", next.join(", "))
+    }
 }
 
 /// The store of record. Every edit writes the record, its history and the
@@ -434,6 +463,56 @@ pub trait Store: Send {
     /// (nothing is changed or logged then). [`StoreError::NotFound`] when
     /// there is no such key.
     fn revoke_key(&mut self, id: u64, actor: &Actor<'_>) -> Result<(ApiKey, bool), StoreError>;
+
+    /// Stores a new referral (status `sent`, its first history entry, its
+    /// note if any) with audit `referral_create`, in one transaction.
+    fn create_referral(
+        &mut self,
+        new: &NewReferral,
+        actor: &Actor<'_>,
+    ) -> Result<Referral, StoreError>;
+
+    /// Changes referral `id`'s status with a history entry and audit
+    /// `referral_status`; a decline is also written to the unmet-need log
+    /// (region, need codes, hour, reason), all in one transaction. Returns
+    /// the referral before and after. [`StoreError::NotFound`] when there
+    /// is no such referral, [`StoreError::InvalidTransition`] when the
+    /// lifecycle does not allow the change (nothing is written).
+    fn change_referral(
+        &mut self,
+        id: u64,
+        change: &StatusChange,
+        actor: &Actor<'_>,
+    ) -> Result<(Referral, Referral), StoreError>;
+
+    /// Adds a note to referral `id` (audit `referral_note`).
+    /// [`StoreError::NotFound`] when there is no such referral.
+    fn note_referral(
+        &mut self,
+        id: u64,
+        text: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Referral, StoreError>;
+
+    /// Appends anonymous unmet-need events in one transaction.
+    fn record_unmet(&mut self, events: &[UnmetEvent]) -> Result<(), StoreError>;
+
+    /// Referral counts per provider and creation day (days since
+    /// 1970-01-01, UTC) of the referrals made on or after `since`: what
+    /// the live directory keeps in memory for acceptance rates.
+    fn referral_counts(
+        &self,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<(String, i32, DayCounts)>, StoreError>;
+
+    /// One referral with its notes and history.
+    fn referral(&self, id: u64) -> Result<Option<Referral>, StoreError>;
+
+    /// A page of referrals, newest first.
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError>;
+
+    /// Every unmet-need event, oldest first.
+    fn unmet(&self) -> Result<Vec<UnmetEvent>, StoreError>;
 }
 
 /// Looks up API keys apart from the store's writer (see
@@ -465,6 +544,15 @@ pub trait StoreReader {
 
     /// As [`Store::keys`]: every key issued, oldest first.
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError>;
+
+    /// As [`Store::referral`]: one referral.
+    fn referral(&self, id: u64) -> Result<Option<Referral>, StoreError>;
+
+    /// As [`Store::referrals`]: a page of referrals, newest first.
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError>;
+
+    /// As [`Store::unmet`]: every unmet-need event, oldest first.
+    fn unmet(&self) -> Result<Vec<UnmetEvent>, StoreError>;
 }
 
 /// A key as listed for administrators: never its secret.

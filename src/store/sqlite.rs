@@ -12,6 +12,9 @@ use super::{
     ImportCounts, KeyListing, KeyReader, Store, StoreError, StoreReader, Stored, Submission,
     SubmissionStatus, KEY_PREFIX,
 };
+use crate::model::referral::{
+    DayCounts, NewReferral, Referral, ReferralQuery, StatusChange, UnmetEvent,
+};
 use crate::model::{Provider, Role};
 use rusqlite::{
     params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
@@ -20,6 +23,8 @@ use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
+
+mod referrals;
 
 /// Schema migrations, applied in order, each in its own transaction. The
 /// database's `PRAGMA user_version` is the number applied. Append only:
@@ -79,6 +84,64 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 2: a provider key's records (issue 15): a JSON array of record ids,
     // `[]` for every other key.
     "ALTER TABLE api_keys ADD COLUMN records TEXT NOT NULL DEFAULT '[]';",
+    // 3: referrals (no caller identity: the place is a region key only),
+    // their status history and notes, and the anonymous unmet-need log.
+    // Indexes serve the shift views: open ones by creator, follow-ups due,
+    // by provider, and the acceptance counts loaded at start.
+    "CREATE TABLE referrals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider_id TEXT NOT NULL,
+        provider_name TEXT NOT NULL,
+        method TEXT NOT NULL,
+        consent INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        decline_reason TEXT,
+        region TEXT NOT NULL,
+        issues TEXT NOT NULL,
+        languages TEXT NOT NULL,
+        populations TEXT NOT NULL,
+        follow_up_due TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        accepted_at TEXT
+    );
+    CREATE INDEX referrals_by_creator ON referrals (created_by, status, id);
+    CREATE INDEX referrals_due ON referrals (follow_up_due, id)
+        WHERE status IN ('sent', 'accepted') AND follow_up_due IS NOT NULL;
+    CREATE INDEX referrals_by_provider ON referrals (provider_id, id);
+    CREATE INDEX referrals_by_status ON referrals (status, id);
+    CREATE INDEX referrals_by_created ON referrals (created_at);
+    CREATE TABLE referral_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        referral_id INTEGER NOT NULL REFERENCES referrals (id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        reason TEXT,
+        note TEXT
+    );
+    CREATE INDEX referral_history_by_referral ON referral_history (referral_id, seq);
+    CREATE TABLE referral_notes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        referral_id INTEGER NOT NULL REFERENCES referrals (id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX referral_notes_by_referral ON referral_notes (referral_id, seq);
+    CREATE TABLE unmet_needs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        hour TEXT NOT NULL,
+        region TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        issues TEXT NOT NULL,
+        languages TEXT NOT NULL,
+        populations TEXT NOT NULL
+    );
+    CREATE INDEX unmet_needs_by_region ON unmet_needs (region);",
 ];
 
 /// The store in an embedded SQLite database.
@@ -1069,6 +1132,70 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok((key, true))
     }
+
+    fn create_referral(
+        &mut self,
+        new: &NewReferral,
+        actor: &Actor<'_>,
+    ) -> Result<Referral, StoreError> {
+        let tx = self.write()?;
+        let created = referrals::create(&tx, new, actor)?;
+        tx.commit()?;
+        Ok(created)
+    }
+
+    fn change_referral(
+        &mut self,
+        id: u64,
+        change: &StatusChange,
+        actor: &Actor<'_>,
+    ) -> Result<(Referral, Referral), StoreError> {
+        let tx = self.write()?;
+        let changed = referrals::change(&tx, id, change, actor)?;
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    fn note_referral(
+        &mut self,
+        id: u64,
+        text: &str,
+        actor: &Actor<'_>,
+    ) -> Result<Referral, StoreError> {
+        let tx = self.write()?;
+        let noted = referrals::note(&tx, id, text, actor)?;
+        tx.commit()?;
+        Ok(noted)
+    }
+
+    fn record_unmet(&mut self, events: &[UnmetEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let tx = self.write()?;
+        referrals::record_unmet(&tx, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn referral_counts(
+        &self,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<(String, i32, DayCounts)>, StoreError> {
+        referrals::counts(&self.conn, since)
+    }
+
+    fn referral(&self, id: u64) -> Result<Option<Referral>, StoreError> {
+        referrals::referral(&self.conn, id)
+    }
+
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError> {
+        referrals::referrals(&self.conn, query)
+    }
+
+    fn unmet(&self) -> Result<Vec<UnmetEvent>, StoreError> {
+        referrals::unmet(&self.conn)
+    }
 }
 
 // Reads, shared by the store and its readers (each on its own
@@ -1242,6 +1369,18 @@ impl StoreReader for SqliteReader {
 
     fn keys(&self) -> Result<Vec<KeyListing>, StoreError> {
         keys(&self.conn)
+    }
+
+    fn referral(&self, id: u64) -> Result<Option<Referral>, StoreError> {
+        referrals::referral(&self.conn, id)
+    }
+
+    fn referrals(&self, query: &ReferralQuery) -> Result<Vec<Referral>, StoreError> {
+        referrals::referrals(&self.conn, query)
+    }
+
+    fn unmet(&self) -> Result<Vec<UnmetEvent>, StoreError> {
+        referrals::unmet(&self.conn)
     }
 }
 

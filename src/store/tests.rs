@@ -564,3 +564,314 @@ fn seeding_many_records_round_trips_in_id_order() {
     assert!(active.iter().all(|s| s.version == 1 && s.active));
     assert_eq!(active[17].provider, records[10_000 - 1 - 17]);
 }
+
+mod referrals {
+    use super::*;
+    use crate::model::referral::{
+        DeclineReason, Method, NewReferral, ReferralQuery, ReferralView, Status, StatusChange,
+        Unmet, UnmetEvent,
+    };
+
+    fn new(provider: &str, region: &str) -> NewReferral {
+        NewReferral {
+            provider_id: provider.to_owned(),
+            provider_name: format!("{provider} name"),
+            method: Method::WarmTransfer,
+            consent: true,
+            region: region.to_owned(),
+            issue: vec!["labor_trafficking".to_owned()],
+            language: vec!["es".to_owned()],
+            population: Vec::new(),
+            follow_up_due: Some(jiff::civil::date(2026, 12, 5)),
+            note: Some("called with the caller on the line".to_owned()),
+        }
+    }
+
+    fn change(to: Status) -> StatusChange {
+        StatusChange {
+            to,
+            reason: None,
+            note: None,
+            follow_up_due: None,
+        }
+    }
+
+    fn query(view: ReferralView, creator: &str) -> ReferralQuery {
+        ReferralQuery {
+            view,
+            creator: creator.to_owned(),
+            today: jiff::civil::date(2026, 12, 6),
+            provider: None,
+            before: None,
+            limit: 100,
+        }
+    }
+
+    #[test]
+    fn a_referral_goes_through_its_lifecycle_with_history_notes_and_audit() {
+        let mut store = memory();
+        let created = store
+            .create_referral(&new("p1", "county:06019"), &ADVOCATE)
+            .unwrap();
+        assert_eq!(created.status, Status::Sent);
+        assert_eq!(created.fhir_status, "requested");
+        assert_eq!(created.created_by, "key:alice#2");
+        assert_eq!(created.history.len(), 1);
+        assert_eq!(created.history[0].from, None);
+        assert_eq!(created.notes.len(), 1);
+        let (before, accepted) = store
+            .change_referral(created.id, &change(Status::Accepted), &ADVOCATE)
+            .unwrap();
+        assert_eq!(before.status, Status::Sent);
+        assert_eq!(accepted.status, Status::Accepted);
+        let noted = store
+            .note_referral(created.id, "intake booked", &ADMIN)
+            .unwrap();
+        assert_eq!(noted.notes.len(), 2);
+        assert_eq!(noted.notes[1].by, "key:admin#1");
+        let (_, done) = store
+            .change_referral(created.id, &change(Status::Completed), &ADVOCATE)
+            .unwrap();
+        assert_eq!(done.fhir_status, "completed");
+        let moves: Vec<(Option<Status>, Status)> =
+            done.history.iter().map(|t| (t.from, t.to)).collect();
+        assert_eq!(
+            moves,
+            [
+                (None, Status::Sent),
+                (Some(Status::Sent), Status::Accepted),
+                (Some(Status::Accepted), Status::Completed)
+            ]
+        );
+        // A finished referral changes no more, and nothing is written.
+        let audit_before = store.audit(0, 1000).unwrap().len();
+        let err = store
+            .change_referral(created.id, &change(Status::Cancelled), &ADVOCATE)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::InvalidTransition {
+                from: Status::Completed,
+                to: Status::Cancelled,
+                ..
+            }
+        ));
+        assert_eq!(store.audit(0, 1000).unwrap().len(), audit_before);
+        assert!(matches!(
+            store.change_referral(999, &change(Status::Accepted), &ADVOCATE),
+            Err(StoreError::NotFound(_))
+        ));
+        let actions: Vec<String> = store
+            .audit(0, 1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action.starts_with("referral_"))
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "referral_create",
+                "referral_status",
+                "referral_note",
+                "referral_status"
+            ]
+        );
+        assert_eq!(store.referral(created.id).unwrap(), Some(done));
+    }
+
+    #[test]
+    fn the_place_stored_is_only_a_region_and_no_caller_identity() {
+        let mut store = memory();
+        let created = store
+            .create_referral(&new("p1", "county:06019"), &ADVOCATE)
+            .unwrap();
+        store
+            .change_referral(
+                created.id,
+                &StatusChange {
+                    reason: Some(DeclineReason::NoCapacity),
+                    ..change(Status::Declined)
+                },
+                &ADVOCATE,
+            )
+            .unwrap();
+        let conn = store.connection();
+        let columns = |table: &str| -> Vec<String> {
+            let mut stmt = conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                .unwrap();
+            stmt.query_map([], |row| row.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        // Exactly these columns: no place finer than a region, nothing
+        // about the caller (a new column must be added here on purpose).
+        assert_eq!(
+            columns("referrals"),
+            [
+                "id",
+                "provider_id",
+                "provider_name",
+                "method",
+                "consent",
+                "status",
+                "decline_reason",
+                "region",
+                "issues",
+                "languages",
+                "populations",
+                "follow_up_due",
+                "created_at",
+                "created_by",
+                "updated_at",
+                "accepted_at"
+            ]
+        );
+        assert_eq!(
+            columns("unmet_needs"),
+            [
+                "seq",
+                "hour",
+                "region",
+                "outcome",
+                "reason",
+                "issues",
+                "languages",
+                "populations"
+            ]
+        );
+        let region: String = conn
+            .query_row("SELECT region FROM referrals", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(region, "county:06019");
+        // The decline went to the unmet-need log with its reason.
+        let unmet = store.unmet().unwrap();
+        assert_eq!(unmet.len(), 1);
+        assert_eq!(unmet[0].outcome, Unmet::Declined);
+        assert_eq!(unmet[0].reason, Some(DeclineReason::NoCapacity));
+        assert_eq!(unmet[0].region, "county:06019");
+        assert_eq!(unmet[0].hour.len(), 13, "{}", unmet[0].hour);
+    }
+
+    #[test]
+    fn shift_views_filter_and_page_newest_first() {
+        let mut store = memory();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let actor = if i % 2 == 0 { ADVOCATE } else { ADMIN };
+            let mut referral = new(if i < 3 { "p1" } else { "p2" }, "county:06019");
+            if i == 4 {
+                referral.follow_up_due = Some(jiff::civil::date(2026, 12, 20));
+            }
+            ids.push(store.create_referral(&referral, &actor).unwrap().id);
+        }
+        store
+            .change_referral(ids[2], &change(Status::Cancelled), &ADVOCATE)
+            .unwrap();
+        let got = |q: &ReferralQuery| -> Vec<u64> {
+            store.referrals(q).unwrap().iter().map(|r| r.id).collect()
+        };
+        assert_eq!(
+            got(&query(ReferralView::All, "x")),
+            [ids[4], ids[3], ids[2], ids[1], ids[0]]
+        );
+        assert_eq!(
+            got(&query(ReferralView::Open, "x")),
+            [ids[4], ids[3], ids[1], ids[0]]
+        );
+        assert_eq!(
+            got(&query(ReferralView::Mine, "key:alice#2")),
+            [ids[4], ids[0]]
+        );
+        // Due on 2026-12-06: the ones due on the 5th, not the 20th.
+        assert_eq!(
+            got(&query(ReferralView::Due, "x")),
+            [ids[3], ids[1], ids[0]]
+        );
+        let mut by_provider = query(ReferralView::All, "x");
+        by_provider.provider = Some("p2".to_owned());
+        assert_eq!(got(&by_provider), [ids[4], ids[3]]);
+        let mut page = query(ReferralView::All, "x");
+        page.limit = 2;
+        assert_eq!(got(&page), [ids[4], ids[3]]);
+        page.before = Some(ids[3]);
+        assert_eq!(got(&page), [ids[2], ids[1]]);
+        page.before = Some(ids[1]);
+        assert_eq!(got(&page), [ids[0]]);
+    }
+
+    #[test]
+    fn counts_and_reads_come_from_a_reader_of_the_file() {
+        let dir = TempDir::new("referrals");
+        let mut store = SqliteStore::open(&dir.0.join("store.sqlite")).unwrap();
+        let a = store
+            .create_referral(&new("p1", "h3:85283473fffffff"), &ADVOCATE)
+            .unwrap();
+        let b = store
+            .create_referral(&new("p1", "country:PE"), &ADVOCATE)
+            .unwrap();
+        store
+            .create_referral(&new("p2", "state:CA"), &ADVOCATE)
+            .unwrap();
+        store
+            .change_referral(a.id, &change(Status::Accepted), &ADVOCATE)
+            .unwrap();
+        store
+            .change_referral(a.id, &change(Status::Cancelled), &ADVOCATE)
+            .unwrap();
+        store
+            .change_referral(
+                b.id,
+                &StatusChange {
+                    reason: Some(DeclineReason::OutOfArea),
+                    ..change(Status::Declined)
+                },
+                &ADVOCATE,
+            )
+            .unwrap();
+        store
+            .record_unmet(&[UnmetEvent {
+                hour: "2026-12-03T18".to_owned(),
+                region: "county:06019".to_owned(),
+                outcome: Unmet::None,
+                reason: None,
+                issues: vec!["trafficking".to_owned()],
+                languages: Vec::new(),
+                populations: Vec::new(),
+            }])
+            .unwrap();
+        let mut counts = crate::model::referral::ReferralCounts::default();
+        for (provider, day, c) in store
+            .referral_counts(jiff::civil::date(2000, 1, 1))
+            .unwrap()
+        {
+            counts.add(&provider, day, c);
+        }
+        let today = crate::model::referral::epoch_day(
+            jiff::tz::TimeZone::UTC
+                .to_datetime(jiff::Timestamp::now())
+                .date(),
+        );
+        let p1 = counts.stats("p1", today);
+        // Accepted then cancelled still counts as accepted.
+        assert_eq!((p1.sent, p1.accepted, p1.declined), (2, 1, 1));
+        assert_eq!(counts.stats("p2", today).acceptance_rate, None);
+        let reader = store.reader().unwrap().unwrap();
+        assert_eq!(
+            reader.referral(a.id).unwrap(),
+            store.referral(a.id).unwrap()
+        );
+        assert_eq!(
+            reader
+                .referrals(&query(ReferralView::All, "x"))
+                .unwrap()
+                .len(),
+            3
+        );
+        let unmet = reader.unmet().unwrap();
+        assert_eq!(unmet.len(), 2);
+        assert_eq!(unmet[1].outcome, Unmet::None);
+    }
+}
