@@ -382,6 +382,10 @@ async fn invalid_changes_and_bodies_are_problems_naming_the_field() {
             "{b}"
         );
     }
+    let huge = json!({"provider_id": PROVIDER, "note": "x".repeat(1 << 20)});
+    s.post(Who::Advocate, "/v1/referrals", huge)
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE);
     for raw in ["not json", "[1, 2]"] {
         let request = Request::builder()
             .method(Method::POST)

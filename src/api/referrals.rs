@@ -71,10 +71,16 @@ fn object(
     known: &[&str],
 ) -> Result<Map<String, Value>, ApiError> {
     let bytes = raw.map_err(|rejection| {
-        ApiError::BadBody(format!(
-            "the body could not be read: {}",
-            rejection.body_text()
-        ))
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: super::MAX_BODY_BYTES,
+            }
+        } else {
+            ApiError::BadBody(format!(
+                "the body could not be read: {}",
+                rejection.body_text()
+            ))
+        }
     })?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadBody(format!("the body is not JSON ({e}); send a JSON object"))

@@ -219,3 +219,80 @@ fn a_store_without_readers_is_read_through_the_writer() {
     assert_eq!(live.stored("a").unwrap().unwrap().version, 1);
     assert_eq!(live.keys().unwrap().len(), 1);
 }
+
+#[test]
+fn unmet_events_are_written_off_the_callers_path_and_counts_reload_at_open() {
+    use crate::model::referral::{
+        epoch_day, Method, NewReferral, Status, StatusChange, Unmet, UnmetEvent,
+    };
+    let (live, _, dir) = open("unmet");
+    let event = |t: usize| UnmetEvent {
+        hour: "2026-12-03T18".to_owned(),
+        region: format!("county:0601{}", t % 10),
+        outcome: Unmet::Relaxed,
+        reason: None,
+        issues: vec!["trafficking".to_owned()],
+        languages: vec!["es".to_owned()],
+        populations: Vec::new(),
+    };
+    // Many callers at once: each returns at once, the writer batches.
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let live = &live;
+            scope.spawn(move || {
+                for _ in 0..50 {
+                    live.record_unmet(event(t));
+                }
+            });
+        }
+    });
+    let made = live
+        .create_referral(
+            &NewReferral {
+                provider_id: "p1".to_owned(),
+                provider_name: "P One".to_owned(),
+                method: Method::WarmTransfer,
+                consent: true,
+                region: "county:06019".to_owned(),
+                issue: Vec::new(),
+                language: Vec::new(),
+                population: Vec::new(),
+                follow_up_due: None,
+                note: None,
+            },
+            &admin(),
+            &Cancel::new(),
+        )
+        .unwrap();
+    let accepted = StatusChange {
+        to: Status::Accepted,
+        reason: None,
+        note: None,
+        follow_up_due: None,
+    };
+    live.change_referral(made.id, &accepted, &admin(), &Cancel::new())
+        .unwrap();
+    let today = epoch_day(super::today());
+    assert_eq!(live.referral_counts().stats("p1", today).accepted, 1);
+    // A cancelled change writes nothing and changes no count.
+    let cancelled = Cancel::new();
+    cancelled.cancel();
+    assert!(live
+        .change_referral(made.id, &accepted, &admin(), &cancelled)
+        .is_err());
+    // Closing writes what is still queued.
+    drop(live);
+    let store = SqliteStore::open(&dir.0.join("store.sqlite")).unwrap();
+    let (live, _) = LiveDirectory::open(
+        Box::new(store),
+        gazetteer(),
+        Arc::new(Vocabulary::bundled().unwrap()),
+        IndexOptions::default(),
+        |_, _| Ingested::default(),
+    )
+    .unwrap();
+    assert_eq!(live.unmet().unwrap().len(), 400);
+    let stats = live.referral_counts().stats("p1", today);
+    assert_eq!((stats.sent, stats.accepted), (1, 1), "loaded at open");
+    assert_eq!(stats.acceptance_rate, Some(1.0));
+}

@@ -875,3 +875,123 @@ mod referrals {
         assert_eq!(unmet[1].outcome, Unmet::None);
     }
 }
+
+/// Referral timings for benches/README.md (issue 15): create and status
+/// change p50/p99 on a file store with durable commits, and the shift
+/// views over 1,000,000 stored referrals. Ignored by default (about a
+/// minute); run with
+/// `cargo test --lib store::tests::referral_timings -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn referral_timings() {
+    use crate::model::referral::{
+        Method, NewReferral, ReferralQuery, ReferralView, Status, StatusChange,
+    };
+    use std::time::Instant;
+    const STORED: usize = 1_000_000;
+    let dir = TempDir::new("referral-timings");
+    let mut store = SqliteStore::open(&dir.0.join("store.sqlite")).unwrap();
+    {
+        let conn = store.connection();
+        conn.execute_batch("BEGIN").unwrap();
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO referrals (provider_id, provider_name, method, consent, status,
+                 region, issues, languages, populations, follow_up_due, created_at, created_by,
+                 updated_at) VALUES (?1, 'n', 'warm_transfer', 1, ?2, 'county:06019',
+                 '[\"labor_trafficking\"]', '[\"es\"]', '[]', ?3, ?4, ?5, ?4)",
+            )
+            .unwrap();
+        for i in 0..STORED {
+            // Most referrals of a year are closed; a shift's are the last.
+            let status = if i + 5_000 > STORED {
+                ["sent", "accepted"][i % 2]
+            } else {
+                ["completed", "declined", "cancelled", "no_contact"][i % 4]
+            };
+            let due = (i % 3 == 0).then(|| format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28));
+            insert
+                .execute(rusqlite::params![
+                    format!("p{}", i % 20_000),
+                    status,
+                    due,
+                    format!("2026-{:02}-01T12:00:00Z", 1 + i % 12),
+                    format!("key:advocate{}#{}", i % 40, i % 40),
+                ])
+                .unwrap();
+        }
+        conn.execute_batch("COMMIT; ANALYZE").unwrap();
+    }
+    let percentile = |mut times: Vec<f64>, p: f64| {
+        times.sort_by(f64::total_cmp);
+        times[((times.len() - 1) as f64 * p) as usize]
+    };
+    let new = NewReferral {
+        provider_id: "p1".to_owned(),
+        provider_name: "P1".to_owned(),
+        method: Method::WarmTransfer,
+        consent: true,
+        region: "county:06019".to_owned(),
+        issue: vec!["labor_trafficking".to_owned()],
+        language: vec!["es".to_owned()],
+        population: Vec::new(),
+        follow_up_due: Some(jiff::civil::date(2026, 12, 5)),
+        note: None,
+    };
+    let (mut creates, mut changes) = (Vec::new(), Vec::new());
+    for _ in 0..300 {
+        let started = Instant::now();
+        let made = store.create_referral(&new, &ADVOCATE).unwrap();
+        creates.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        store
+            .change_referral(
+                made.id,
+                &StatusChange {
+                    to: Status::Accepted,
+                    reason: None,
+                    note: None,
+                    follow_up_due: None,
+                },
+                &ADVOCATE,
+            )
+            .unwrap();
+        changes.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "create: p50 {:.2} ms, p99 {:.2} ms; status change: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(creates.clone(), 0.5),
+        percentile(creates, 0.99),
+        percentile(changes.clone(), 0.5),
+        percentile(changes, 0.99)
+    );
+    let reader = store.reader().unwrap().unwrap();
+    for (name, view, provider) in [
+        ("mine", ReferralView::Mine, None),
+        ("due", ReferralView::Due, None),
+        ("open", ReferralView::Open, None),
+        ("all", ReferralView::All, None),
+        ("provider", ReferralView::All, Some("p7".to_owned())),
+    ] {
+        let query = ReferralQuery {
+            view,
+            creator: "key:advocate7#7".to_owned(),
+            today: jiff::civil::date(2026, 12, 3),
+            provider,
+            before: None,
+            limit: 51,
+        };
+        let mut times = Vec::new();
+        let mut count = 0;
+        for _ in 0..50 {
+            let started = Instant::now();
+            count = reader.referrals(&query).unwrap().len();
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        println!(
+            "view {name}: {count} of {STORED} stored, p50 {:.2} ms, p99 {:.2} ms",
+            percentile(times.clone(), 0.5),
+            percentile(times, 0.99)
+        );
+    }
+}
