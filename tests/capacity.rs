@@ -179,7 +179,10 @@ async fn capacity_and_hours_follow_the_role_matrix() {
     // Another record: 403, for capacity and for hours.
     let other = c.set_capacity(As::Provider, "casa-y", BEDS(1)).await;
     let problem = other.problem(StatusCode::FORBIDDEN);
-    assert!(problem["detail"].as_str().unwrap().contains("casa-y"));
+    assert!(problem["detail"]
+        .as_str()
+        .expect("in the answer")
+        .contains("casa-y"));
     c.set_hours(As::Provider, "casa-y", json!({"opening_hours": "24/7"}))
         .await
         .problem(StatusCode::FORBIDDEN);
@@ -311,7 +314,10 @@ async fn capacity_and_hours_follow_the_role_matrix() {
     assert_eq!(last["after"]["capacity"][0]["available"], 5);
     assert_eq!(last["after"]["capacity"][0]["updated_by"], "Casa X desk");
     assert!(
-        last["actor"].as_str().unwrap().contains("Casa X desk"),
+        last["actor"]
+            .as_str()
+            .expect("in the answer")
+            .contains("Casa X desk"),
         "{last}"
     );
     let audit = c
@@ -369,7 +375,7 @@ async fn accepting_keeps_room_and_unknown_and_relaxes_full() {
     assert_eq!(x["warm_transfer"]["accepting"], "unknown");
     assert!(x["reasons"]
         .as_array()
-        .unwrap()
+        .expect("in the answer")
         .contains(&json!("capacity unknown")));
     // Room: strict, with the figure.
     c.set_capacity(As::Provider, "casa-x", BEDS(3)).await;
@@ -384,7 +390,7 @@ async fn accepting_keeps_room_and_unknown_and_relaxes_full() {
     assert_eq!(x["capacity"]["stale"], false);
     assert!(x["reasons"]
         .as_array()
-        .unwrap()
+        .expect("in the answer")
         .contains(&json!("accepting: 3 beds free")));
     // Full: relaxed for accepting, after every strict result.
     c.set_capacity(As::Provider, "casa-x", BEDS(0)).await;
@@ -406,7 +412,7 @@ async fn accepting_keeps_room_and_unknown_and_relaxes_full() {
         .all(|r| r["warm_transfer"]["accepting"] != "no"
             || r["relaxed"]
                 .as_array()
-                .unwrap()
+                .expect("in the answer")
                 .contains(&json!("accepting"))));
     assert_eq!(answer["query"]["filters"]["accepting"], true);
     // Without the filter, the full casa is an ordinary result.
@@ -436,7 +442,7 @@ async fn capacity_goes_stale_after_the_window_judged_at_the_querys_at() {
     assert_eq!(stale["warm_transfer"]["accepting"], "unknown");
     assert!(stale["reasons"]
         .as_array()
-        .unwrap()
+        .expect("in the answer")
         .contains(&json!("capacity unknown: the last figure is stale")));
     // A full casa whose figure is stale counts as unknown: kept.
     c.set_capacity(As::Provider, "casa-x", BEDS(0)).await;
@@ -461,7 +467,7 @@ async fn capacity_goes_stale_after_the_window_judged_at_the_querys_at() {
     .json();
     let x = answer["results"]
         .as_array()
-        .unwrap()
+        .expect("in the answer")
         .iter()
         .find(|r| r["id"] == "casa-x")
         .cloned()
@@ -485,7 +491,7 @@ async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
     assert_eq!(x["relaxed"], json!([]));
     assert!(x["reasons"]
         .as_array()
-        .unwrap()
+        .expect("in the answer")
         .contains(&json!("can take a warm transfer now")));
     if let Some(y) = c.result_for(&query, "casa-y").await {
         assert_eq!(y["warm_transfer"]["language"], "does_not");
@@ -493,7 +499,7 @@ async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
         assert_eq!(y["warm_transfer"]["ready"], false);
         assert!(y["relaxed"]
             .as_array()
-            .unwrap()
+            .expect("in the answer")
             .contains(&json!("warm_transfer")));
     }
     // Saturday noon in Fresno: casa-y (weekdays only) is closed.
@@ -510,17 +516,17 @@ async fn warm_transfer_needs_open_accepting_a_direct_line_and_the_language() {
         )
         .await
         .json();
-    for r in answer["results"].as_array().unwrap() {
+    for r in answer["results"].as_array().expect("in the answer") {
         let check = &r["warm_transfer"];
         let all_four = check["open"] == true
             && check["accepting"] != "no"
             && check["direct_line"].is_string()
             && ["speaks", "interpreter", "not_asked"]
-                .contains(&check["language"].as_str().unwrap());
+                .contains(&check["language"].as_str().expect("in the answer"));
         assert_eq!(check["ready"], all_four, "{r}");
         let strict = !r["relaxed"]
             .as_array()
-            .unwrap()
+            .expect("in the answer")
             .contains(&json!("warm_transfer"));
         assert_eq!(strict, all_four, "{r}");
     }

@@ -279,6 +279,23 @@ pub struct WarmTransfer {
 }
 
 impl WarmTransfer {
+    /// True when [`WarmTransfer::of`] would say `ready`, checking the
+    /// cheap conditions first and stopping at the first unmet one (the
+    /// filter's path, run for every candidate a search visits).
+    pub fn is_ready(
+        provider: &Provider,
+        country: Option<&str>,
+        language: LanguageFit,
+        window: &CapacityWindow,
+    ) -> bool {
+        matches!(
+            language,
+            LanguageFit::NotAsked | LanguageFit::Speaks | LanguageFit::Interpreter
+        ) && provider.phones.iter().any(|p| is_transfer_line(p, country))
+            && window.accepting(provider).admits()
+            && provider.availability.is_open_at(window.at) == Some(true)
+    }
+
     /// The checklist of `provider` for a caller in `country` (ISO alpha-2)
     /// whose languages it meets as `language`, at `window.at`. Every
     /// phone counts, direct lines included: this is for staff.
@@ -290,14 +307,11 @@ impl WarmTransfer {
     ) -> WarmTransfer {
         let open = provider.availability.is_open_at(window.at) == Some(true);
         let accepting = window.accepting(provider);
-        let voice = |p: &Phone| {
-            matches!(p.kind, PhoneKind::Voice | PhoneKind::TollFree) && phone_serves(p, country)
-        };
         let position = |confidential: bool| {
             provider
                 .phones
                 .iter()
-                .position(|p| p.confidential == confidential && voice(p))
+                .position(|p| p.confidential == confidential && is_transfer_line(p, country))
         };
         let direct_line = position(true)
             .or_else(|| position(false))
@@ -314,6 +328,12 @@ impl WarmTransfer {
             ready: open && accepting.admits() && direct_line.is_some() && language_met,
         }
     }
+}
+
+/// A line a warm transfer can be made on: voice or toll-free, for the
+/// caller's country (or tied to none).
+fn is_transfer_line(phone: &Phone, country: Option<&str>) -> bool {
+    matches!(phone.kind, PhoneKind::Voice | PhoneKind::TollFree) && phone_serves(phone, country)
 }
 
 /// A staff result's capacity figure: the entry shown
@@ -589,7 +609,7 @@ impl Needs<'_> {
             failed.push(Relaxable::Accepting);
         }
         if self.warm_transfer
-            && !WarmTransfer::of(provider, self.country, language, &self.window).ready
+            && !WarmTransfer::is_ready(provider, self.country, language, &self.window)
         {
             failed.push(Relaxable::WarmTransfer);
         }

@@ -494,6 +494,12 @@ fn warm_transfer_is_exactly_the_four_conditions() {
             assert_eq!(fails, !plain, "{} at {anchor:?} for {languages:?}", p.id);
             let check = WarmTransfer::of(p, country, needs.language_fit(p, i), &needs.window);
             assert_eq!(check.ready, plain, "{}", p.id);
+            assert_eq!(
+                WarmTransfer::is_ready(p, country, needs.language_fit(p, i), &needs.window),
+                plain,
+                "{}",
+                p.id
+            );
             ready_seen += usize::from(plain);
         }
         let answer = m.run(&query).expect("answers");
