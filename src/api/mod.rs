@@ -8,7 +8,8 @@
 //! `/v1/vocabulary`, `/v1/geocode`, `/v1/reverse`, `/v1/coverage`,
 //! `/v1/coverage/suggest`; the live directory's `POST /v1/providers`,
 //! `PUT`/`DELETE /v1/providers/{id}`, `/v1/providers/{id}/history`,
-//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`. GeoJSON bodies
+//! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`; referral slips
+//! `/v1/providers/{id}/slip` and `/v1/referrals/{id}/slip` ([`slips`]). GeoJSON bodies
 //! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
 //!
 //! Every request passes the access layer ([`access`]): its API key gives its
@@ -24,6 +25,7 @@ pub mod launch;
 pub mod openapi;
 pub mod problems;
 pub mod schemas;
+pub mod slips;
 
 use crate::cancel::Cancelled;
 use crate::gazetteer::{Gazetteer, GeocodeError};
@@ -557,6 +559,8 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
                 .delete(edits::delete_provider),
         )
         .route("/v1/providers/{id}/history", get(edits::history))
+        .route("/v1/providers/{id}/slip", get(slips::provider_slip))
+        .route("/v1/referrals/{id}/slip", get(slips::referral_slip))
         .route(
             "/v1/imports",
             post(edits::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),

@@ -104,6 +104,16 @@ pub const SUCCESS: &[Bodies] = &[
         "/v1/providers/{id}/history",
         &[(JSON, Some("History"))],
     ),
+    bodies(
+        "get",
+        "/v1/providers/{id}/slip",
+        &[("text/plain", None), ("text/html", None)],
+    ),
+    bodies(
+        "get",
+        "/v1/referrals/{id}/slip",
+        &[("text/plain", None), ("text/html", None)],
+    ),
     bodies("post", "/v1/imports", &[(JSON, Some("ImportReport"))]),
     bodies(
         "post",
