@@ -312,7 +312,8 @@ pub fn slip(provider: &Provider, catalogue: &'static Catalogue, safe: bool) -> S
     // A free text is kept unless the slip is safe and it reveals something.
     let keep = |text: &str| -> Option<String> {
         let text = text.trim();
-        (!text.is_empty() && !(safe && secrets.revealed_by(text))).then(|| text.to_owned())
+        let withheld = text.is_empty() || (safe && secrets.revealed_by(text));
+        (!withheld).then(|| text.to_owned())
     };
     let phones = provider
         .phones
