@@ -567,6 +567,7 @@
     if (f.open_now) needs.push('open now');
     if (f.exclude.length) needs.push(`no ${f.exclude.map(kindLabel).join(', ')}`);
     if (f.populations.length) needs.push(`serves ${f.populations.map(kindLabel).join(', ')}`);
+    if (state.match.params && state.match.params.get('warm_transfer') === 'true') needs.push('warm transfer now');
     const n = body.features.length;
     const relaxed = body.features.filter((x) => x.properties.relaxed.length).length;
     let text = `${n} result${n === 1 ? '' : 's'} near ${q.name}`;

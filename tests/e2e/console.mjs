@@ -455,7 +455,8 @@ async function main() {
         await due.locator('.slip-button').click();
         await page.waitForSelector('#slip-dialog[open]');
         const referralSlip = await slipShown(page, '');
-        assert.equal(referralSlip, await apiGet(`/v1/referrals/${id}/slip?lang=en&safe=true&format=text`, advocateKey));
+        // The search asked for Spanish: so does the slip.
+        assert.equal(referralSlip, await apiGet(`/v1/referrals/${id}/slip?lang=es&safe=true&format=text`, advocateKey));
         await page.click('#slip-close');
         await settle(page);
         await page.screenshot({ path: path.join(shots, 'referrals.png') });
