@@ -289,6 +289,19 @@ fn safe_slips_drop_any_text_that_names_the_provider_or_its_purpose() {
 }
 
 #[test]
+fn a_name_met_across_the_slips_own_parts_leaves_the_label_and_one_number() {
+    // "Hours Mon" is in no single part, but in "Hours: Mon-Fri …".
+    let mut p = provider();
+    p.name = "Hours Mon".to_owned();
+    p.organization = None;
+    let s = slip(&p, en(), true);
+    let text = s.text();
+    assert_eq!(text.shortening, Shortening::Bare);
+    assert_eq!(text.text, "Contact\nCall: (559) 555-0100");
+    assert!(!normalize(&s.html()).contains("hours mon"), "{}", s.html());
+}
+
+#[test]
 fn day_names_and_labels_follow_the_language() {
     let p = provider();
     let es = slip(&p, catalogue("es").expect("es"), true).text().text;
