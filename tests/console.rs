@@ -220,6 +220,10 @@ fn console_matches_and_maps_coverage_in_a_headless_browser() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
     eprintln!("{stderr}");
+    // What this build serves decides which staff flows had to run: the
+    // slip always; refer → follow-up once /v1/referrals is served; capacity
+    // and warm transfer once /v1/providers/{id}/capacity is.
+    let document = http_get(port, "/openapi.json").unwrap_or_default();
     let log = server.log_text();
     drop(server);
     assert!(
@@ -227,7 +231,20 @@ fn console_matches_and_maps_coverage_in_a_headless_browser() {
         "tests/e2e/console.mjs failed ({}):\n{stdout}\n{stderr}\nserver log:\n{log}",
         output.status
     );
-    for name in ["match.png", "coverage.png", "narrow.png"] {
+    let mut flows = vec!["slip: passed"];
+    if document.contains("\"/v1/referrals\"") {
+        flows.push("refer → follow-up: passed");
+    }
+    if document.contains("\"/v1/providers/{id}/capacity\"") {
+        flows.push("capacity and warm transfer: passed");
+    }
+    for flow in flows {
+        assert!(
+            stdout.contains(flow),
+            "the browser run did not report '{flow}':\n{stdout}"
+        );
+    }
+    for name in ["match.png", "coverage.png", "narrow.png", "slip.png"] {
         assert!(shots.join(name).exists(), "screenshot {name}");
     }
     std::fs::remove_dir_all(&dir).ok();

@@ -345,6 +345,35 @@ fn reads() -> Vec<Case> {
         ),
         Case::get("/v1/submissions", "/v1/submissions", Advocate),
         Case::get("/v1/audit", "/v1/audit?limit=5", Admin),
+        Case::get(
+            "/v1/providers/{id}/slip",
+            "/v1/providers/hotline-nhtrc/slip",
+            Advocate,
+        ),
+        Case::get(
+            "/v1/providers/{id}/slip",
+            "/v1/providers/hotline-nhtrc/slip?lang=es&safe=false&format=html",
+            Admin,
+        ),
+        Case::get(
+            "/v1/providers/{id}/slip",
+            "/v1/providers/hotline-nhtrc/slip",
+            Public,
+        )
+        .status(401),
+        Case::get(
+            "/v1/providers/{id}/slip",
+            "/v1/providers/hotline-nhtrc/slip?lang=xx",
+            Advocate,
+        )
+        .status(400),
+        Case::get(
+            "/v1/providers/{id}/slip",
+            "/v1/providers/not-a-provider/slip",
+            Advocate,
+        )
+        .status(404),
+        Case::get("/v1/referrals/{id}/slip", "/v1/referrals/1/slip", Public).status(401),
         // Documented errors: problem documents.
         Case::get("/v1/audit", "/v1/audit", Public).status(401),
         Case::get("/v1/audit", "/v1/audit", Advocate).status(403),
@@ -618,6 +647,22 @@ async fn every_documented_operation_answers_bodies_that_follow_its_schemas() {
     for case in &referrals {
         run(&fixture, &app, &mut document, case, &mut seen).await;
     }
+    // The referral's slip (its provider's), and an unknown referral's.
+    for (query, who) in [("", Who::Advocate), ("?lang=pt&format=html", Who::Admin)] {
+        let case = Case::get(
+            "/v1/referrals/{id}/slip",
+            format!("/v1/referrals/{id}/slip{query}"),
+            who,
+        );
+        run(&fixture, &app, &mut document, &case, &mut seen).await;
+    }
+    let case = Case::get(
+        "/v1/referrals/{id}/slip",
+        "/v1/referrals/987654321/slip",
+        Who::Advocate,
+    )
+    .status(404);
+    run(&fixture, &app, &mut document, &case, &mut seen).await;
 
     // Every documented operation was exercised with its documented success
     // status, and in every media type its success answer documents.

@@ -1,5 +1,5 @@
-// refmatch advocate console: one page, two views (find help, coverage map),
-// talking only to this server's /v1 API. No framework; Leaflet draws the map
+// refmatch advocate console: one page, three views (find help, referrals,
+// coverage map), talking only to this server's /v1 API. No framework; Leaflet draws the map
 // from refmatch's own outlines (no tiles). Data from the API is put into the
 // page with textContent only, never as HTML.
 'use strict';
@@ -13,9 +13,10 @@
     staff: false,
     view: 'match',
     vocabulary: null,
-    lastHash: { match: '#match', coverage: '' },
+    lastHash: { match: '#match', coverage: '', referrals: '' },
     match: { body: null, selected: -1, markers: [], seq: 0 },
     coverage: { text: null, body: null, params: null, layer: null, seq: 0, pinned: null },
+    referrals: { seq: 0, next: null, hash: null },
   };
 
   // ---------------------------------------------------------------- helpers
@@ -134,12 +135,18 @@
     return `The server refused the request (status ${status}).`;
   }
 
-  async function api(path) {
-    const headers = { Accept: 'application/json, application/geo+json, text/csv' };
+  /** A request to the API (GET unless `init.method`; `init.body` is sent as JSON); a failure throws an ApiError. */
+  async function api(path, init = {}) {
+    const headers = { Accept: 'application/json, application/geo+json, text/csv, text/plain, text/html' };
     if (state.key) headers.Authorization = `Bearer ${state.key}`;
+    const options = { method: init.method || 'GET', headers, credentials: 'omit', referrerPolicy: 'no-referrer' };
+    if (init.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(init.body);
+    }
     let response;
     try {
-      response = await fetch(path, { headers, credentials: 'omit', referrerPolicy: 'no-referrer' });
+      response = await fetch(path, options);
     } catch (_) {
       throw new ApiError(0, 'The refmatch server cannot be reached. Check the connection and try again.', null);
     }
@@ -157,6 +164,8 @@
   }
 
   const apiJson = async (path) => (await api(path)).json();
+  /** Sends `body` as JSON with `method` and answers the JSON reply. */
+  const apiSend = async (method, path, body) => (await api(path, { method, body })).json();
 
   /**
    * Shows an error above the form (none: hides it). An unknown place's close
@@ -192,6 +201,10 @@
 
   function setSignedIn(staff, text, cls) {
     state.staff = staff;
+    // Staff only: the referrals tab and the warm-transfer switch.
+    $('tab-referrals').hidden = !staff;
+    $('warm-transfer-label').hidden = !staff;
+    if (!staff) $('warm_transfer').checked = false;
     const status = $('signin-status');
     status.textContent = text;
     status.className = `signin-status ${cls || ''}`;
@@ -455,6 +468,7 @@
     if ($('open_24h').checked) params.set('open_24h', 'true');
     if ($('open_now').checked) params.set('open_now', 'true');
     if ($('exclude_le').checked) params.set('exclude', 'law_enforcement');
+    if (state.staff && $('warm_transfer').checked) params.set('warm_transfer', 'true');
     if ($('limit').value !== '10') params.set('limit', $('limit').value);
     return params;
   }
@@ -468,6 +482,7 @@
     $('open_24h').checked = params.get('open_24h') === 'true';
     $('open_now').checked = params.get('open_now') === 'true';
     $('exclude_le').checked = (params.getAll('exclude').join(',') || '').includes('law_enforcement');
+    $('warm_transfer').checked = params.get('warm_transfer') === 'true';
     setSelect($('limit'), params.get('limit') || '10');
   }
 
@@ -552,6 +567,7 @@
     if (f.open_now) needs.push('open now');
     if (f.exclude.length) needs.push(`no ${f.exclude.map(kindLabel).join(', ')}`);
     if (f.populations.length) needs.push(`serves ${f.populations.map(kindLabel).join(', ')}`);
+    if (state.match.params && state.match.params.get('warm_transfer') === 'true') needs.push('warm transfer now');
     const n = body.features.length;
     const relaxed = body.features.filter((x) => x.properties.relaxed.length).length;
     let text = `${n} result${n === 1 ? '' : 's'} near ${q.name}`;
@@ -735,6 +751,7 @@
       p.website ? [el('dt', {}, 'Web'), el('dd', {}, el('a', { href: p.website, target: '_blank', rel: 'noopener noreferrer' }, p.website.replace(/^https?:\/\//, '')))] : null),
     p.reasons.length ? el('ul', { class: 'reasons', 'aria-label': 'Why this result' }, p.reasons.map((r) => el('li', {}, r))) : null,
     staff.length ? el('div', { class: 'staff' }, el('div', { class: 'staff-title' }, 'Staff only'), staff) : null,
+    state.staff ? staffTools(feature) : null,
     el('p', { class: 'area-note', id: `area-${index}` }));
     return item;
   }
@@ -921,6 +938,410 @@
         if (name.toLowerCase() !== q.toLowerCase()) list.append(el('option', { value: name }));
       }
     }, 250));
+  }
+
+  // ------------------------------------------------- staff: refer, slip, capacity
+
+  const METHOD_LABEL = {
+    warm_transfer: 'warm transfer',
+    information_given: 'information given',
+    provider_callback: 'provider will call back',
+  };
+  const STATUS_LABEL = {
+    sent: 'sent',
+    accepted: 'accepted',
+    declined: 'declined',
+    completed: 'completed',
+    no_contact: 'no contact',
+    cancelled: 'cancelled',
+  };
+  // The lifecycle (the API answers 409 to anything else).
+  const NEXT_STATUS = {
+    sent: ['accepted', 'declined', 'cancelled'],
+    accepted: ['completed', 'no_contact', 'cancelled'],
+  };
+  const DECLINE_REASONS = {
+    no_capacity: 'no capacity',
+    not_eligible: 'not eligible',
+    unreachable: 'unreachable',
+    caller_declined: 'caller declined',
+    out_of_area: 'out of area',
+    other: 'other',
+  };
+  const LANGUAGE_FIT = {
+    speaks: 'speaks the caller\'s language',
+    interpreter: 'via an interpreter',
+    not_asked: 'no language asked',
+    unknown: 'languages not known',
+    does_not: 'does not speak the caller\'s language',
+  };
+
+  /** The local date `days` from today, YYYY-MM-DD. */
+  function localDate(days = 0) {
+    const d = new Date();
+    d.setDate(d.getDate() + days);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  }
+
+  function capacityText(capacity) {
+    if (!capacity) return 'Capacity not known';
+    const of = capacity.maximum === null || capacity.maximum === undefined ? '' : ` of ${number(capacity.maximum)}`;
+    const when = capacity.updated_at ? `, updated ${capacity.updated_at.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}` : '';
+    return `${number(capacity.available)}${of} ${capacity.unit || ''} free${when}${capacity.stale ? ' (stale: counts as unknown)' : ''}`;
+  }
+
+  /** The warm-transfer checklist of a staff result: what it meets. */
+  function warmTransferList(w) {
+    const mark = (ok) => (ok ? '✓' : '✗');
+    const items = [
+      el('li', { class: w.open ? 'met' : 'unmet' }, `${mark(w.open)} open now`),
+      el('li', { class: w.accepting === 'yes' ? 'met' : w.accepting === 'unknown' ? 'unknown' : 'unmet' },
+        `${w.accepting === 'yes' ? '✓' : w.accepting === 'unknown' ? '?' : '✗'} accepting: ${w.accepting}`),
+      el('li', { class: w.direct_line ? 'met' : 'unmet' }, `${mark(Boolean(w.direct_line))} direct line: ${w.direct_line || 'none'}`),
+      el('li', { class: ['speaks', 'interpreter', 'not_asked'].includes(w.language) ? 'met' : 'unmet' },
+        `${mark(['speaks', 'interpreter', 'not_asked'].includes(w.language))} ${LANGUAGE_FIT[w.language] || w.language}`),
+    ];
+    return el('div', { class: `warm-transfer${w.ready ? ' ready' : ''}` },
+      el('strong', {}, w.ready ? 'Ready for a warm transfer now' : 'Not ready for a warm transfer'),
+      el('ul', { 'aria-label': 'Warm transfer checklist' }, items));
+  }
+
+  /** Staff tools of a result: capacity, acceptance, warm transfer, and the Refer, Slip and Capacity actions. */
+  function staffTools(feature) {
+    const p = feature.properties;
+    const stop = (fn) => (event) => {
+      event.stopPropagation();
+      fn();
+    };
+    const parts = [];
+    if (p.warm_transfer) parts.push(warmTransferList(p.warm_transfer));
+    if (p.capacity !== undefined) parts.push(el('p', { class: 'capacity' }, el('strong', {}, 'Capacity: '), capacityText(p.capacity)));
+    const stats = p.referral_stats;
+    if (stats) {
+      const rate = stats.acceptance_rate === null || stats.acceptance_rate === undefined ? 'no decided referrals' : `${Math.round(stats.acceptance_rate * 100)}% accepted`;
+      parts.push(el('p', { class: 'referral-stats' }, el('strong', {}, 'Referrals: '),
+        `${stats.sent} sent in ${stats.window_days} days, ${stats.accepted} accepted, ${stats.declined} declined (${rate})`));
+    }
+    parts.push(el('div', { class: 'result-actions' },
+      el('button', { type: 'button', class: 'refer-button primary', 'aria-label': `Refer the caller to ${p.name}`, onclick: stop(() => openRefer(feature)) }, 'Refer'),
+      el('button', { type: 'button', class: 'slip-button', 'aria-label': `Slip for the caller: ${p.name}`, onclick: stop(() => openSlip(`/v1/providers/${encodeURIComponent(feature.id)}/slip`, p.name)) }, 'Slip'),
+      el('button', { type: 'button', class: 'capacity-button', 'aria-label': `Edit the capacity of ${p.name}`, onclick: stop(() => openCapacity(feature)) }, 'Capacity')));
+    return el('div', { class: 'staff-tools' }, parts);
+  }
+
+  function dialogError(id, error) {
+    const box = $(id);
+    box.textContent = error ? (error instanceof ApiError ? error.message : `Something went wrong in the console: ${error.message || error}`) : '';
+    box.hidden = !error;
+  }
+
+  // Refer: POST /v1/referrals with the caller's place and the current need.
+  let referring = null;
+  function openRefer(feature) {
+    referring = feature;
+    const p = feature.properties;
+    $('refer-provider').textContent = `${p.name}${p.organization ? ` · ${p.organization}` : ''}`;
+    $('refer-method').value = state.match.params && state.match.params.get('warm_transfer') === 'true' ? 'warm_transfer' : 'information_given';
+    $('refer-consent').checked = false;
+    $('refer-due').value = localDate(2);
+    $('refer-note').value = '';
+    dialogError('refer-error', null);
+    $('refer-dialog').showModal();
+    $('refer-method').focus();
+  }
+
+  async function submitRefer() {
+    const feature = referring;
+    const body = state.match.body;
+    const params = state.match.params;
+    if (!feature || !body || !params) return;
+    const list = (name) => params.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    const referral = {
+      provider_id: feature.id,
+      method: $('refer-method').value,
+      consent: $('refer-consent').checked,
+      // The caller's place as searched; the server keeps only its county (or H3 cell).
+      place: { lat: body.query.lat, lon: body.query.lon },
+      issue: list('issue'),
+      language: list('language'),
+      population: list('population'),
+    };
+    if ($('refer-due').value) referral.follow_up_due = $('refer-due').value;
+    const note = $('refer-note').value.trim();
+    if (note) referral.note = note;
+    $('refer-submit').disabled = true;
+    try {
+      const made = await apiSend('POST', '/v1/referrals', referral);
+      $('refer-dialog').close();
+      toast(`Referral ${made.id} recorded`);
+      const item = document.querySelector(`#results .result[data-id="${CSS.escape(feature.id)}"] .result-actions`);
+      if (item && !item.querySelector('.referred')) item.append(el('span', { class: 'badge referred' }, `referral ${made.id}`));
+    } catch (error) {
+      dialogError('refer-error', error);
+    } finally {
+      $('refer-submit').disabled = false;
+    }
+  }
+
+  // Slip: the text to copy and the printable page, safe by default.
+  let slipPath = null;
+  let slipSeq = 0;
+  function openSlip(path, name) {
+    slipPath = path;
+    $('slip-for').textContent = name;
+    $('slip-safe').checked = true;
+    const asked = state.match.params && state.match.params.get('language');
+    $('slip-lang').value = ['en', 'es', 'fr', 'pt'].includes(asked) ? asked : 'en';
+    $('slip-text').textContent = '';
+    $('slip-count').textContent = '';
+    dialogError('slip-error', null);
+    $('slip-dialog').showModal();
+    loadSlip();
+  }
+
+  function slipQuery(format) {
+    return `${slipPath}?lang=${encodeURIComponent($('slip-lang').value)}&safe=${$('slip-safe').checked}&format=${format}`;
+  }
+
+  async function loadSlip() {
+    const seq = ++slipSeq;
+    $('slip-copy').disabled = true;
+    try {
+      const text = await (await api(slipQuery('text'))).text();
+      if (seq !== slipSeq) return;
+      $('slip-text').textContent = text;
+      const n = [...text].length;
+      $('slip-count').textContent = `${n} characters${n <= 160 ? ': fits one text message' : ': more than one text message'}`;
+      dialogError('slip-error', null);
+      $('slip-copy').disabled = false;
+    } catch (error) {
+      if (seq === slipSeq) dialogError('slip-error', error);
+    }
+  }
+
+  async function printSlip() {
+    try {
+      const html = await (await api(slipQuery('html'))).text();
+      // The page came with the key; it opens as a blob: page (no script; its
+      // one stylesheet is allowed by hash in the console's policy).
+      const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+      window.open(url, '_blank');
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (error) {
+      dialogError('slip-error', error);
+    }
+  }
+
+  // Capacity: PUT /v1/providers/{id}/capacity (staff).
+  let capacityOf = null;
+  function openCapacity(feature) {
+    capacityOf = feature;
+    const p = feature.properties;
+    const c = p.capacity || {};
+    $('capacity-for').textContent = `${p.name}: ${capacityText(p.capacity)}`;
+    $('capacity-available').value = c.available ?? '';
+    $('capacity-maximum').value = c.maximum ?? '';
+    $('capacity-unit').value = c.unit || 'beds';
+    dialogError('capacity-error', null);
+    $('capacity-dialog').showModal();
+    $('capacity-available').focus();
+  }
+
+  async function submitCapacity() {
+    const feature = capacityOf;
+    if (!feature) return;
+    const available = Number($('capacity-available').value);
+    if ($('capacity-available').value === '' || !Number.isInteger(available) || available < 0) {
+      dialogError('capacity-error', new Error('give the number available now, a whole number 0 or more'));
+      return;
+    }
+    const entry = { available, unit: $('capacity-unit').value.trim() || 'beds' };
+    if ($('capacity-maximum').value !== '') entry.maximum = Number($('capacity-maximum').value);
+    $('capacity-submit').disabled = true;
+    try {
+      await apiSend('PUT', `/v1/providers/${encodeURIComponent(feature.id)}/capacity`, { capacity: [entry] });
+      $('capacity-dialog').close();
+      toast('Capacity saved');
+      // Show the new figures: run the search again.
+      state.match.hash = null;
+      route();
+    } catch (error) {
+      dialogError('capacity-error', error);
+    } finally {
+      $('capacity-submit').disabled = false;
+    }
+  }
+
+  function initStaffDialogs() {
+    $('refer-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      submitRefer();
+    });
+    $('refer-cancel').addEventListener('click', () => $('refer-dialog').close());
+    $('slip-lang').addEventListener('change', loadSlip);
+    $('slip-safe').addEventListener('change', loadSlip);
+    $('slip-copy').addEventListener('click', () => copy($('slip-text').textContent, 'the slip'));
+    $('slip-print').addEventListener('click', printSlip);
+    $('slip-close').addEventListener('click', () => $('slip-dialog').close());
+    $('slip-form').addEventListener('submit', (event) => event.preventDefault());
+    $('capacity-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      submitCapacity();
+    });
+    $('capacity-cancel').addEventListener('click', () => $('capacity-dialog').close());
+  }
+
+  // -------------------------------------------------------- referrals view
+
+  function referralsParamsFromForm() {
+    const params = new URLSearchParams();
+    params.set('view', $('ref-view').value);
+    const provider = $('ref-provider').value.trim();
+    if (provider) params.set('provider', provider);
+    return params;
+  }
+
+  function referralsFormFromParams(params) {
+    setSelect($('ref-view'), params.get('view') || 'mine');
+    $('ref-provider').value = params.get('provider') || '';
+  }
+
+  function submitReferrals() {
+    const hash = `#referrals?${referralsParamsFromForm()}`;
+    if (location.hash !== hash) history.pushState(null, '', hash);
+    state.lastHash.referrals = hash;
+    state.referrals.hash = hash;
+    runReferrals(referralsParamsFromForm(), false);
+  }
+
+  async function runReferrals(params, more) {
+    const seq = ++state.referrals.seq;
+    showError(null);
+    const list = $('referral-list');
+    if (!more) {
+      list.textContent = '';
+      state.referrals.next = null;
+    }
+    $('referrals-more').hidden = true;
+    $('referrals-status').textContent = 'Loading referrals…';
+    const ask = new URLSearchParams(params);
+    ask.set('limit', '20');
+    if (more && state.referrals.next) ask.set('cursor', state.referrals.next);
+    try {
+      const body = await apiJson(`/v1/referrals?${ask}`);
+      if (seq !== state.referrals.seq) return;
+      for (const referral of body.referrals) list.append(referralItem(referral));
+      state.referrals.next = body.next || null;
+      $('referrals-more').hidden = !body.next;
+      const n = list.querySelectorAll('.referral').length;
+      const what = { mine: 'open referrals of yours', due: 'follow-ups due', open: 'open referrals', all: 'referrals' }[params.get('view')] || 'referrals';
+      $('referrals-status').textContent = `${n} ${what}${params.get('provider') ? ` for ${params.get('provider')}` : ''}${body.next ? ' (more below)' : ''}.`;
+    } catch (error) {
+      if (seq !== state.referrals.seq) return;
+      $('referrals-status').textContent = 'No referrals shown.';
+      showError(error);
+    }
+  }
+
+  /** One referral with its status, follow-up, notes, history and actions. */
+  function referralItem(r) {
+    const today = localDate(0);
+    const open = r.status === 'sent' || r.status === 'accepted';
+    const due = r.follow_up_due && open && r.follow_up_due <= today;
+    const next = NEXT_STATUS[r.status] || [];
+    const statusSelect = el('select', { class: 'status-select', 'aria-label': `New status of referral ${r.id}` },
+      next.map((s) => el('option', { value: s }, STATUS_LABEL[s])));
+    const reasonSelect = el('select', { class: 'reason-select', 'aria-label': 'Why it was declined', hidden: true },
+      Object.entries(DECLINE_REASONS).map(([code, label]) => el('option', { value: code }, label)));
+    const statusNote = el('input', { class: 'status-note', type: 'text', maxlength: '1000', placeholder: 'note (optional)', 'aria-label': 'Note on the status change' });
+    const statusDue = el('input', { class: 'status-due', type: 'date', 'aria-label': 'Next follow-up (optional)' });
+    const showReason = () => {
+      reasonSelect.hidden = statusSelect.value !== 'declined';
+    };
+    statusSelect.addEventListener('change', showReason);
+    showReason();
+    const replace = (node, updated) => {
+      const fresh = referralItem(updated);
+      node.replaceWith(fresh);
+      return fresh;
+    };
+    let item = null;
+    const statusForm = next.length ? el('form', {
+      class: 'status-form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const change = { status: statusSelect.value };
+        if (change.status === 'declined') change.reason = reasonSelect.value;
+        if (statusNote.value.trim()) change.note = statusNote.value.trim();
+        if (statusDue.value) change.follow_up_due = statusDue.value;
+        try {
+          const updated = await apiSend('POST', `/v1/referrals/${r.id}/status`, change);
+          item = replace(item, updated);
+          toast(`Referral ${r.id}: ${STATUS_LABEL[updated.status] || updated.status}`);
+        } catch (error) {
+          showError(error);
+        }
+      },
+    }, statusSelect, reasonSelect, statusNote, statusDue, el('button', { type: 'submit', class: 'status-button' }, 'Change status')) : null;
+    const noteText = el('input', { class: 'note-text', type: 'text', maxlength: '1000', placeholder: 'add a note (no caller details)', 'aria-label': `Note on referral ${r.id}` });
+    const noteForm = el('form', {
+      class: 'note-form',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const text = noteText.value.trim();
+        if (!text) return;
+        try {
+          const updated = await apiSend('POST', `/v1/referrals/${r.id}/notes`, { text });
+          item = replace(item, updated);
+          toast(`Note added to referral ${r.id}`);
+        } catch (error) {
+          showError(error);
+        }
+      },
+    }, noteText, el('button', { type: 'submit', class: 'note-button' }, 'Add note'));
+    const when = (t) => (t ? t.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC') : '');
+    item = el('li', { class: `referral status-${r.status}${due ? ' is-due' : ''}`, dataset: { id: String(r.id), status: r.status } },
+      el('h3', {}, `#${r.id} `,
+        el('button', {
+          type: 'button', class: 'linkish provider-filter', title: 'Show this provider\'s referrals',
+          onclick: () => {
+            $('ref-provider').value = r.provider_id;
+            $('ref-view').value = 'all';
+            submitReferrals();
+          },
+        }, r.provider_name || r.provider_id)),
+      el('ul', { class: 'badges', 'aria-label': 'Status' },
+        el('li', { class: `badge referral-status ${r.status}`, title: `FHIR Task status: ${r.fhir_status}` }, STATUS_LABEL[r.status] || r.status),
+        el('li', { class: 'badge' }, METHOD_LABEL[r.method] || r.method),
+        r.consent ? null : el('li', { class: 'badge' }, 'no consent'),
+        r.decline_reason ? el('li', { class: 'badge relaxed' }, `declined: ${DECLINE_REASONS[r.decline_reason] || r.decline_reason}`) : null,
+        r.follow_up_due ? el('li', { class: `badge follow-up${due ? ' due' : ''}` }, `${due ? 'follow-up due' : 'follow up'} ${r.follow_up_due}`) : null),
+      el('p', { class: 'meta' }, [
+        `made ${when(r.created_at)} by ${r.created_by}`,
+        r.region,
+        r.issue && r.issue.length ? r.issue.map(issueLabel).join(', ') : '',
+        r.language && r.language.length ? r.language.map(languageName).join(', ') : '',
+      ].filter(Boolean).join(' · ')),
+      r.notes && r.notes.length ? el('ul', { class: 'notes', 'aria-label': 'Notes' },
+        r.notes.map((n) => el('li', {}, el('span', { class: 'meta' }, `${when(n.at)}, ${n.by}: `), n.text))) : null,
+      r.history && r.history.length ? el('details', { class: 'history' }, el('summary', {}, `History (${r.history.length})`),
+        el('ul', {}, r.history.map((h) => el('li', {}, `${when(h.at)}, ${h.by}: ${h.from ? `${STATUS_LABEL[h.from] || h.from} → ` : ''}${STATUS_LABEL[h.to] || h.to}${h.reason ? ` (${DECLINE_REASONS[h.reason] || h.reason})` : ''}${h.note ? `: ${h.note}` : ''}`)))) : null,
+      el('div', { class: 'referral-actions' },
+        statusForm,
+        noteForm,
+        el('button', { type: 'button', class: 'slip-button', onclick: () => openSlip(`/v1/referrals/${r.id}/slip`, `Referral ${r.id}: ${r.provider_name || r.provider_id}`) }, 'Slip')));
+    return item;
+  }
+
+  function initReferrals() {
+    $('referrals-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      submitReferrals();
+    });
+    $('referrals-form').addEventListener('keydown', (event) => onEnter(event, submitReferrals));
+    $('ref-view').addEventListener('change', submitReferrals);
+    $('referrals-more').addEventListener('click', () => runReferrals(referralsParamsFromForm(), true));
   }
 
   // --------------------------------------------------------- coverage view
@@ -1258,10 +1679,18 @@
     state.view = view;
     $('match-view').hidden = view !== 'match';
     $('coverage-view').hidden = view !== 'coverage';
+    $('referrals-view').hidden = view !== 'referrals';
     $('tab-match').setAttribute('aria-current', view === 'match' ? 'page' : 'false');
     $('tab-coverage').setAttribute('aria-current', view === 'coverage' ? 'page' : 'false');
-    document.title = view === 'match' ? 'refmatch · find help' : 'refmatch · coverage map';
-    if (view === 'match') {
+    $('tab-referrals').setAttribute('aria-current', view === 'referrals' ? 'page' : 'false');
+    document.title = { match: 'refmatch · find help', coverage: 'refmatch · coverage map', referrals: 'refmatch · referrals' }[view];
+    if (view === 'referrals') {
+      // The map keeps the last caller's answer in view.
+      map.removeLayer(layers.coverage);
+      map.removeLayer(layers.sites);
+      layers.match.addTo(map);
+      layers.area.addTo(map);
+    } else if (view === 'match') {
       map.removeLayer(layers.coverage);
       map.removeLayer(layers.sites);
       layers.match.addTo(map);
@@ -1284,7 +1713,18 @@
     const hash = location.hash || '#match';
     const [view, query] = hash.slice(1).split('?');
     const params = new URLSearchParams(query || '');
-    if (view === 'coverage') {
+    if (view === 'referrals') {
+      showView('referrals');
+      referralsFormFromParams(params);
+      state.lastHash.referrals = hash;
+      if (!state.staff) {
+        $('referral-list').textContent = '';
+        $('referrals-status').textContent = 'Sign in with a staff key to see referrals.';
+      } else if (state.referrals.hash !== hash) {
+        state.referrals.hash = hash;
+        runReferrals(referralsParamsFromForm(), false);
+      }
+    } else if (view === 'coverage') {
       showView('coverage');
       coverageFormFromParams(params);
       state.lastHash.coverage = hash;
@@ -1313,16 +1753,18 @@
   /** Runs the current view's query again (after signing in or out). */
   function rerun() {
     state.match.hash = null;
+    state.referrals.hash = null;
     state.coverage.hash = null;
     state.coverage.body = null;
     route();
   }
 
   function initTabs() {
-    for (const [tab, view] of [['tab-match', 'match'], ['tab-coverage', 'coverage']]) {
+    const first = { match: '#match', coverage: '#coverage?by=county&issue=trafficking', referrals: '#referrals?view=mine' };
+    for (const [tab, view] of [['tab-match', 'match'], ['tab-coverage', 'coverage'], ['tab-referrals', 'referrals']]) {
       $(tab).addEventListener('click', (event) => {
         event.preventDefault();
-        const hash = state.lastHash[view] || (view === 'coverage' ? '#coverage?by=county&issue=trafficking' : '#match');
+        const hash = state.lastHash[view] || first[view];
         if (location.hash !== hash) history.pushState(null, '', hash);
         route();
       });
@@ -1340,6 +1782,8 @@
     initSignIn();
     initMatch();
     initCoverage();
+    initStaffDialogs();
+    initReferrals();
     initTabs();
     try {
       await checkKey();

@@ -32,8 +32,19 @@ use std::sync::{Arc, OnceLock};
 
 /// The console's `Content-Security-Policy`: everything from this origin
 /// only, no inline scripts, images only from here or `data:` URLs (Leaflet's
-/// attribution flag is inline SVG markup, not an image).
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// attribution flag is inline SVG markup, not an image). The one inline
+/// style allowed is the referral slip's stylesheet, by its hash
+/// ([`crate::render::slip::stylesheet_hash`]): the console opens a slip it
+/// fetched (with the key) as a `blob:` page, which keeps this policy.
+pub fn content_security_policy() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' {}; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            crate::render::slip::stylesheet_hash()
+        )
+    })
+}
 
 /// One embedded file of the console.
 struct Asset {
@@ -178,7 +189,8 @@ fn asset(path: &str, request: &HeaderMap) -> Result<Response, ApiError> {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        HeaderValue::from_str(content_security_policy())
+            .unwrap_or(HeaderValue::from_static("default-src 'self'")),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

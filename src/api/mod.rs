@@ -9,7 +9,8 @@
 //! `/v1/coverage/suggest`; the live directory's `POST /v1/providers`,
 //! `PUT`/`DELETE /v1/providers/{id}`, `/v1/providers/{id}/history`,
 //! `POST /v1/imports`, `/v1/submissions…` and `/v1/audit`; the staff-only
-//! referral records `/v1/referrals…` ([`referrals`]). GeoJSON bodies
+//! referral records `/v1/referrals…` ([`referrals`]); referral slips
+//! `/v1/providers/{id}/slip` and `/v1/referrals/{id}/slip` ([`slips`]). GeoJSON bodies
 //! follow RFC 7946: `[lon, lat]` degrees, `Content-Type: application/geo+json`.
 //!
 //! Every request passes the access layer ([`access`]): its API key gives its
@@ -27,6 +28,7 @@ pub mod openapi;
 pub mod problems;
 pub mod referrals;
 pub mod schemas;
+pub mod slips;
 
 use crate::cancel::Cancelled;
 use crate::gazetteer::{Gazetteer, GeocodeError};
@@ -577,6 +579,8 @@ pub fn router_with(state: AppState, options: &RouterOptions) -> Router {
                 .delete(edits::delete_provider),
         )
         .route("/v1/providers/{id}/history", get(edits::history))
+        .route("/v1/providers/{id}/slip", get(slips::provider_slip))
+        .route("/v1/referrals/{id}/slip", get(slips::referral_slip))
         .route(
             "/v1/providers/{id}/capacity",
             axum::routing::put(capacity::set_capacity),

@@ -118,6 +118,16 @@ pub const SUCCESS: &[Bodies] = &[
         "/v1/providers/{id}/hours",
         &[(JSON, Some("RecordWritten"))],
     ),
+    bodies(
+        "get",
+        "/v1/providers/{id}/slip",
+        &[("text/plain", None), ("text/html", None)],
+    ),
+    bodies(
+        "get",
+        "/v1/referrals/{id}/slip",
+        &[("text/plain", None), ("text/html", None)],
+    ),
     bodies("post", "/v1/imports", &[(JSON, Some("ImportReport"))]),
     bodies(
         "post",

@@ -1,5 +1,6 @@
 //! What the API and the command line print: GeoJSON (RFC 7946) and JSON
-//! response bodies ([`body`]) and readable tables ([`table`]).
+//! response bodies ([`body`]), readable tables ([`table`]) and referral
+//! slips for callers, as SMS text or a printable page ([`slip`]).
 //!
 //! Rendering sits after `live` and before `api` in the data flow: it reads
 //! a directory snapshot, a match answer or the store's key listing and
@@ -9,4 +10,5 @@
 //! [`body::shows_confidential`]).
 
 pub mod body;
+pub mod slip;
 pub mod table;

@@ -5,7 +5,8 @@
 //   node tests/e2e/console.mjs <base-url> <screenshot-dir>
 //
 // Environment: REFMATCH_E2E_ADVOCATE_KEY, an advocate API key for the
-// served store (the staff checks are skipped without it);
+// served store (the staff checks are skipped without it; its key name must
+// be "console e2e", as capacity edits are stamped with it);
 // CHROMIUM (default /usr/bin/chromium).
 //
 // It fails (exit 1) on any failed check, any browser console error, page
@@ -65,6 +66,33 @@ function watch(page, label, allowed = () => false) {
       problems.push(`${label}: HTTP ${response.status()} for ${response.request().method()} ${response.url()}`);
     }
   });
+}
+
+/** A GET of the API with `key`, straight over HTTP: the JSON (or, for text, the text). */
+async function apiGet(pathAndQuery, key) {
+  const headers = key ? { Authorization: `Bearer ${key}` } : {};
+  const response = await fetch(`${base}${pathAndQuery}`, { headers });
+  assert.equal(response.status, 200, `GET ${pathAndQuery}`);
+  const type = response.headers.get('content-type') || '';
+  return type.includes('json') ? response.json() : response.text();
+}
+
+/** Today in the browser's time zone, YYYY-MM-DD (as the console writes dates). */
+async function today(page) {
+  return page.evaluate(() => {
+    const d = new Date();
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  });
+}
+
+/** Waits until the slip dialog shows a slip other than `previous`; answers it. */
+async function slipShown(page, previous) {
+  await page.waitForFunction((before) => {
+    const text = document.getElementById('slip-text').textContent;
+    return text && text !== before && !document.getElementById('slip-copy').disabled;
+  }, previous, { timeout: TIMEOUT });
+  return page.locator('#slip-text').textContent();
 }
 
 /** The API's own answer for a query, straight over HTTP. */
@@ -149,6 +177,9 @@ async function main() {
     await page.waitForSelector('body[data-ready="true"]');
     await page.waitForFunction(() => document.querySelectorAll('.leaflet-pane path').length > 50, null, { timeout: TIMEOUT });
     assert.ok((await page.locator('#issues input').count()) > 5, 'issues come from /v1/vocabulary');
+    // Staff-only parts are not offered to the public.
+    assert.equal(await page.isHidden('#tab-referrals'), true, 'no referrals tab for the public');
+    assert.equal(await page.isHidden('#warm-transfer-label'), true, 'no warm-transfer switch for the public');
     // Every need is in view: the list has no scroll box of its own.
     const needs = await page.evaluate(() => {
       const box = document.getElementById('issues');
@@ -309,6 +340,166 @@ async function main() {
       log(`staff: ${staff.features.length} results, ${confidential} confidential, ${direct} direct lines`);
       await settle(page);
       await page.screenshot({ path: path.join(shots, 'match-staff.png') });
+
+      // ------------------------------------------------- staff tools
+      // What this build serves decides what can be tried: the referral and
+      // capacity APIs come from the referrals and capacity branches.
+      const documented = (await apiGet('/openapi.json', '')).paths;
+      const hasReferrals = Boolean(documented['/v1/referrals']);
+      const hasCapacity = Boolean(documented['/v1/providers/{id}/capacity']);
+      assert.equal(await page.isVisible('#tab-referrals'), true, 'staff have a referrals tab');
+      assert.equal(await page.isVisible('#warm-transfer-label'), true, 'staff have the warm-transfer switch');
+      for (const action of ['refer-button', 'slip-button', 'capacity-button']) {
+        assert.equal(await page.locator(`#results .result .${action}`).count(), staff.features.length, `every result has ${action}`);
+      }
+
+      // Slip: safe and in English by default; the text is the API's; the
+      // language and the safe switch change it; copy and print.
+      const first = staff.features[0];
+      await page.locator('#results .result').nth(0).locator('.slip-button').click();
+      await page.waitForSelector('#slip-dialog[open]');
+      assert.equal(await page.isChecked('#slip-safe'), true, 'the slip is safe by default');
+      const safeSlip = await slipShown(page, '');
+      const apiSlip = await apiGet(`/v1/providers/${encodeURIComponent(first.id)}/slip?lang=es&safe=true&format=text`, advocateKey);
+      // The search asked for Spanish: the slip starts in Spanish.
+      assert.equal(await page.inputValue('#slip-lang'), 'es', 'the slip is in the caller\'s language');
+      assert.equal(safeSlip, apiSlip, 'the dialog shows /v1/providers/{id}/slip');
+      assert.ok(!safeSlip.includes(first.properties.name), `a safe slip does not name the provider: ${safeSlip}`);
+      assert.ok(!/traffick|trata|shelter|refugio|abuso|violen/i.test(safeSlip), `a safe slip reveals no purpose: ${safeSlip}`);
+      for (const phone of first.properties.phones.filter((p) => p.confidential)) {
+        assert.ok(!safeSlip.includes(phone.number), `no direct line on a slip: ${phone.number}`);
+      }
+      assert.match(await page.locator('#slip-count').textContent(), /characters/);
+      await page.selectOption('#slip-lang', 'en');
+      const english = await slipShown(page, safeSlip);
+      assert.equal(english, await apiGet(`/v1/providers/${encodeURIComponent(first.id)}/slip?lang=en&safe=true&format=text`, advocateKey));
+      await page.uncheck('#slip-safe');
+      const named = await slipShown(page, english);
+      assert.ok(named.startsWith(first.properties.name), `an unsafe slip names the provider: ${named}`);
+      await page.check('#slip-safe');
+      const again = await slipShown(page, named);
+      assert.equal(again, english, 'safe again');
+      await page.click('#slip-copy');
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), english, 'Copy text copies the slip');
+      // The printable page opens from a blob: URL; its one stylesheet is
+      // allowed by the console's policy (by hash): no CSP error.
+      const [printable] = await Promise.all([
+        context.waitForEvent('page'),
+        page.click('#slip-print'),
+      ]);
+      watch(printable, 'slip page');
+      await printable.waitForLoadState('load');
+      assert.equal(await printable.locator('h1').textContent(), 'Contact', 'the page is the safe slip');
+      assert.equal(await printable.locator('script').count(), 0, 'no script on the slip page');
+      assert.equal(await printable.evaluate(() => getComputedStyle(document.querySelector('h1')).fontSize), '24px', 'the slip stylesheet applies');
+      await printable.screenshot({ path: path.join(shots, 'slip.png') });
+      await printable.close();
+      await page.click('#slip-close');
+      await page.waitForSelector('#slip-dialog', { state: 'hidden' });
+      log(`slip: ${english.length} characters for ${first.id}`);
+      log('slip: passed');
+
+      if (hasReferrals) {
+        // Refer → see it in the Referrals tab → change its status → see the follow-up.
+        const day = await today(page);
+        await page.locator('#results .result').nth(0).locator('.refer-button').click();
+        await page.waitForSelector('#refer-dialog[open]');
+        await page.selectOption('#refer-method', 'information_given');
+        await page.check('#refer-consent');
+        await page.fill('#refer-due', day);
+        await page.fill('#refer-note', 'e2e: information given');
+        await page.click('#refer-submit');
+        await page.waitForSelector('#refer-dialog', { state: 'hidden' });
+        const badge = await page.locator('#results .result').nth(0).locator('.badge.referred').textContent();
+        const id = Number(/referral (\d+)/.exec(badge)[1]);
+        const made = await apiGet(`/v1/referrals/${id}`, advocateKey);
+        assert.equal(made.provider_id, first.id);
+        assert.equal(made.status, 'sent');
+        assert.equal(made.method, 'information_given');
+        assert.equal(made.consent, true);
+        assert.equal(made.follow_up_due, day);
+        assert.equal(made.region, 'county:06019', 'Fresno is kept as its county only');
+        assert.deepEqual(made.issue, ['labor_trafficking'], 'the current need');
+        assert.deepEqual(made.language, ['es']);
+        assert.ok(made.notes.some((n) => n.text === 'e2e: information given'), 'the note');
+
+        await page.click('#tab-referrals');
+        await page.waitForSelector('#referrals-view:not([hidden])');
+        assert.match(page.url(), /#referrals\?view=mine/);
+        const mine = page.locator(`#referral-list .referral[data-id="${id}"]`);
+        await mine.waitFor({ timeout: TIMEOUT });
+        assert.equal(await mine.getAttribute('data-status'), 'sent', 'my open referral is listed');
+        await mine.locator('.status-select').selectOption('accepted');
+        await mine.locator('.status-note').fill('provider confirmed intake');
+        await mine.locator('.status-due').fill(day);
+        await mine.locator('.status-button').click();
+        const accepted = page.locator(`#referral-list .referral[data-id="${id}"][data-status="accepted"]`);
+        await accepted.waitFor({ timeout: TIMEOUT });
+        await accepted.locator('.note-text').fill('follow-up call booked');
+        await accepted.locator('.note-button').click();
+        await page.waitForFunction((rid) => /follow-up call booked/.test((document.querySelector(`#referral-list .referral[data-id="${rid}"] .notes`) || {}).textContent || ''), id, { timeout: TIMEOUT });
+        // Follow-ups due today: it is there, marked due.
+        await page.selectOption('#ref-view', 'due');
+        await page.waitForFunction(() => /follow-ups due/.test(document.getElementById('referrals-status').textContent), null, { timeout: TIMEOUT });
+        const due = page.locator(`#referral-list .referral[data-id="${id}"]`);
+        assert.equal(await due.count(), 1, 'the follow-up is due');
+        assert.match(await due.locator('.badge.follow-up').textContent(), /follow-up due/);
+        const stored = await apiGet(`/v1/referrals/${id}`, advocateKey);
+        assert.equal(stored.status, 'accepted');
+        assert.equal(stored.fhir_status, 'accepted');
+        assert.ok(stored.history.some((h) => h.from === 'sent' && h.to === 'accepted'), 'the history has the change');
+        assert.ok(stored.notes.some((n) => n.text === 'follow-up call booked'), 'the note is stored');
+        const listed = await apiGet('/v1/referrals?view=due', advocateKey);
+        assert.ok(listed.referrals.some((r) => r.id === id), 'view=due lists it');
+        // The referral's slip is its provider's.
+        await due.locator('.slip-button').click();
+        await page.waitForSelector('#slip-dialog[open]');
+        const referralSlip = await slipShown(page, '');
+        // The search asked for Spanish: so does the slip.
+        assert.equal(referralSlip, await apiGet(`/v1/referrals/${id}/slip?lang=es&safe=true&format=text`, advocateKey));
+        await page.click('#slip-close');
+        await settle(page);
+        await page.screenshot({ path: path.join(shots, 'referrals.png') });
+        await page.click('#tab-match');
+        await page.waitForSelector('#match-view:not([hidden])');
+        await waitForResults(page, '');
+        log(`refer → follow-up: referral ${id}`);
+        log('refer → follow-up: passed');
+      } else {
+        log('refer → follow-up: skipped (this build serves no /v1/referrals)');
+      }
+
+      if (hasCapacity) {
+        // Capacity editing, then the warm-transfer switch.
+        await page.locator('#results .result').nth(0).locator('.capacity-button').click();
+        await page.waitForSelector('#capacity-dialog[open]');
+        await page.fill('#capacity-available', '3');
+        await page.fill('#capacity-maximum', '12');
+        await page.fill('#capacity-unit', 'beds');
+        await page.click('#capacity-submit');
+        await page.waitForSelector('#capacity-dialog', { state: 'hidden' });
+        await page.waitForFunction((fid) => /3 of 12 beds free/.test((document.querySelector(`#results .result[data-id="${CSS.escape(fid)}"] .capacity`) || {}).textContent || ''), first.id, { timeout: TIMEOUT });
+        const record = await apiGet(`/v1/providers/${encodeURIComponent(first.id)}?format=record`, advocateKey);
+        assert.equal(record.capacity[0].available, 3);
+        assert.equal(record.capacity[0].maximum, 12);
+        assert.equal(record.capacity[0].updated_by, 'console e2e');
+        const before = await page.locator('#match-status').textContent();
+        await page.check('#warm_transfer');
+        await page.click('#search-button');
+        await waitForResults(page, before);
+        const warm = await shown(page);
+        assert.match(warm.hash, /warm_transfer=true/, 'the switch sends warm_transfer=true');
+        const warmAnswer = await apiMatch(warm.hash.slice('#match?'.length), advocateKey);
+        assert.deepEqual(warm.ids, warmAnswer.features.map((f) => f.id), 'the warm-transfer answer is shown');
+        assert.equal(await page.locator('#results .warm-transfer').count(), warmAnswer.features.length, 'each result shows its checklist');
+        const ready = warmAnswer.features.filter((f) => f.properties.warm_transfer && f.properties.warm_transfer.ready).length;
+        assert.equal(await page.locator('#results .warm-transfer.ready').count(), ready, 'ready results are marked');
+        await page.uncheck('#warm_transfer');
+        log('capacity and warm transfer: passed');
+      } else {
+        log('capacity and warm transfer: skipped (this build serves no /v1/providers/{id}/capacity)');
+      }
+
       await page.click('#signout-button');
       await page.waitForFunction(() => /Public view/.test(document.getElementById('signin-status').textContent));
     } else {
