@@ -24,7 +24,10 @@ use compact_str::CompactString;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use refmatch::gazetteer::{Gazetteer, Place};
 use refmatch::index::{AttributeFilter, Bitset, Directory, Geometry, IndexOptions};
-use refmatch::model::{AreaSpec, Availability, Kind, LatLng, Provider, Visibility};
+use refmatch::matching::{LanguageFit, WarmTransfer};
+use refmatch::model::{
+    AreaSpec, Availability, CapacityWindow, Kind, LatLng, Provider, ServiceCapacity, Visibility,
+};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use std::hint::black_box;
@@ -458,6 +461,28 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1e3)
 }
 
+/// Capacity for the `nearest_matching` group's providers (issue 15), as
+/// the matching bench gives it: fresh with room (a third), fresh and full
+/// (a sixth), stale (a sixth), none (the rest).
+fn with_capacity(providers: &mut [Provider]) {
+    let now = jiff::Timestamp::now();
+    for (i, p) in providers.iter_mut().enumerate() {
+        let (available, hours) = match i % 6 {
+            0 | 1 => (3, 1),
+            2 => (0, 1),
+            3 => (3, 72),
+            _ => continue,
+        };
+        p.capacity = vec![ServiceCapacity {
+            available,
+            maximum: Some(12),
+            unit: "beds".into(),
+            updated_at: Some(now - jiff::SignedDuration::from_hours(hours)),
+            updated_by: None,
+        }];
+    }
+}
+
 fn nearest_matching(c: &mut Criterion) {
     let points = zip_points();
     let mut sizes = vec![3_200];
@@ -475,7 +500,8 @@ fn nearest_matching(c: &mut Criterion) {
     }
     for n in sizes {
         let started = Instant::now();
-        let providers = refmatch::synthetic::generate(gazetteer(), n, SEED);
+        let mut providers = refmatch::synthetic::generate(gazetteer(), n, SEED);
+        with_capacity(&mut providers);
         eprintln!(
             "generated n={n} in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -555,6 +581,23 @@ fn nearest_matching(c: &mut Criterion) {
                 .nearest_matching(Geometry::Exact, p, 10, None, &compiled, |_| true)
                 .len()
         });
+        // Issue 15: the same search with the warm-transfer conditions
+        // (open now or 24-hour, accepting, a direct line; the language not
+        // asked) checked on every candidate the walk reaches.
+        let window = CapacityWindow::now(24);
+        let warm = |i: u32| {
+            WarmTransfer::is_ready(
+                &directory.providers()[i as usize],
+                Some("US"),
+                LanguageFit::NotAsked,
+                &window,
+            )
+        };
+        percentiles("nearest_matching+warm_transfer", n, &points, |p| {
+            directory
+                .nearest_matching(Geometry::Exact, p, 10, None, &compiled, warm)
+                .len()
+        });
         percentiles("nearest(closure)", n, &points, |p| {
             directory
                 .nearest(Geometry::Exact, p, 10, None, |i| set.contains(i))
@@ -576,6 +619,19 @@ fn nearest_matching(c: &mut Criterion) {
                     None,
                     &compiled,
                     |_| true,
+                ))
+            })
+        });
+        group.bench_function(BenchmarkId::new("warm_transfer_k10", n), |b| {
+            b.iter(|| {
+                i = (i + 1) % points.len();
+                black_box(directory.nearest_matching(
+                    Geometry::Exact,
+                    points[i].1,
+                    10,
+                    None,
+                    &compiled,
+                    warm,
                 ))
             })
         });

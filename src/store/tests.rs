@@ -995,3 +995,44 @@ fn referral_timings() {
         );
     }
 }
+
+/// A store written before provider keys (schema version 1) opens, its
+/// keys still work and are bound to no record; a provider key made
+/// afterwards keeps its records through find_key, keys and revoke.
+#[test]
+fn keys_of_a_version_1_store_survive_the_records_migration() {
+    let dir = TempDir::new("keys-v1");
+    let path = dir.0.join("refmatch.sqlite");
+    let secret = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        let secret = format!("{KEY_PREFIX}{}", "ab".repeat(20));
+        conn.execute(
+            "INSERT INTO api_keys (name, role, hash, prefix, created_at)
+             VALUES ('old desk', 'advocate', ?1, 'rmk_abab', '2026-01-01T00:00:00Z')",
+            [hash_secret(&secret)],
+        )
+        .unwrap();
+        secret
+    };
+    let mut store = SqliteStore::open(&path).unwrap();
+    let old = store.find_key(&secret).unwrap().unwrap();
+    assert_eq!((old.role, old.records.len()), (Role::Advocate, 0));
+    let records = vec!["casa-x".to_owned(), "casa-y".to_owned()];
+    let (made, provider_secret) = store
+        .create_key_for("Casa X desk", Role::Provider, &records, &ADMIN)
+        .unwrap();
+    assert_eq!(made.records, records);
+    let found = store.find_key(&provider_secret).unwrap().unwrap();
+    assert_eq!((found.role, &found.records), (Role::Provider, &records));
+    let listed = store.keys().unwrap();
+    assert_eq!(listed[1].key.records, records);
+    let (revoked, _) = store.revoke_key(made.id, &ADMIN).unwrap();
+    assert_eq!(revoked.records, records);
+    let audit = store.audit(0, 100).unwrap();
+    assert!(audit.iter().any(|e| e
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains("records casa-x,casa-y"))));
+}
