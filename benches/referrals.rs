@@ -163,14 +163,17 @@ fn filled_store(count: u64, today: jiff::civil::Date) -> (TempDir, PathBuf) {
             let name = advocate(n);
             let actor = Actor::new(&name, Role::Advocate);
             let made = store.create_referral(&referral(n, today), &actor).unwrap();
-            if n % 10 != 0 {
+            // Every advocate keeps a tenth of theirs open (n / ADVOCATES
+            // counts an advocate's own referrals).
+            let own = n / ADVOCATES;
+            if own % 10 != 0 {
                 let change = StatusChange {
-                    to: if n % 10 < 5 {
+                    to: if own % 10 < 5 {
                         Status::Cancelled
                     } else {
                         Status::Declined
                     },
-                    reason: (n % 10 >= 5).then_some(DeclineReason::NoCapacity),
+                    reason: (own % 10 >= 5).then_some(DeclineReason::NoCapacity),
                     note: None,
                     follow_up_due: None,
                 };

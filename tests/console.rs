@@ -80,18 +80,12 @@ impl Server {
     }
 }
 
-/// Creates an advocate key in `store` and returns it.
-fn advocate_key(store: &Path) -> String {
+/// Creates a key in `store` (`args`: its role, name and records) and
+/// returns it.
+fn create_key(store: &Path, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_refmatch"))
-        .args([
-            "keys",
-            "create",
-            "--role",
-            "advocate",
-            "--name",
-            "console e2e",
-            "--init",
-        ])
+        .args(["keys", "create"])
+        .args(args)
         .arg("--store")
         .arg(store)
         .output()
@@ -143,7 +137,7 @@ fn start_server(dir: &Path, store: &Path, port: u16) -> Server {
 }
 
 /// Runs the browser script, killing it after [`BROWSER_DEADLINE`].
-fn run_browser(base: &str, shots: &Path, key: &str, chromium: &Path) -> Output {
+fn run_browser(base: &str, shots: &Path, key: &str, provider_key: &str, chromium: &Path) -> Output {
     let dir = manifest_dir();
     let mut child = Command::new("node")
         .arg(dir.join("tests/e2e/console.mjs"))
@@ -151,6 +145,7 @@ fn run_browser(base: &str, shots: &Path, key: &str, chromium: &Path) -> Output {
         .arg(shots)
         .current_dir(dir.join("tests/e2e"))
         .env("REFMATCH_E2E_ADVOCATE_KEY", key)
+        .env("REFMATCH_E2E_PROVIDER_KEY", provider_key)
         .env("CHROMIUM", chromium)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .stdout(Stdio::piped())
@@ -194,9 +189,25 @@ fn console_matches_and_maps_coverage_in_a_headless_browser() {
     let dir = std::env::temp_dir().join(format!("refmatch-console-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let store = dir.join("s.sqlite");
-    let key = advocate_key(&store);
+    let key = create_key(
+        &store,
+        &["--role", "advocate", "--name", "console e2e", "--init"],
+    );
     let port = free_port();
     let server = start_server(&dir, &store, port);
+    // A provider key (bound to one record the server seeded) reads as
+    // the public does.
+    let provider_key = create_key(
+        &store,
+        &[
+            "--role",
+            "provider",
+            "--name",
+            "console e2e desk",
+            "--records",
+            "hotline-nhtrc",
+        ],
+    );
 
     // The page and its assets are served with their types and a strict CSP.
     let page = http_get(port, "/").expect("GET /");
@@ -215,7 +226,13 @@ fn console_matches_and_maps_coverage_in_a_headless_browser() {
         .parent()
         .and_then(Path::parent)
         .map_or_else(|| dir.join("screenshots"), |t| t.join("e2e-screenshots"));
-    let output = run_browser(&format!("http://127.0.0.1:{port}"), &shots, &key, &chromium);
+    let output = run_browser(
+        &format!("http://127.0.0.1:{port}"),
+        &shots,
+        &key,
+        &provider_key,
+        &chromium,
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");

@@ -22,20 +22,23 @@ use refmatch::store::{Actor, SqliteStore, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// A server over the bundled data with keys of every role this branch
-/// has: advocate, admin, a second advocate and a key with role public.
+/// A server over the bundled data with keys of every role: advocate,
+/// admin, a second advocate, a key with role public and a provider key
+/// bound to the provider the tests refer callers to.
 struct Server {
     state: AppState,
     advocate: String,
     other_advocate: String,
     admin: String,
     public_key: String,
+    provider_key: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     NoKey,
     PublicKey,
+    ProviderKey,
     Advocate,
     OtherAdvocate,
     Admin,
@@ -51,6 +54,15 @@ fn server() -> Server {
     let other_advocate = key("other advocate", Role::Advocate);
     let admin = key("shift admin", Role::Admin);
     let public_key = key("a public key", Role::Public);
+    let provider_key = store
+        .create_key_for(
+            "provider desk",
+            Role::Provider,
+            &[PROVIDER.to_owned()],
+            &operator,
+        )
+        .expect("provider key")
+        .1;
     let (live, _) = LiveDirectory::open(
         Box::new(store),
         Arc::new(gazetteer),
@@ -71,6 +83,7 @@ fn server() -> Server {
         other_advocate,
         admin,
         public_key,
+        provider_key,
     }
 }
 
@@ -80,6 +93,7 @@ impl Server {
         let key = match who {
             Who::NoKey => None,
             Who::PublicKey => Some(&self.public_key),
+            Who::ProviderKey => Some(&self.provider_key),
             Who::Advocate => Some(&self.advocate),
             Who::OtherAdvocate => Some(&self.other_advocate),
             Who::Admin => Some(&self.admin),
@@ -477,6 +491,12 @@ async fn only_staff_may_see_or_change_referrals() {
     for (method, uri, b) in &calls {
         let none = s.send(Who::NoKey, method.clone(), uri, b.clone()).await;
         let public_key = s.send(Who::PublicKey, method.clone(), uri, b.clone()).await;
+        // Even the provider referred to never sees its referrals.
+        let provider_key = s
+            .send(Who::ProviderKey, method.clone(), uri, b.clone())
+            .await;
+        provider_key.problem(StatusCode::FORBIDDEN);
+        assert!(!provider_key.text().contains("county:06019"));
         if uri.starts_with("/v1/coverage") {
             // The public may ask for coverage, but not for demand.
             none.problem(StatusCode::FORBIDDEN);
@@ -886,7 +906,7 @@ async fn no_referral_or_demand_data_reaches_a_public_answer() {
         "/v1/vocabulary",
         "/healthz",
     ] {
-        for who in [Who::NoKey, Who::PublicKey] {
+        for who in [Who::NoKey, Who::PublicKey, Who::ProviderKey] {
             let answer = s.get(who, uri).await;
             assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
             for leak in leaks {
@@ -900,7 +920,7 @@ async fn no_referral_or_demand_data_reaches_a_public_answer() {
         "/v1/coverage?weight=demand&by=county",
         "/v1/audit",
     ] {
-        for who in [Who::NoKey, Who::PublicKey] {
+        for who in [Who::NoKey, Who::PublicKey, Who::ProviderKey] {
             let answer = s.get(who, uri).await;
             assert!(answer.status.is_client_error(), "{who:?} {uri}");
             for leak in ["SECRET-NOTE-7731", "county:06019", "unreachable"] {

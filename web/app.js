@@ -225,11 +225,16 @@
       return true;
     }
     try {
-      // Any valid key passes; an unknown key is a 401 on every endpoint.
-      await api('/v1/vocabulary');
+      // A staff key may read referrals; a provider key (or a public-role
+      // key) gets a 403 and the public view; an unknown key is a 401.
+      await apiJson('/v1/referrals?view=mine&limit=1');
       setSignedIn(true, 'Signed in: staff view', 'staff');
       return true;
     } catch (error) {
+      if (error.status === 403) {
+        setSignedIn(false, 'Key accepted: public answers (not a staff key)', '');
+        return true;
+      }
       if (error.status !== 401) setSignedIn(false, 'Cannot check the key now', 'bad');
       showError(error);
       return false;

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub const MAX_AUDIT_PAGE: usize = 1000;
 
 /// Runs `work` with the live directory on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&LiveDirectory) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {

@@ -11,9 +11,9 @@
 //! ([`crate::live::region_key`]); the place text itself is never kept.
 
 use super::access::Caller;
+use super::edits::{blocking as read, write};
 use super::{value, ApiError, AppState, Pairs, JSON};
 use crate::cancel::Cancel;
-use crate::live::LiveDirectory;
 use crate::model::referral::{
     DeclineReason, Method, NewReferral, Referral, ReferralQuery, ReferralView, Status, StatusChange,
 };
@@ -24,7 +24,6 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
 /// Most referrals one page of `GET /v1/referrals` holds.
 pub const MAX_REFERRAL_PAGE: usize = 500;
@@ -365,30 +364,6 @@ fn referral_response(status: StatusCode, referral: &Referral) -> Result<Response
         ApiError::Internal
     })?;
     Ok((status, [(header::CONTENT_TYPE, JSON)], body).into_response())
-}
-
-/// Runs the write `work` on the blocking pool with the request's cancel.
-async fn write<T: Send + 'static>(
-    state: &AppState,
-    cancel: &Cancel,
-    work: impl FnOnce(&LiveDirectory, &Cancel) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let live = Arc::clone(&state.live);
-    let cancel = cancel.clone();
-    super::blocking("referrals", move || {
-        cancel.check()?;
-        work(&live, &cancel)
-    })
-    .await
-}
-
-/// Runs the read `work` on the blocking pool.
-async fn read<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&LiveDirectory) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let live = Arc::clone(&state.live);
-    super::blocking("referrals", move || work(&live)).await
 }
 
 /// `POST /v1/referrals` (staff): records a referral made from a match.

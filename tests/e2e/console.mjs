@@ -25,6 +25,7 @@ if (!base || !shots) {
 }
 fs.mkdirSync(shots, { recursive: true });
 const advocateKey = process.env.REFMATCH_E2E_ADVOCATE_KEY || '';
+const providerKey = process.env.REFMATCH_E2E_PROVIDER_KEY || '';
 const TIMEOUT = 90_000;
 
 const problems = [];
@@ -572,6 +573,25 @@ async function main() {
     await settle(next);
     await next.screenshot({ path: path.join(shots, 'match-cleared.png') });
     await next.close();
+
+    // A provider key is valid but not staff: the public view, no staff
+    // tools (its 403 from the staff check is expected here).
+    if (providerKey) {
+      const desk = await context.newPage();
+      watch(desk, 'provider key', (text) => /\b403\b/.test(text));
+      await desk.goto(`${base}/#match?${fresno.query}`, { waitUntil: 'load' });
+      await desk.waitForSelector('body[data-ready="true"]');
+      await waitForResults(desk, '');
+      await desk.fill('#api-key', providerKey);
+      await desk.click('#signin-button');
+      await desk.waitForFunction(() => /not a staff key/.test(document.getElementById('signin-status').textContent));
+      assert.equal(await desk.locator('#tab-referrals').isHidden(), true, 'no referrals tab for a provider key');
+      assert.equal(await desk.locator('#warm-transfer-label').isHidden(), true, 'no warm-transfer switch for a provider key');
+      assert.equal(await desk.locator('#results .staff-tools').count(), 0, 'no staff tools for a provider key');
+      assert.equal(await desk.locator('#results .staff').count(), 0, 'no staff fields for a provider key');
+      await desk.close();
+      log('provider key: public view, no staff tools');
+    }
 
     // An invalid key is refused in plain words (its 401 is expected here).
     const refused = await context.newPage();
