@@ -58,7 +58,7 @@ fn referral(n: u64, today: jiff::civil::Date) -> NewReferral {
     NewReferral {
         provider_id: format!("provider-{}", n % PROVIDERS),
         provider_name: format!("Provider {}", n % PROVIDERS),
-        method: if n % 3 == 0 {
+        method: if n.is_multiple_of(3) {
             Method::WarmTransfer
         } else {
             Method::InformationGiven
@@ -66,7 +66,7 @@ fn referral(n: u64, today: jiff::civil::Date) -> NewReferral {
         consent: true,
         region: format!("county:{:05}", 1001 + (n % 3000)),
         issue: vec!["trafficking".into()],
-        language: if n % 4 == 0 {
+        language: if n.is_multiple_of(4) {
             vec!["es".into()]
         } else {
             vec![]
@@ -166,7 +166,7 @@ fn filled_store(count: u64, today: jiff::civil::Date) -> (TempDir, PathBuf) {
             // Every advocate keeps a tenth of theirs open (n / ADVOCATES
             // counts an advocate's own referrals).
             let own = n / ADVOCATES;
-            if own % 10 != 0 {
+            if !own.is_multiple_of(10) {
                 let change = StatusChange {
                     to: if own % 10 < 5 {
                         Status::Cancelled
